@@ -19,6 +19,8 @@ def as_float_array(x, name: str, ndim: int | tuple[int, ...] | None = None,
     ``ndim`` is an int or a tuple of allowed ints. With ``finite=True`` NaN and
     infinities are rejected.
     """
+    if x is None or isinstance(x, (str, bytes)):
+        raise ValueError(f"{name} must be array-like of numbers, got {type(x).__name__}")
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:

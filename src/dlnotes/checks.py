@@ -1,0 +1,167 @@
+"""Assertions with teaching messages, used by the chapters' test cells.
+
+A failed check raises ``AssertionError`` whose message says what was
+expected, what came back and, where a known mistake explains the difference,
+what the mistake probably is. nbgrader records that message; the feedback a
+student receives shows the message, never the test's code.
+
+Examples
+--------
+>>> check_close(0.5, 0.5, "precision")
+>>> check_close(0.25, 0.5, "precision", mistakes={"precision and recall look swapped": 0.25})
+Traceback (most recent call last):
+...
+AssertionError: precision: expected 0.5, got 0.25. Likely mistake: precision and recall look swapped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+import numpy as np
+
+__all__ = ["answer", "check_close", "check_equal", "no_delegation", "FORBIDDEN_PACKAGES"]
+
+#: Packages a graded answer may not call: the reference itself and the
+#: libraries that already implement the exercises.
+FORBIDDEN_PACKAGES = ("dlnotes", "sklearn", "torch")
+
+
+def _short(value, limit: int = 120) -> str:
+    text = np.array2string(value, precision=6, threshold=12) if isinstance(
+        value, np.ndarray) else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def answer(fn, *args, name: str | None = None, **kwargs):
+    """Call a student's function, turning its failures into teaching messages."""
+    label = name or getattr(fn, "__name__", "your function")
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise AssertionError(
+            f"{label} is not answered yet (it still raises NotImplementedError)") from None
+    except Exception as exc:  # the student's bug, reported as a failed check
+        raise AssertionError(
+            f"{label} raised {type(exc).__name__}: {exc}") from None
+
+
+def _as_array(value, label: str) -> np.ndarray:
+    if isinstance(value, (tuple, list)):
+        value = [np.asarray(v, dtype=float) if not isinstance(v, np.ndarray) else v for v in value]
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise AssertionError(f"{label}: expected numbers, got {type(value).__name__} "
+                             f"{_short(value)}") from None
+    return arr
+
+
+def _matches(got: np.ndarray, candidate, atol: float, rtol: float) -> bool:
+    try:
+        cand = np.asarray(candidate, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return cand.shape == got.shape and bool(
+        np.allclose(got, cand, atol=atol, rtol=rtol, equal_nan=True))
+
+
+def check_close(got, expected, label: str, *, atol: float = 1e-9, rtol: float = 1e-7,
+                mistakes: dict | None = None) -> None:
+    """Assert ``got`` equals ``expected`` to tolerance, explaining a mismatch.
+
+    Parameters
+    ----------
+    got, expected : number or array-like
+        What the student's code returned and the right answer.
+    label : str
+        What is being checked, e.g. ``"precision on the seed's table"``.
+    atol, rtol : float
+        Tolerances as in :func:`numpy.allclose`. NaN never equals a number.
+    mistakes : dict, optional
+        ``{explanation: wrong_value}``: values a known mistake would produce.
+        When ``got`` matches one, the message names that mistake.
+    """
+    exp = np.asarray(expected, dtype=float)
+    arr = _as_array(got, label)
+    if arr.shape != exp.shape:
+        raise AssertionError(
+            f"{label}: expected shape {exp.shape}, got shape {arr.shape} ({_short(got)})")
+    if np.allclose(arr, exp, atol=atol, rtol=rtol, equal_nan=True):
+        return
+    message = f"{label}: expected {_short(expected)}, got {_short(got)}."
+    if np.any(np.isnan(arr) & ~np.isnan(exp)):
+        message += " Your answer contains NaN: a 0/0 or log(0) that should have been handled?"
+    for explanation, wrong in (mistakes or {}).items():
+        if _matches(arr, wrong, atol, rtol):
+            message += f" Likely mistake: {explanation}."
+            break
+    raise AssertionError(message)
+
+
+def check_equal(got, expected, label: str, *, mistakes: dict | None = None) -> None:
+    """Assert exact equality of integer-like results (counts, indices, shapes).
+
+    ``mistakes`` works as in :func:`check_close`.
+    """
+    arr = np.asarray(got)
+    exp = np.asarray(expected)
+    if arr.shape == exp.shape and np.array_equal(arr, exp):
+        return
+    message = f"{label}: expected {_short(expected)}, got {_short(got)}."
+    for explanation, wrong in (mistakes or {}).items():
+        if np.shape(wrong) == arr.shape and np.array_equal(arr, np.asarray(wrong)):
+            message += f" Likely mistake: {explanation}."
+            break
+    raise AssertionError(message)
+
+
+def _package_dirs(names) -> list[str]:
+    dirs = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            dirs.extend(os.path.realpath(p) + os.sep for p in spec.submodule_search_locations)
+    return dirs
+
+
+def no_delegation(fn, *args, label: str | None = None, forbidden=FORBIDDEN_PACKAGES, **kwargs):
+    """Call ``fn`` and fail if it runs code of a forbidden package.
+
+    A profiler watches every Python frame and C call made while ``fn`` runs:
+    an answer that calls ``dlnotes``, scikit-learn or torch (directly, through
+    an alias, or from a helper of its own) is caught, however the function was
+    imported. Returns ``fn``'s result otherwise.
+    """
+    label = label or getattr(fn, "__name__", "your function")
+    this_file = os.path.realpath(__file__)
+    dirs = tuple(_package_dirs(forbidden))
+    prefixes = tuple(f"{p}." for p in forbidden) + tuple(forbidden)
+    seen: list[str] = []
+
+    def profiler(frame, event, arg):
+        if seen:
+            return
+        if event == "call":
+            path = os.path.realpath(frame.f_code.co_filename)
+            if path != this_file and path.startswith(dirs):
+                module = frame.f_globals.get("__name__", path)
+                seen.append(f"{module}.{frame.f_code.co_name}")
+        elif event == "c_call":
+            module = getattr(arg, "__module__", None) or ""
+            if module.startswith(prefixes):
+                seen.append(f"{module}.{getattr(arg, '__name__', '?')}")
+
+    sys.setprofile(profiler)
+    try:
+        result = answer(fn, *args, name=label, **kwargs)
+    finally:
+        sys.setprofile(None)
+    if seen:
+        raise AssertionError(
+            f"{label} calls {seen[0]}: write it yourself with numpy instead of calling "
+            f"{', '.join(forbidden)}.")
+    return result
