@@ -1,0 +1,118 @@
+"""Generate the student release of a chapter with nbgrader.
+
+``solutions/<chapter>.py`` → (jupytext) → ``autograder/course/source/<chapter>/``
+→ (nbgrader ``generate_assignment``: stubs for solutions, hidden tests
+removed, outputs cleared, checksums) → ``chapters/<chapter>.ipynb``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from .layout import chapter_ids, chapters_dir, course_dir as default_course_dir
+from .nbgrader_setup import nbgrader_api
+from .source import load_chapter
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+           "BEGIN MARK SCHEME", "END MARK SCHEME")
+_BLOCK = {
+    "solution": re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S),
+    "hidden test": re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S),
+}
+# Lines too generic to count as leaked when they appear elsewhere.
+_GENERIC = re.compile(r"^(return|pass|else:|\)|\]|\}|try:|finally:)?$")
+
+
+class ReleaseError(RuntimeError):
+    """nbgrader could not generate the release; the message carries its log."""
+
+
+def write_course_source(chapter: str, course: Path, root: Path | None = None):
+    """Write the instructor notebook where nbgrader expects it; return it."""
+    nb = load_chapter(chapter, root)
+    target = Path(course) / "source" / chapter
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    nbformat.write(nb, target / f"{chapter}.ipynb")
+    return nb
+
+
+def generate(chapter: str, course: Path | None = None, root: Path | None = None):
+    """Run nbgrader's ``generate_assignment`` for ``chapter`` in ``course``.
+
+    Also records the chapter's cells in the course gradebook, which autograding
+    needs. Returns the released notebook.
+    """
+    course = Path(course or default_course_dir(root))
+    write_course_source(chapter, course, root)
+    result = nbgrader_api(course).generate_assignment(chapter, force=True, create=True)
+    if not result.get("success"):
+        raise ReleaseError(f"nbgrader generate_assignment failed for {chapter}:\n"
+                           f"{result.get('error') or result.get('log')}")
+    released = nbformat.read(course / "release" / chapter / f"{chapter}.ipynb", as_version=4)
+    released.metadata = nbformat.from_dict(
+        {k: v for k, v in released.metadata.items() if k in ("kernelspec", "language_info")})
+    return released
+
+
+def release_text(nb) -> str:
+    """The exact bytes written to ``chapters/`` (stable across runs)."""
+    return nbformat.writes(nb) + "\n"
+
+
+def release_chapter(chapter: str, root: Path | None = None, course: Path | None = None) -> Path:
+    """Regenerate ``chapters/<chapter>.ipynb``; refuse to write a leaking release."""
+    released = generate(chapter, course, root)
+    leaks = find_leaks(released, load_chapter(chapter, root))
+    if leaks:
+        raise ReleaseError(f"{chapter}: the release would leak:\n  " + "\n  ".join(leaks))
+    out = chapters_dir(root) / f"{chapter}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(release_text(released), encoding="utf-8")
+    return out
+
+
+def release_all(root: Path | None = None, course: Path | None = None) -> list[Path]:
+    return [release_chapter(ch, root, course) for ch in chapter_ids(root)]
+
+
+def _secret_lines(source_nb) -> dict[str, str]:
+    """Non-trivial lines of solution and hidden-test code, mapped to their kind."""
+    secrets = {}
+    for cell in source_nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for kind, block in _BLOCK.items():
+            for body in block.findall(cell.source):
+                for line in body.splitlines():
+                    text = line.strip()
+                    if len(text) >= 8 and not text.startswith("#") and not _GENERIC.match(text):
+                        secrets[text] = kind
+    return secrets
+
+
+def find_leaks(released_nb, source_nb) -> list[str]:
+    """Every way ``released_nb`` gives away solutions or hidden tests.
+
+    Scans every cell of the release for nbgrader's markers, for any line of a
+    solution or hidden-test block of the source, and for outputs.
+    """
+    secrets = _secret_lines(source_nb)
+    leaks = []
+    for index, cell in enumerate(released_nb.cells):
+        where = f"cell {index} ({cell.metadata.get('nbgrader', {}).get('grade_id', cell.cell_type)})"
+        for marker in MARKERS:
+            if marker in cell.source:
+                leaks.append(f"{where}: contains the marker {marker!r}")
+        for line in cell.source.splitlines():
+            kind = secrets.get(line.strip())
+            if kind:
+                leaks.append(f"{where}: {kind} line {line.strip()!r}")
+        if cell.cell_type == "code" and cell.get("outputs"):
+            leaks.append(f"{where}: has outputs")
+    return leaks
