@@ -8,10 +8,10 @@ student receives shows the message, never the test's code.
 Examples
 --------
 >>> check_close(0.5, 0.5, "precision")
->>> check_close(0.25, 0.5, "precision", mistakes={"precision and recall look swapped": 0.25})
+>>> check_close(0.25, 0.5, "precision", mistakes={"recall instead of precision": 0.25})
 Traceback (most recent call last):
 ...
-AssertionError: precision: expected 0.5, got 0.25. Likely mistake: precision and recall look swapped.
+AssertionError: precision: expected 0.5, got 0.25. Likely mistake: recall instead of precision.
 """
 
 from __future__ import annotations

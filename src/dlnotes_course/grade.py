@@ -273,3 +273,7 @@ def main(argv=None) -> int:
     print(f"graded {len(results) - failed}, failed {failed}, "
           f"in {time.perf_counter() - start:.1f} s")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import nbformat
 
-from .layout import chapter_ids, chapters_dir, course_dir as default_course_dir
+from .layout import chapter_ids, chapters_dir
+from .layout import course_dir as default_course_dir
 from .nbgrader_setup import nbgrader_api
 from .source import load_chapter
 
@@ -105,7 +106,8 @@ def find_leaks(released_nb, source_nb) -> list[str]:
     secrets = _secret_lines(source_nb)
     leaks = []
     for index, cell in enumerate(released_nb.cells):
-        where = f"cell {index} ({cell.metadata.get('nbgrader', {}).get('grade_id', cell.cell_type)})"
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id", cell.cell_type)
+        where = f"cell {index} ({gid})"
         for marker in MARKERS:
             if marker in cell.source:
                 leaks.append(f"{where}: contains the marker {marker!r}")
@@ -116,3 +118,27 @@ def find_leaks(released_nb, source_nb) -> list[str]:
         if cell.cell_type == "code" and cell.get("outputs"):
             leaks.append(f"{where}: has outputs")
     return leaks
+
+
+def main(argv=None) -> int:
+    """``dlnotes-release [CHAPTER ...]``: regenerate the student release (all by default)."""
+    import argparse
+    import sys
+    import time
+
+    parser = argparse.ArgumentParser(prog="dlnotes-release", description=main.__doc__)
+    parser.add_argument("chapters", nargs="*", help="chapter ids (default: every chapter)")
+    args = parser.parse_args(argv)
+    try:
+        for chapter in args.chapters or chapter_ids():
+            start = time.perf_counter()
+            path = release_chapter(chapter)
+            print(f"released {path} in {time.perf_counter() - start:.1f} s")
+    except (ValueError, ReleaseError) as exc:
+        print(f"dlnotes-release: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
