@@ -1,0 +1,844 @@
+r"""Convolution, pooling and flatten layers in numpy (NCHW, torch layout).
+
+Every layer follows the CS231n pattern: ``*_forward(...) -> (out, cache)`` and
+``*_backward(dout, cache) -> grads``. Tensors are laid out exactly as in torch,
+``x`` is ``(N, C, H, W)`` and a convolution's weights are
+``(C_out, C_in, KH, KW)``, so weights copy across unchanged.
+
+A "convolution" here, as in torch and every deep-learning library, is a
+*cross-correlation*: the kernel is not flipped.
+
+Along each spatial axis a window of size :math:`K` with padding :math:`P` and
+stride :math:`S` fits
+
+.. math::
+
+    H_{out} = \left\lfloor \frac{H + 2P - K}{S} \right\rfloor + 1
+
+times (:func:`conv2d_output_size`). Rows or columns at the bottom/right that no
+window reaches (when :math:`S` does not divide :math:`H + 2P - K`) are ignored
+and get a zero gradient, as in torch.
+
+The fast path is :func:`im2col` (copy every receptive field into a column, so
+the convolution becomes one matrix product) and :func:`col2im` (its adjoint,
+which scatters the columns back by looping over the ``KH * KW`` kernel offsets
+only). :func:`conv2d_forward_naive` is the same convolution written as explicit
+loops, for teaching.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from dlnotes._validation import as_float_array
+
+__all__ = [
+    "conv2d_output_size",
+    "im2col",
+    "col2im",
+    "conv2d_forward_naive",
+    "conv2d_forward",
+    "conv2d_backward",
+    "max_pool2d_forward",
+    "max_pool2d_backward",
+    "avg_pool2d_forward",
+    "avg_pool2d_backward",
+    "flatten_forward",
+    "flatten_backward",
+]
+
+
+# --------------------------------------------------------------------------- #
+# input checks
+# --------------------------------------------------------------------------- #
+def _as_float(a, name: str, layout: str | None = None) -> np.ndarray:
+    """Return ``a`` as a float array; float32 stays float32, the rest -> float64.
+
+    With ``layout`` (e.g. ``"(N, C, H, W)"``) the number of axes is checked.
+    """
+    if isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64):
+        arr = a
+    else:
+        arr = as_float_array(a, name)
+    if layout is not None:
+        ndim = layout.count(",") + 1
+        if arr.ndim != ndim:
+            raise ValueError(
+                f"{name} must have {ndim} dimensions {layout}, got shape {arr.shape}"
+            )
+    return arr
+
+
+def _check_int(value, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _pair(value, name: str, minimum: int) -> tuple[int, int]:
+    """``k`` -> ``(k, k)``; ``(kh, kw)`` -> ``(kh, kw)``; each an int >= minimum."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair (h, w), got {value!r}")
+        return (_check_int(value[0], f"{name}[0]", minimum),
+                _check_int(value[1], f"{name}[1]", minimum))
+    v = _check_int(value, name, minimum)
+    return v, v
+
+
+def _check_nonempty_spatial(x: np.ndarray, name: str) -> None:
+    if 0 in x.shape[1:]:
+        raise ValueError(f"{name} must have C, H, W >= 1, got shape {x.shape}")
+
+
+def _check_dout(dout, expected: tuple[int, ...], dtype) -> np.ndarray:
+    dout = _as_float(dout, "dout")
+    if dout.shape != tuple(expected):
+        raise ValueError(
+            f"dout must have the forward output's shape {tuple(expected)}, got {dout.shape}"
+        )
+    return dout.astype(dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- #
+# output size, im2col, col2im
+# --------------------------------------------------------------------------- #
+def conv2d_output_size(size, kernel_size, padding=0, stride=1) -> int:
+    r"""Number of positions a window takes along one spatial axis.
+
+    .. math::
+
+        \text{out} = \left\lfloor \frac{\text{size} + 2P - K}{S} \right\rfloor + 1
+
+    The same formula gives the output height/width of a convolution or a
+    pooling layer (with dilation 1).
+
+    Parameters
+    ----------
+    size : int
+        Input length along the axis (``H`` or ``W``), ``>= 1``.
+    kernel_size : int
+        Window length ``K``, ``>= 1``.
+    padding : int, default 0
+        Zeros added on *each* side, ``P >= 0``.
+    stride : int, default 1
+        Step between windows, ``S >= 1``.
+
+    Returns
+    -------
+    int
+        The output length, ``>= 1``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is not an integer in range (the message names it), or if
+        ``kernel_size > size + 2 * padding`` (no window fits).
+
+    Examples
+    --------
+    >>> conv2d_output_size(28, 3, padding=1)
+    28
+    >>> conv2d_output_size(7, 3, padding=0, stride=2)
+    3
+    >>> conv2d_output_size(6, 3, padding=1, stride=2)  # floor((6 + 2 - 3) / 2) + 1
+    3
+    """
+    size = _check_int(size, "size", 1)
+    kernel_size = _check_int(kernel_size, "kernel_size", 1)
+    padding = _check_int(padding, "padding", 0)
+    stride = _check_int(stride, "stride", 1)
+    if kernel_size > size + 2 * padding:
+        raise ValueError(
+            f"kernel_size={kernel_size} is larger than the padded input "
+            f"size + 2*padding = {size + 2 * padding}"
+        )
+    return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def _output_hw(x_shape, kernel, padding, stride, kernel_name: str) -> tuple[int, int]:
+    """Output (OH, OW), with an error naming ``kernel_name`` if no window fits."""
+    (kh, kw), (ph, pw), (sh, sw) = kernel, padding, stride
+    hp, wp = x_shape[2] + 2 * ph, x_shape[3] + 2 * pw
+    if kh > hp or kw > wp:
+        raise ValueError(
+            f"{kernel_name} has kernel size ({kh}, {kw}), larger than the padded input "
+            f"(H + 2*padding, W + 2*padding) = ({hp}, {wp})"
+        )
+    return (hp - kh) // sh + 1, (wp - kw) // sw + 1
+
+
+def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
+    if ph == 0 and pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+# im2col columns are built a few images at a time so that they stay in the CPU
+# cache and reuse the same small buffers (one big (N, C*KH*KW, OH*OW) array is
+# slower: more memory traffic and fresh pages from the OS on every call).
+_BATCH_BYTES = 1 << 20
+
+
+def _batches(n: int, bytes_per_image: int) -> list[slice]:
+    """Split ``range(n)`` into slices of about ``_BATCH_BYTES`` of im2col columns."""
+    step = max(1, _BATCH_BYTES // max(1, bytes_per_image))
+    return [slice(start, start + step) for start in range(0, n, step)]
+
+
+def _windows(x_pad: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
+    """Read-only view ``(N, C, OH, OW, KH, KW)`` of every window; no copy."""
+    return sliding_window_view(x_pad, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+
+
+def im2col(x, kernel_size, stride=1, padding=0) -> np.ndarray:
+    r"""Copy every receptive field of ``x`` into a column.
+
+    With :math:`x_p` the zero-padded input,
+
+    .. math::
+
+        \text{cols}[n,\ (c, k, l),\ (i, j)] = x_p[n,\ c,\ S_h i + k,\ S_w j + l]
+
+    where the row index ``(c, k, l)`` is ``c*KH*KW + k*KW + l`` (the order of
+    ``w.reshape(C_out, -1)``) and the column index ``(i, j)`` is ``i*OW + j``.
+    A convolution is then one matrix product per image,
+    ``w.reshape(C_out, -1) @ cols[n]``, which BLAS does fast.
+
+    The windows are first taken as a strided *view* (no copy, see
+    ``numpy.lib.stride_tricks.sliding_window_view``); only the final reshape
+    copies, because neighbouring windows overlap.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C, H, W)
+    kernel_size : int or (int, int)
+        ``(KH, KW)``.
+    stride : int or (int, int), default 1
+    padding : int or (int, int), default 0
+        Zeros added on each side of H and W.
+
+    Returns
+    -------
+    cols : ndarray, shape (N, C*KH*KW, OH*OW)
+        Same dtype as ``x`` (float32 kept, anything else float64).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 4-D, an argument is out of range, or the kernel is
+        larger than the padded input.
+
+    Examples
+    --------
+    >>> x = np.arange(9.).reshape(1, 1, 3, 3)
+    >>> im2col(x, 2)
+    array([[[0., 1., 3., 4.],
+            [1., 2., 4., 5.],
+            [3., 4., 6., 7.],
+            [4., 5., 7., 8.]]])
+    """
+    x = _as_float(x, "x", "(N, C, H, W)")
+    kernel = _pair(kernel_size, "kernel_size", 1)
+    stride = _pair(stride, "stride", 1)
+    padding = _pair(padding, "padding", 0)
+    _check_nonempty_spatial(x, "x")
+    _output_hw(x.shape, kernel, padding, stride, "kernel_size")
+    return _im2col(_pad(x, *padding), kernel, stride)
+
+
+def _im2col(x_pad: np.ndarray, kernel, stride) -> np.ndarray:
+    """im2col of an already padded ``x_pad``: ``(N, C*KH*KW, OH*OW)``."""
+    n, c = x_pad.shape[:2]
+    kh, kw = kernel
+    win = _windows(x_pad, kh, kw, *stride)                     # (N, C, OH, OW, KH, KW)
+    oh, ow = win.shape[2:4]
+    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
+
+
+def col2im(cols, x_shape, kernel_size, stride=1, padding=0) -> np.ndarray:
+    r"""Scatter-add columns back to an image: the adjoint (transpose) of :func:`im2col`.
+
+    .. math::
+
+        x[n, c, h, w] = \sum_{(k, l, i, j)\,:\ S_h i + k - P_h = h,\ S_w j + l - P_w = w}
+            \text{cols}[n, (c, k, l), (i, j)]
+
+    An input pixel covered by several windows receives the *sum* of their
+    entries, which is exactly the gradient of :func:`im2col`:
+    ``dx = col2im(dcols, x.shape, ...)``. The loop runs over the ``KH * KW``
+    kernel offsets (small), each adding one strided slice, never over pixels.
+
+    Parameters
+    ----------
+    cols : array_like, shape (N, C*KH*KW, OH*OW)
+    x_shape : tuple of 4 ints
+        ``(N, C, H, W)`` of the unpadded image.
+    kernel_size, stride, padding : int or (int, int)
+        As given to :func:`im2col`.
+
+    Returns
+    -------
+    x : ndarray, shape x_shape
+        The padding border is summed into and then cropped away.
+
+    Raises
+    ------
+    ValueError
+        If ``x_shape`` is not 4 positive ints, an argument is out of range, or
+        ``cols`` does not have shape ``(N, C*KH*KW, OH*OW)``.
+
+    Examples
+    --------
+    >>> x = np.arange(9.).reshape(1, 1, 3, 3)
+    >>> col2im(np.ones((1, 4, 4)), x.shape, 2)  # how many 2x2 windows cover each pixel
+    array([[[[1., 2., 1.],
+             [2., 4., 2.],
+             [1., 2., 1.]]]])
+    """
+    if (not isinstance(x_shape, (tuple, list)) or len(x_shape) != 4
+            or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1
+                   for s in x_shape)):
+        raise ValueError(f"x_shape must be 4 positive ints (N, C, H, W), got {x_shape!r}")
+    x_shape = tuple(int(s) for s in x_shape)
+    kernel = _pair(kernel_size, "kernel_size", 1)
+    stride = _pair(stride, "stride", 1)
+    padding = _pair(padding, "padding", 0)
+    oh, ow = _output_hw(x_shape, kernel, padding, stride, "kernel_size")
+    cols = _as_float(cols, "cols")
+    n, c = x_shape[:2]
+    expected = (n, c * kernel[0] * kernel[1], oh * ow)
+    if cols.shape != expected:
+        raise ValueError(f"cols must have shape (N, C*KH*KW, OH*OW) = {expected}, "
+                         f"got {cols.shape}")
+    (ph, pw), (h, w) = padding, x_shape[2:]
+    x_pad = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    _col2im_add(x_pad, cols, kernel, stride)
+    return x_pad[:, :, ph:ph + h, pw:pw + w].copy()
+
+
+def _col2im_add(x_pad: np.ndarray, cols: np.ndarray, kernel, stride) -> None:
+    """Add the columns ``cols`` (N, C*KH*KW, OH*OW) into the padded image ``x_pad``.
+
+    One strided slice per kernel offset ``(k, l)``: the entries of all windows
+    at that offset land on ``x_pad[:, :, k + S_h*i, l + S_w*j]``, distinct
+    pixels for distinct ``(i, j)``, so a plain ``+=`` is safe.
+    """
+    n, c = x_pad.shape[:2]
+    (kh, kw), (sh, sw) = kernel, stride
+    oh, ow = (x_pad.shape[2] - kh) // sh + 1, (x_pad.shape[3] - kw) // sw + 1
+    cols = cols.reshape(n, c, kh, kw, oh, ow)
+    for k in range(kh):
+        for l in range(kw):
+            x_pad[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw] += cols[:, :, k, l]
+
+
+# --------------------------------------------------------------------------- #
+# convolution
+# --------------------------------------------------------------------------- #
+def _check_conv_args(x, w, b, stride, padding):
+    x = _as_float(x, "x", "(N, C_in, H, W)")
+    w = _as_float(w, "w", "(C_out, C_in, KH, KW)")
+    _check_nonempty_spatial(x, "x")
+    if 0 in w.shape or w.shape[1] != x.shape[1]:
+        raise ValueError(
+            f"w must have shape (C_out, C_in, KH, KW) with C_in={x.shape[1]} to match x, "
+            f"got {w.shape}"
+        )
+    if b is not None:
+        b = _as_float(b, "b")
+        if b.shape != (w.shape[0],):
+            raise ValueError(f"b must have shape (C_out,) = ({w.shape[0]},), got {b.shape}")
+    stride = _pair(stride, "stride", 1)
+    padding = _pair(padding, "padding", 0)
+    oh, ow = _output_hw(x.shape, w.shape[2:], padding, stride, "w")
+    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
+    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
+    if b is not None:
+        b = b.astype(dtype, copy=False)
+    return x, w, b, stride, padding, (oh, ow)
+
+
+def conv2d_forward_naive(x, w, b=None, stride=1, padding=0) -> np.ndarray:
+    r"""2-D convolution (cross-correlation) with explicit loops -- for teaching.
+
+    .. math::
+
+        \text{out}[n, o, i, j] = b_o + \sum_{c=0}^{C_{in}-1} \sum_{k=0}^{K_H-1}
+            \sum_{l=0}^{K_W-1} w[o, c, k, l]\; x_p[n, c,\ S_h i + k,\ S_w j + l]
+
+    with :math:`x_p` the input zero-padded by :math:`P_h` rows and :math:`P_w`
+    columns on each side. One window at a time: slow (a Python loop over every
+    output pixel), but it reads exactly like the formula. Use
+    :func:`conv2d_forward` for training; both give the same numbers.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C_in, H, W)
+    w : array_like, shape (C_out, C_in, KH, KW)
+    b : array_like, shape (C_out,), or None
+    stride : int or (int, int), default 1
+    padding : int or (int, int), default 0
+
+    Returns
+    -------
+    out : ndarray, shape (N, C_out, OH, OW)
+        ``OH = (H + 2 P_h - KH) // S_h + 1``, likewise ``OW``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`conv2d_forward`.
+
+    Examples
+    --------
+    >>> x = np.arange(16.).reshape(1, 1, 4, 4)
+    >>> conv2d_forward_naive(x, np.ones((1, 1, 2, 2)), np.zeros(1), stride=2)
+    array([[[[10., 18.],
+             [42., 50.]]]])
+    """
+    x, w, b, (sh, sw), (ph, pw), (oh, ow) = _check_conv_args(x, w, b, stride, padding)
+    n_images, c_out = x.shape[0], w.shape[0]
+    kh, kw = w.shape[2:]
+    x_pad = _pad(x, ph, pw)
+    out = np.zeros((n_images, c_out, oh, ow), dtype=x.dtype)
+    for n in range(n_images):
+        for o in range(c_out):
+            for i in range(oh):
+                for j in range(ow):
+                    window = x_pad[n, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
+                    out[n, o, i, j] = np.sum(window * w[o])
+            if b is not None:
+                out[n, o] += b[o]
+    return out
+
+
+def conv2d_forward(x, w, b=None, stride=1, padding=0):
+    r"""2-D convolution (cross-correlation), equal to ``torch.nn.functional.conv2d``.
+
+    .. math::
+
+        \text{out}[n, o, i, j] = b_o + \sum_{c=0}^{C_{in}-1} \sum_{k=0}^{K_H-1}
+            \sum_{l=0}^{K_W-1} w[o, c, k, l]\; x_p[n, c,\ S_h i + k,\ S_w j + l]
+
+    with :math:`x_p` the input zero-padded by :math:`P_h` rows and :math:`P_w`
+    columns on each side. Computed as ``W @ im2col(x)[n]`` with
+    ``W = w.reshape(C_out, C_in*KH*KW)``: one BLAS matrix product per image
+    (the columns are built a few images at a time, so they stay in cache).
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C_in, H, W)
+    w : array_like, shape (C_out, C_in, KH, KW)
+    b : array_like, shape (C_out,), or None
+        ``None`` means no bias (as ``bias=None`` in torch).
+    stride : int or (int, int), default 1
+        ``S`` or ``(S_h, S_w)``, each ``>= 1``.
+    padding : int or (int, int), default 0
+        Zeros on each side, ``P`` or ``(P_h, P_w)``, each ``>= 0``.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C_out, OH, OW)
+        ``OH = (H + 2 P_h - KH) // S_h + 1`` and ``OW = (W + 2 P_w - KW) // S_w + 1``.
+        float32 if all inputs are float32, else float64.
+    cache : dict
+        For :func:`conv2d_backward`; treat it as opaque. It holds copies of
+        the padded input and of ``w`` (not their im2col columns, which the
+        backward pass rebuilds).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` or ``w`` is not 4-D; ``w``'s ``C_in`` differs from ``x``'s;
+        ``b`` is not ``(C_out,)``; stride < 1 or padding < 0; or the kernel is
+        larger than the padded input. The message names the argument.
+
+    Notes
+    -----
+    Bottom rows / right columns that no window reaches (when the stride does
+    not divide ``H + 2P - KH``) are ignored, as in torch. No kernel flip.
+
+    Examples
+    --------
+    >>> x = np.arange(16.).reshape(1, 1, 4, 4)
+    >>> out, cache = conv2d_forward(x, np.ones((1, 1, 2, 2)), np.zeros(1), stride=2)
+    >>> out
+    array([[[[10., 18.],
+             [42., 50.]]]])
+    >>> conv2d_forward(x, np.ones((1, 1, 3, 3)), None, padding=1)[0].shape
+    (1, 1, 4, 4)
+    """
+    x, w, b, stride, padding, (oh, ow) = _check_conv_args(x, w, b, stride, padding)
+    n, c_out = x.shape[0], w.shape[0]
+    # the cache keeps copies, so changing x or w in place before the backward
+    # pass (an optimizer step, say) cannot corrupt the gradients
+    x_pad = _pad(x, *padding) if any(padding) else x.copy()
+    w = w.copy()
+    w_mat = w.reshape(c_out, -1)                               # (C_out, C_in*KH*KW)
+    out = np.empty((n, c_out, oh * ow), dtype=x.dtype)
+    for batch in _batches(n, w_mat.shape[1] * oh * ow * x.itemsize):
+        cols = _im2col(x_pad[batch], w.shape[2:], stride)      # (B, C_in*KH*KW, OH*OW)
+        np.matmul(w_mat, cols, out=out[batch])                 # (B, C_out, OH*OW)
+    if b is not None:
+        out += b[:, None]
+    out = out.reshape(n, c_out, oh, ow)
+    cache = {"x_pad": x_pad, "w": w, "has_b": b is not None, "stride": stride,
+             "padding": padding, "out_shape": out.shape}
+    return out, cache
+
+
+def conv2d_backward(dout, cache):
+    r"""Gradients of :func:`conv2d_forward`.
+
+    With :math:`\delta = \partial L / \partial \text{out}` and ``cols`` the
+    im2col matrix of the forward input (rebuilt here from the cached padded
+    input, a few images at a time, rather than kept in memory),
+
+    .. math::
+
+        \frac{\partial L}{\partial b_o} = \sum_{n,i,j} \delta[n,o,i,j], \qquad
+        \frac{\partial L}{\partial W} = \sum_n \delta_n\, \text{cols}_n^{\top}, \qquad
+        \frac{\partial L}{\partial x} = \text{col2im}\Big(W^{\top} \delta_n\Big)
+
+    where :math:`W` is ``w.reshape(C_out, -1)`` and :math:`\delta_n` is
+    ``dout[n].reshape(C_out, OH*OW)``. col2im *adds* the contributions of
+    overlapping windows, and pixels that no window reaches get zero.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C_out, OH, OW)
+        Upstream gradient, the shape of the forward output.
+    cache : dict
+        From :func:`conv2d_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C_in, H, W)
+    dw : ndarray, shape (C_out, C_in, KH, KW)
+    db : ndarray, shape (C_out,), or None
+        ``None`` when the forward pass had ``b=None`` (as torch's ``bias.grad``
+        does not exist then).
+
+    Raises
+    ------
+    ValueError
+        If ``dout`` does not have the forward output's shape.
+
+    Examples
+    --------
+    >>> x = np.arange(16.).reshape(1, 1, 4, 4)
+    >>> out, cache = conv2d_forward(x, np.ones((1, 1, 2, 2)), np.zeros(1), stride=2)
+    >>> dx, dw, db = conv2d_backward(np.ones_like(out), cache)
+    >>> dw  # sum of the pixels each weight touched
+    array([[[[20., 24.],
+             [36., 40.]]]])
+    >>> db
+    array([4.])
+    """
+    x_pad, w, (ph, pw) = cache["x_pad"], cache["w"], cache["padding"]
+    dout = _check_dout(dout, cache["out_shape"], w.dtype)
+    n, c_out = dout.shape[:2]
+    d = dout.reshape(n, c_out, dout.shape[2] * dout.shape[3])  # (N, C_out, OH*OW)
+    w_mat = w.reshape(c_out, -1)                               # (C_out, C_in*KH*KW)
+    db = d.sum(axis=(0, 2)) if cache["has_b"] else None
+    dw_mat = np.zeros_like(w_mat)
+    dx_pad = np.zeros_like(x_pad)
+    for batch in _batches(n, w_mat.shape[1] * d.shape[2] * d.itemsize):
+        cols = _im2col(x_pad[batch], w.shape[2:], cache["stride"])
+        # dW = sum_n delta_n cols_n^T, computed as its transpose (cols_n delta_n^T)
+        # because that orientation is the faster one for BLAS here
+        dw_mat += np.matmul(cols, d[batch].transpose(0, 2, 1)).sum(axis=0).T
+        dcols = np.matmul(w_mat.T, d[batch])                   # (B, C_in*KH*KW, OH*OW)
+        _col2im_add(dx_pad[batch], dcols, w.shape[2:], cache["stride"])
+    h, w_in = x_pad.shape[2] - 2 * ph, x_pad.shape[3] - 2 * pw
+    dx = dx_pad[:, :, ph:ph + h, pw:pw + w_in]
+    if ph or pw:
+        dx = np.ascontiguousarray(dx)
+    return dx, dw_mat.reshape(w.shape), db
+
+
+# --------------------------------------------------------------------------- #
+# pooling
+# --------------------------------------------------------------------------- #
+def _check_pool_args(x, kernel_size, stride):
+    x = _as_float(x, "x", "(N, C, H, W)")
+    _check_nonempty_spatial(x, "x")
+    kernel = _pair(kernel_size, "kernel_size", 1)
+    stride = kernel if stride is None else _pair(stride, "stride", 1)
+    oh, ow = _output_hw(x.shape, kernel, (0, 0), stride, "kernel_size")
+    return x, kernel, stride, (oh, ow)
+
+
+def max_pool2d_forward(x, kernel_size, stride=None):
+    r"""2-D max pooling, equal to ``torch.nn.functional.max_pool2d`` (no padding).
+
+    .. math::
+
+        \text{out}[n, c, i, j] = \max_{0 \le k < K_H,\ 0 \le l < K_W}
+            x[n, c,\ S_h i + k,\ S_w j + l]
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C, H, W)
+    kernel_size : int or (int, int)
+    stride : int or (int, int) or None, default None
+        ``None`` means ``stride = kernel_size`` (torch's default).
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, OH, OW)
+        ``OH = (H - KH) // S_h + 1`` (floor, i.e. ``ceil_mode=False``).
+    cache : dict
+        For :func:`max_pool2d_backward`.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 4-D, ``kernel_size``/``stride`` is not a positive int or
+        pair, or the kernel is larger than the input.
+
+    Notes
+    -----
+    Ties: the gradient goes to *one* element, the first maximum in row-major
+    order inside the window, as torch does on CPU. A NaN counts as the maximum
+    and propagates (with several NaNs in a window the last one gets the
+    gradient), also as in torch's CPU kernel. With overlapping windows
+    (stride < kernel) one input can be the maximum of several windows; its
+    gradient is then the sum.
+
+    Examples
+    --------
+    >>> x = np.array([[[[1., 2., 5., 0.],
+    ...                 [3., 4., 1., 1.]]]])
+    >>> out, cache = max_pool2d_forward(x, 2)
+    >>> out
+    array([[[[4., 5.]]]])
+    >>> max_pool2d_backward(np.ones_like(out), cache)
+    array([[[[0., 0., 1., 0.],
+             [0., 1., 0., 0.]]]])
+    """
+    x, (kh, kw), (sh, sw), (oh, ow) = _check_pool_args(x, kernel_size, stride)
+    # Scan the window offsets in row-major order, keeping the running maximum
+    # and where it was. A strict ">" keeps the first of tied maxima; a NaN
+    # always takes over (torch's CPU rule, so the gradient lands where torch's does).
+    out = arg = None
+    for k in range(kh):
+        for l in range(kw):
+            v = x[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw]
+            if out is None:
+                out, arg = v.copy(), np.zeros(v.shape, dtype=np.intp)
+                continue
+            better = (v > out) | np.isnan(v)
+            np.copyto(out, v, where=better)
+            np.copyto(arg, k * kw + l, where=better)
+    cache = {"x_shape": x.shape, "arg": arg, "kernel": (kh, kw), "stride": (sh, sw),
+             "dtype": x.dtype}
+    return out, cache
+
+
+def max_pool2d_backward(dout, cache) -> np.ndarray:
+    r"""Gradient of :func:`max_pool2d_forward`: route each ``dout`` to its argmax.
+
+    .. math::
+
+        \frac{\partial L}{\partial x[n,c,h,w]} = \sum_{i,j\,:\ (h,w) = \operatorname{argmax}
+            \text{ of window } (i,j)} \delta[n,c,i,j]
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C, OH, OW)
+    cache : dict
+        From :func:`max_pool2d_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+
+    Raises
+    ------
+    ValueError
+        If ``dout`` does not have the forward output's shape.
+
+    Examples
+    --------
+    >>> x = np.array([[[[1., 3., 2.]]]])
+    >>> out, cache = max_pool2d_forward(x, (1, 2), stride=1)  # overlapping windows
+    >>> max_pool2d_backward(np.ones_like(out), cache)       # 3 is the max of both
+    array([[[[0., 2., 0.]]]])
+    """
+    arg, (kh, kw), (sh, sw) = cache["arg"], cache["kernel"], cache["stride"]
+    dout = _check_dout(dout, arg.shape, cache["dtype"])
+    oh, ow = arg.shape[2:]
+    dx = np.zeros(cache["x_shape"], dtype=dout.dtype)
+    for k in range(kh):
+        for l in range(kw):
+            routed = np.where(arg == k * kw + l, dout, 0)
+            dx[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw] += routed
+    return dx
+
+
+def avg_pool2d_forward(x, kernel_size, stride=None):
+    r"""2-D average pooling, equal to ``torch.nn.functional.avg_pool2d`` (defaults).
+
+    .. math::
+
+        \text{out}[n, c, i, j] = \frac{1}{K_H K_W} \sum_{k=0}^{K_H-1} \sum_{l=0}^{K_W-1}
+            x[n, c,\ S_h i + k,\ S_w j + l]
+
+    No padding and ``ceil_mode=False`` (torch's defaults), so every window is
+    full and the divisor is always ``KH * KW``.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C, H, W)
+    kernel_size : int or (int, int)
+    stride : int or (int, int) or None, default None
+        ``None`` means ``stride = kernel_size``.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, OH, OW)
+    cache : dict
+        For :func:`avg_pool2d_backward`.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 4-D, ``kernel_size``/``stride`` is not a positive int or
+        pair, or the kernel is larger than the input.
+
+    Examples
+    --------
+    >>> x = np.arange(8.).reshape(1, 1, 2, 4)
+    >>> out, cache = avg_pool2d_forward(x, 2)
+    >>> out
+    array([[[[2.5, 4.5]]]])
+    >>> avg_pool2d_backward(np.ones_like(out), cache)
+    array([[[[0.25, 0.25, 0.25, 0.25],
+             [0.25, 0.25, 0.25, 0.25]]]])
+    """
+    x, (kh, kw), (sh, sw), (oh, ow) = _check_pool_args(x, kernel_size, stride)
+    out = np.zeros((x.shape[0], x.shape[1], oh, ow), dtype=x.dtype)
+    for k in range(kh):
+        for l in range(kw):
+            out += x[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw]
+    out /= kh * kw
+    cache = {"x_shape": x.shape, "kernel": (kh, kw), "stride": (sh, sw),
+             "out_shape": out.shape, "dtype": x.dtype}
+    return out, cache
+
+
+def avg_pool2d_backward(dout, cache) -> np.ndarray:
+    r"""Gradient of :func:`avg_pool2d_forward`: spread each ``dout`` evenly.
+
+    .. math::
+
+        \frac{\partial L}{\partial x[n,c,h,w]} = \frac{1}{K_H K_W}
+            \sum_{(i,j)\ :\ \text{window } (i,j) \ni (h,w)} \delta[n,c,i,j]
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C, OH, OW)
+    cache : dict
+        From :func:`avg_pool2d_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+
+    Raises
+    ------
+    ValueError
+        If ``dout`` does not have the forward output's shape.
+
+    Examples
+    --------
+    >>> out, cache = avg_pool2d_forward(np.zeros((1, 1, 1, 3)), (1, 2), stride=1)
+    >>> avg_pool2d_backward(np.ones_like(out), cache)
+    array([[[[0.5, 1. , 0.5]]]])
+    """
+    (kh, kw), (sh, sw) = cache["kernel"], cache["stride"]
+    dout = _check_dout(dout, cache["out_shape"], cache["dtype"])
+    oh, ow = dout.shape[2:]
+    share = dout / (kh * kw)
+    dx = np.zeros(cache["x_shape"], dtype=dout.dtype)
+    for k in range(kh):
+        for l in range(kw):
+            dx[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw] += share
+    return dx
+
+
+# --------------------------------------------------------------------------- #
+# flatten
+# --------------------------------------------------------------------------- #
+def flatten_forward(x):
+    r"""Flatten each image to a row: ``(N, C, H, W) -> (N, C*H*W)``.
+
+    .. math::
+
+        \text{out}[n, c H W + h W + w] = x[n, c, h, w]
+
+    Row-major order, the same as ``torch.flatten(x, 1)``, so a following
+    linear layer's weights copy across from torch.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C, H, W)
+
+    Returns
+    -------
+    out : ndarray, shape (N, C*H*W)
+    cache : tuple
+        The input shape, for :func:`flatten_backward`.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 4-D.
+
+    Examples
+    --------
+    >>> out, cache = flatten_forward(np.arange(8.).reshape(2, 2, 1, 2))
+    >>> out
+    array([[0., 1., 2., 3.],
+           [4., 5., 6., 7.]])
+    """
+    x = _as_float(x, "x", "(N, C, H, W)")
+    return x.reshape(x.shape[0], int(np.prod(x.shape[1:]))), x.shape
+
+
+def flatten_backward(dout, cache) -> np.ndarray:
+    r"""Gradient of :func:`flatten_forward`: reshape ``dout`` back to ``(N, C, H, W)``.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C*H*W)
+    cache : tuple
+        From :func:`flatten_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+
+    Raises
+    ------
+    ValueError
+        If ``dout`` is not ``(N, C*H*W)``.
+
+    Examples
+    --------
+    >>> out, cache = flatten_forward(np.zeros((2, 2, 1, 2)))
+    >>> flatten_backward(np.ones((2, 4)), cache).shape
+    (2, 2, 1, 2)
+    """
+    x_shape = tuple(cache)
+    n = x_shape[0]
+    dout = _as_float(dout, "dout")
+    expected = (n, int(np.prod(x_shape[1:])))
+    if dout.shape != expected:
+        raise ValueError(f"dout must have shape (N, C*H*W) = {expected}, got {dout.shape}")
+    return dout.reshape(x_shape)
