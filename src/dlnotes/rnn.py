@@ -1,0 +1,888 @@
+r"""Recurrent layers: vanilla RNN, LSTM and GRU, with backprop through time.
+
+Every layer comes three ways:
+
+* ``*_step`` -- one time step of the cell, the equations the chapter shows;
+* ``*_forward(x, h0, ...) -> (hs, ..., cache)`` -- the cell unrolled over a
+  whole sequence (it calls the same cell code as ``*_step``);
+* ``*_backward(dhs, cache) -> grads`` -- backpropagation through time (BPTT).
+
+Layout (identical to torch's ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` with one
+layer, ``batch_first=False``, so weights copy across unchanged):
+
+=========  ==============  ==============================================
+name       shape           meaning
+=========  ==============  ==============================================
+``x``      ``(T, N, I)``   input sequence: time first, then batch
+``h0``     ``(N, H)``      initial hidden state (torch has an extra
+                           leading layer axis of size 1; here there is none)
+``hs``     ``(T, N, H)``   every hidden state :math:`h_1, \dots, h_T`
+``W_ih``   ``(G*H, I)``    ``weight_ih_l0``: the G gate blocks stacked
+``W_hh``   ``(G*H, H)``    ``weight_hh_l0``
+``b_ih``   ``(G*H,)``      ``bias_ih_l0``
+``b_hh``   ``(G*H,)``      ``bias_hh_l0``
+=========  ==============  ==============================================
+
+with ``G = 1`` for the RNN, ``G = 4`` for the LSTM (gates in torch's order
+``i, f, g, o``) and ``G = 3`` for the GRU (``r, z, n``). Row block ``k`` of a
+weight, ``W[k*H:(k+1)*H]``, belongs to gate ``k``.
+
+Biases may be ``None`` (torch's ``bias=False``): a missing bias is treated as
+zero and its gradient is returned as ``None``. An initial state given as ``None``
+is zeros (as in torch).
+
+dtype: float32 inputs give float32 outputs and gradients (fast training);
+anything else is computed in float64. The activations (stable sigmoid,
+tanh) come from :mod:`dlnotes.activations`.
+
+Speed: the input term :math:`x_t W_{ih}^\top + b_{ih}` does not depend on the
+recurrence, so ``*_forward`` computes it for all T steps in one matrix
+product before the loop, and ``*_backward`` accumulates ``dx``, ``dW_ih``,
+``dW_hh`` and the bias gradients in one product each after the loop. Only
+the truly sequential part, :math:`h_{t-1} W_{hh}^\top`, stays in the loop.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .activations import sigmoid, tanh
+
+__all__ = [
+    "rnn_step",
+    "rnn_forward",
+    "rnn_backward",
+    "lstm_step",
+    "lstm_forward",
+    "lstm_backward",
+    "gru_step",
+    "gru_forward",
+    "gru_backward",
+    "RNNCache",
+    "LSTMCache",
+    "GRUCache",
+]
+
+_NONLINEARITIES = ("tanh", "relu")
+
+
+# --------------------------------------------------------------------------
+# input checks
+# --------------------------------------------------------------------------
+
+def _as_real(a, name: str) -> np.ndarray:
+    """``a`` as an ndarray of real numbers (dtype unchanged)."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+    return arr
+
+
+def _check_nonlinearity(nonlinearity) -> str:
+    if not isinstance(nonlinearity, str) or nonlinearity not in _NONLINEARITIES:
+        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    return nonlinearity
+
+
+def _prepare(x, states, W_ih, W_hh, b_ih, b_hh, gates: str, x_name: str):
+    """Check shapes and cast everything to one float dtype.
+
+    ``gates`` lists the gate letters (``"h"`` for the RNN, ``"ifgo"``,
+    ``"rzn"``), ``states`` is a dict ``{name: array or None}`` of (N, H)
+    states, ``x_name`` is ``"x"`` (a (T, N, I) sequence) or ``"x_t"`` (one
+    (N, I) step). Returns ``(x, [states...], W_ih, W_hh, b_ih, b_hh)``.
+    """
+    G = len(gates)
+    blocks = "" if G == 1 else f" (gates {', '.join(gates)} stacked)"
+    gh = "H" if G == 1 else f"{G}*H"
+
+    x = _as_real(x, x_name)
+    want_x, ndim = ("(T, N, I)", 3) if x_name == "x" else ("(N, I)", 2)
+    if x.ndim != ndim:
+        raise ValueError(f"{x_name} must have shape {want_x}, got shape {x.shape}")
+    if 0 in x.shape:
+        raise ValueError(f"{x_name} must have shape {want_x} with every size >= 1, "
+                         f"got {x.shape}")
+    N, I = x.shape[-2:]
+
+    W_hh = _as_real(W_hh, "W_hh")
+    if W_hh.ndim != 2 or W_hh.shape[1] == 0 or W_hh.shape[0] != G * W_hh.shape[1]:
+        raise ValueError(f"W_hh must have shape ({gh}, H){blocks} with H >= 1, "
+                         f"got shape {W_hh.shape}")
+    H = W_hh.shape[1]
+
+    W_ih = _as_real(W_ih, "W_ih")
+    if W_ih.shape != (G * H, I):
+        raise ValueError(f"W_ih must have shape ({gh}, I) = {(G * H, I)} with H={H} from "
+                         f"W_hh and I={I} from {x_name}, got shape {W_ih.shape}")
+
+    biases = {"b_ih": b_ih, "b_hh": b_hh}
+    for name, b in biases.items():
+        if b is None:
+            continue
+        b = biases[name] = _as_real(b, name)
+        if b.shape != (G * H,):
+            raise ValueError(f"{name} must be None or have shape ({gh},) = {(G * H,)} "
+                             f"with H={H} from W_hh, got shape {b.shape}")
+
+    checked = {}
+    for name, s in states.items():
+        if s is None:
+            checked[name] = None
+            continue
+        s = checked[name] = _as_real(s, name)
+        if s.shape != (N, H):
+            raise ValueError(f"{name} must have shape (N, H) = {(N, H)} with N={N} from "
+                             f"{x_name} and H={H} from W_hh, got shape {s.shape}")
+
+    arrays = [x, W_ih, W_hh, *biases.values(), *checked.values()]
+    dtype = np.result_type(np.float32, *(a.dtype for a in arrays if a is not None))
+    if dtype != np.float32:
+        dtype = np.dtype(np.float64)
+
+    def cast(a):
+        return None if a is None else np.asarray(a, dtype=dtype)
+
+    states_out = [np.zeros((N, H), dtype) if s is None else cast(s) for s in checked.values()]
+    return (cast(x), states_out, cast(W_ih), cast(W_hh),
+            cast(biases["b_ih"]), cast(biases["b_hh"]))
+
+
+def _input_term(x, W_ih, b_ih):
+    """:math:`x W_{ih}^\\top + b_{ih}` for every row of ``x`` (last axis I)."""
+    ax = (x.reshape(-1, x.shape[-1]) @ W_ih.T).reshape(*x.shape[:-1], -1)  # one 2-D product
+    if b_ih is not None:
+        ax += b_ih
+    return ax
+
+
+def _check_dout(dout, name: str, shape: tuple, dtype) -> np.ndarray:
+    dout = _as_real(dout, name)
+    if dout.shape != shape:
+        raise ValueError(f"{name} must have shape {shape} (the shape of the forward "
+                         f"output), got shape {dout.shape}")
+    return np.asarray(dout, dtype=dtype)
+
+
+def _check_cache(cache, cls):
+    if not isinstance(cache, cls):
+        raise ValueError(f"cache must be the {cls.__name__} returned by the matching "
+                         f"forward function, got {type(cache).__name__}")
+    return cache
+
+
+def _act(f, a):
+    """``f(a)`` for an activation of :mod:`dlnotes.activations`, in ``a``'s dtype.
+
+    (The activations compute in float64; a float32 layer stays float32.)
+    """
+    return f(a).astype(a.dtype, copy=False)
+
+
+def _finish(dax, dah, dh0, cache):
+    """Gradients that are sums over time, each in one matrix product.
+
+    ``dax`` (T, N, G*H) is the gradient of the input term
+    x_t W_ih^T + b_ih and ``dah`` that of the hidden term h_{t-1} W_hh^T + b_hh
+    (the same array except in the GRU).
+    Returns ``(dx, dh0, dW_ih, dW_hh, db_ih, db_hh)``.
+    """
+    x, h = cache.x, cache.h
+    T, N, GH = dax.shape
+    dax_flat, dah_flat = dax.reshape(T * N, GH), dah.reshape(T * N, GH)
+    dx = (dax_flat @ cache.W_ih).reshape(x.shape)
+    dW_ih = dax_flat.T @ x.reshape(T * N, -1)
+    dW_hh = dah_flat.T @ h[:-1].reshape(T * N, -1)      # h_{t-1} for t = 1..T
+    db_ih = dax_flat.sum(axis=0) if cache.has_b_ih else None
+    db_hh = dah_flat.sum(axis=0) if cache.has_b_hh else None
+    return dx, dh0, dW_ih, dW_hh, db_ih, db_hh
+
+
+# --------------------------------------------------------------------------
+# vanilla RNN
+# --------------------------------------------------------------------------
+
+class RNNCache(NamedTuple):
+    """What :func:`rnn_backward` needs from :func:`rnn_forward`."""
+
+    x: np.ndarray        #: (T, N, I) input
+    h: np.ndarray        #: (T+1, N, H) hidden states h_0 (= h0), h_1, ..., h_T
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+    nonlinearity: str
+    has_b_ih: bool
+    has_b_hh: bool
+
+
+def _rnn_cell(ax_t, h, W_hhT, b_hh, nonlinearity):
+    """One RNN step given the input term ``ax_t`` = x_t W_ih^T + b_ih and W_hhT = W_hh^T."""
+    a = ax_t + h @ W_hhT
+    if b_hh is not None:
+        a += b_hh
+    if nonlinearity == "tanh":
+        return tanh(a).astype(a.dtype, copy=False)
+    return np.maximum(a, 0, out=a)
+
+
+def rnn_step(x_t, h, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
+    r"""One step of an Elman RNN cell (torch's ``nn.RNNCell``).
+
+    .. math:: h' = \phi\left(x_t W_{ih}^\top + b_{ih} + h W_{hh}^\top + b_{hh}\right),
+              \qquad \phi = \tanh \text{ or } \mathrm{ReLU}
+
+    Parameters
+    ----------
+    x_t : array_like, shape (N, I)
+        Input at this time step.
+    h : array_like, shape (N, H), or None
+        Previous hidden state; ``None`` means zeros.
+    W_ih : array_like, shape (H, I)
+    W_hh : array_like, shape (H, H)
+    b_ih, b_hh : array_like, shape (H,), or None
+        ``None`` means no bias.
+    nonlinearity : {"tanh", "relu"}, default "tanh"
+
+    Returns
+    -------
+    ndarray, shape (N, H)
+        The next hidden state :math:`h'`.
+
+    Raises
+    ------
+    ValueError
+        If ``nonlinearity`` is not ``"tanh"`` or ``"relu"``, or any shape
+        disagrees with the ones above (the message names the argument).
+
+    Examples
+    --------
+    With no recurrence and an identity input map the cell is just
+    :math:`\tanh(x)`:
+
+    >>> import numpy as np
+    >>> x_t = np.array([[0.0, 1.0]])
+    >>> rnn_step(x_t, np.zeros((1, 2)), np.eye(2), np.zeros((2, 2)), None, None)
+    array([[0.        , 0.76159416]])
+    """
+    nonlinearity = _check_nonlinearity(nonlinearity)
+    x_t, (h,), W_ih, W_hh, b_ih, b_hh = _prepare(
+        x_t, {"h": h}, W_ih, W_hh, b_ih, b_hh, "h", "x_t")
+    return _rnn_cell(_input_term(x_t, W_ih, b_ih), h, W_hh.T, b_hh, nonlinearity)
+
+
+def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
+    r"""Run an Elman RNN over a whole sequence (torch's ``nn.RNN``, one layer).
+
+    .. math:: h_t = \phi\left(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh}\right),
+              \qquad t = 1, \dots, T
+
+    Parameters
+    ----------
+    x : array_like, shape (T, N, I)
+        Input sequence, time first.
+    h0 : array_like, shape (N, H), or None
+        Initial hidden state; ``None`` means zeros (as in torch).
+    W_ih : array_like, shape (H, I)
+    W_hh : array_like, shape (H, H)
+    b_ih, b_hh : array_like, shape (H,), or None
+        ``None`` means no bias.
+    nonlinearity : {"tanh", "relu"}, default "tanh"
+
+    Returns
+    -------
+    hs : ndarray, shape (T, N, H)
+        Every hidden state :math:`h_1, \dots, h_T` (torch's ``output``;
+        ``hs[-1]`` is the final state).
+    cache : RNNCache
+        For :func:`rnn_backward`.
+
+    Raises
+    ------
+    ValueError
+        If ``nonlinearity`` is unknown, ``x`` is not 3-D with non-empty
+        axes, or a weight, bias or ``h0`` has the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> T, N, I, H = 5, 2, 3, 4
+    >>> x = rng.standard_normal((T, N, I))
+    >>> W_ih, W_hh = rng.standard_normal((H, I)), rng.standard_normal((H, H))
+    >>> hs, cache = rnn_forward(x, np.zeros((N, H)), W_ih, W_hh, None, None)
+    >>> hs.shape
+    (5, 2, 4)
+    >>> bool(np.abs(hs).max() < 1)   # tanh keeps every state in (-1, 1)
+    True
+    """
+    nonlinearity = _check_nonlinearity(nonlinearity)
+    x, (h0,), W_ih, W_hh, b_ih, b_hh = _prepare(
+        x, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, "h", "x")
+    T, N, _ = x.shape
+    H = W_hh.shape[1]
+
+    ax = _input_term(x, W_ih, b_ih)        # (T, N, H), all steps in one product
+    if b_hh is not None:
+        ax += b_hh                         # b_hh is added at every step: fold it in
+    W_hhT = np.ascontiguousarray(W_hh.T)  # contiguous: faster products in the loop
+    h = np.empty((T + 1, N, H), dtype=x.dtype)
+    h[0] = h0
+    for t in range(T):
+        h[t + 1] = _rnn_cell(ax[t], h[t], W_hhT, None, nonlinearity)
+    cache = RNNCache(x, h, W_ih, W_hh, nonlinearity, b_ih is not None, b_hh is not None)
+    return h[1:].copy(), cache
+
+
+def rnn_backward(dhs, cache):
+    r"""Backpropagation through time for :func:`rnn_forward`.
+
+    With :math:`a_t` the pre-activation and :math:`\delta_t = \partial L/\partial a_t`,
+    going backwards from :math:`t = T`:
+
+    .. math::
+        \frac{\partial L}{\partial h_t} = \mathrm{dhs}_t + \delta_{t+1} W_{hh},
+        \qquad
+        \delta_t = \frac{\partial L}{\partial h_t} \odot \phi'(a_t),
+
+    with :math:`\phi'(a_t) = 1 - h_t^2` for tanh and :math:`[h_t > 0]` for
+    ReLU. Then :math:`\partial L/\partial x_t = \delta_t W_{ih}`,
+    :math:`\partial L/\partial h_0 = \delta_1 W_{hh}`,
+    :math:`\partial L/\partial W_{ih} = \sum_t \delta_t^\top x_t`,
+    :math:`\partial L/\partial W_{hh} = \sum_t \delta_t^\top h_{t-1}` and
+    both bias gradients are :math:`\sum_t \sum_n \delta_t`.
+
+    Parameters
+    ----------
+    dhs : array_like, shape (T, N, H)
+        :math:`\partial L/\partial h_t` for every output hidden state (zeros
+        where the loss does not use a step; put the gradient of the final
+        state in ``dhs[-1]``).
+    cache : RNNCache
+        From :func:`rnn_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape (T, N, I)
+    dh0 : ndarray, shape (N, H)
+    dW_ih : ndarray, shape (H, I)
+    dW_hh : ndarray, shape (H, H)
+    db_ih, db_hh : ndarray, shape (H,), or None
+        ``None`` when that bias was ``None`` in the forward pass.
+
+    Raises
+    ------
+    ValueError
+        If ``dhs`` does not have the shape of ``hs``, or ``cache`` is not an
+        :class:`RNNCache`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x, h0 = rng.standard_normal((4, 2, 3)), np.zeros((2, 5))
+    >>> W_ih, W_hh, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 5)), np.zeros(5)
+    >>> hs, cache = rnn_forward(x, h0, W_ih, W_hh, b, b)
+    >>> dx, dh0, dW_ih, dW_hh, db_ih, db_hh = rnn_backward(np.ones_like(hs), cache)
+    >>> dx.shape, dW_hh.shape
+    ((4, 2, 3), (5, 5))
+    """
+    cache = _check_cache(cache, RNNCache)
+    h, W_hh = cache.h, cache.W_hh
+    T, N, H = h.shape[0] - 1, h.shape[1], h.shape[2]
+    dhs = _check_dout(dhs, "dhs", (T, N, H), h.dtype)
+
+    # phi'(a_t) for every step at once, from the outputs h_1..h_T
+    slope = 1 - h[1:] ** 2 if cache.nonlinearity == "tanh" else (h[1:] > 0).astype(h.dtype)
+    da = np.empty_like(dhs)                # delta_t = dL/da_t
+    dh_next = np.zeros((N, H), dtype=h.dtype)   # gradient reaching h_t from step t+1
+    for t in reversed(range(T)):
+        dh = dhs[t] + dh_next
+        np.multiply(dh, slope[t], out=da[t])
+        dh_next = da[t] @ W_hh
+
+    return _finish(da, da, dh_next, cache)
+
+
+
+# --------------------------------------------------------------------------
+# LSTM
+# --------------------------------------------------------------------------
+
+class LSTMCache(NamedTuple):
+    """What :func:`lstm_backward` needs from :func:`lstm_forward`."""
+
+    x: np.ndarray        #: (T, N, I) input
+    h: np.ndarray        #: (T+1, N, H) hidden states h_0 (= h0), ..., h_T
+    c: np.ndarray        #: (T+1, N, H) cell states c_0 (= c0), ..., c_T
+    gates: np.ndarray    #: (T, N, 4H) activated gates i, f, g, o of every step
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+    has_b_ih: bool
+    has_b_hh: bool
+
+
+def _lstm_cell(ax_t, h, c, W_hhT, b_hh):
+    """One LSTM step given the input term ``ax_t`` = x_t W_ih^T + b_ih and W_hhT = W_hh^T.
+
+    Returns ``(h', c', gates)`` with ``gates`` the (N, 4H) activated
+    ``i, f, g, o`` side by side.
+    """
+    H = h.shape[1]
+    gates = ax_t + h @ W_hhT              # pre-activations, activated in place below
+    if b_hh is not None:
+        gates += b_hh
+    gates[:, :2 * H] = sigmoid(gates[:, :2 * H])          # i, f
+    gates[:, 2 * H:3 * H] = tanh(gates[:, 2 * H:3 * H])   # g
+    gates[:, 3 * H:] = sigmoid(gates[:, 3 * H:])          # o
+    i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
+    c_next = f * c + i * g
+    h_next = o * _act(tanh, c_next)
+    return h_next, c_next, gates
+
+
+def lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
+    r"""One step of an LSTM cell (torch's ``nn.LSTMCell``).
+
+    .. math::
+        \begin{aligned}
+        i &= \sigma(x_t W_{ii}^\top + b_{ii} + h W_{hi}^\top + b_{hi}) \\
+        f &= \sigma(x_t W_{if}^\top + b_{if} + h W_{hf}^\top + b_{hf}) \\
+        g &= \tanh(x_t W_{ig}^\top + b_{ig} + h W_{hg}^\top + b_{hg}) \\
+        o &= \sigma(x_t W_{io}^\top + b_{io} + h W_{ho}^\top + b_{ho}) \\
+        c' &= f \odot c + i \odot g \\
+        h' &= o \odot \tanh(c')
+        \end{aligned}
+
+    ``W_ih`` stacks :math:`W_{ii}, W_{if}, W_{ig}, W_{io}` row-wise (torch's
+    order), likewise ``W_hh`` and the biases.
+
+    Parameters
+    ----------
+    x_t : array_like, shape (N, I)
+        Input at this time step.
+    h, c : array_like, shape (N, H), or None
+        Previous hidden and cell state; ``None`` means zeros.
+    W_ih : array_like, shape (4*H, I)
+    W_hh : array_like, shape (4*H, H)
+    b_ih, b_hh : array_like, shape (4*H,), or None
+        ``None`` means no bias.
+
+    Returns
+    -------
+    h, c : ndarray, shape (N, H)
+        The next hidden and cell state.
+
+    Raises
+    ------
+    ValueError
+        If any shape disagrees with the ones above (the message names the
+        argument).
+
+    Examples
+    --------
+    With all weights zero every sigmoid gate is 1/2 and g = 0, so the cell
+    halves c and outputs :math:`h' = \tfrac12 \tanh(c')`:
+
+    >>> import numpy as np
+    >>> W_ih, W_hh = np.zeros((4, 1)), np.zeros((4, 1))
+    >>> lstm_step([[3.0]], [[0.0]], [[2.0]], W_ih, W_hh, None, None)
+    (array([[0.38079708]]), array([[1.]]))
+    """
+    x_t, (h, c), W_ih, W_hh, b_ih, b_hh = _prepare(
+        x_t, {"h": h, "c": c}, W_ih, W_hh, b_ih, b_hh, "ifgo", "x_t")
+    h, c, _ = _lstm_cell(_input_term(x_t, W_ih, b_ih), h, c, W_hh.T, b_hh)
+    return h, c
+
+
+def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    r"""Run an LSTM over a whole sequence (torch's ``nn.LSTM``, one layer).
+
+    Applies :func:`lstm_step` for :math:`t = 1, \dots, T`:
+
+    .. math::
+        (h_t, c_t) = \mathrm{LSTMCell}(x_t, h_{t-1}, c_{t-1}),
+        \qquad c_t = f_t \odot c_{t-1} + i_t \odot g_t,
+        \quad h_t = o_t \odot \tanh(c_t)
+
+    Parameters
+    ----------
+    x : array_like, shape (T, N, I)
+        Input sequence, time first.
+    h0, c0 : array_like, shape (N, H), or None
+        Initial hidden and cell state; ``None`` means zeros (as in torch).
+    W_ih : array_like, shape (4*H, I)
+        Gates ``i, f, g, o`` stacked row-wise (torch's ``weight_ih_l0``).
+    W_hh : array_like, shape (4*H, H)
+    b_ih, b_hh : array_like, shape (4*H,), or None
+        ``None`` means no bias.
+
+    Returns
+    -------
+    hs : ndarray, shape (T, N, H)
+        Every hidden state :math:`h_1, \dots, h_T` (torch's ``output``).
+    (h_T, c_T) : tuple of ndarray, shape (N, H)
+        The final hidden and cell state (torch's ``(h_n, c_n)`` without the
+        layer axis).
+    cache : LSTMCache
+        For :func:`lstm_backward`.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 3-D with non-empty axes, or a weight, bias, ``h0`` or
+        ``c0`` has the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> T, N, I, H = 5, 2, 3, 4
+    >>> x = rng.standard_normal((T, N, I))
+    >>> W_ih, W_hh = rng.standard_normal((4 * H, I)), rng.standard_normal((4 * H, H))
+    >>> hs, (h_T, c_T), cache = lstm_forward(x, None, None, W_ih, W_hh, None, None)
+    >>> hs.shape, c_T.shape
+    ((5, 2, 4), (2, 4))
+    >>> bool(np.array_equal(hs[-1], h_T))
+    True
+    """
+    x, (h0, c0), W_ih, W_hh, b_ih, b_hh = _prepare(
+        x, {"h0": h0, "c0": c0}, W_ih, W_hh, b_ih, b_hh, "ifgo", "x")
+    T, N, _ = x.shape
+    H = W_hh.shape[1]
+
+    ax = _input_term(x, W_ih, b_ih)        # (T, N, 4H), all steps in one product
+    if b_hh is not None:
+        ax += b_hh                         # b_hh is added at every step: fold it in
+    W_hhT = np.ascontiguousarray(W_hh.T)  # contiguous: faster products in the loop
+    h = np.empty((T + 1, N, H), dtype=x.dtype)
+    c = np.empty((T + 1, N, H), dtype=x.dtype)
+    gates = np.empty((T, N, 4 * H), dtype=x.dtype)
+    h[0], c[0] = h0, c0
+    for t in range(T):
+        h[t + 1], c[t + 1], gates[t] = _lstm_cell(ax[t], h[t], c[t], W_hhT, None)
+    cache = LSTMCache(x, h, c, gates, W_ih, W_hh, b_ih is not None, b_hh is not None)
+    return h[1:].copy(), (h[T].copy(), c[T].copy()), cache
+
+
+def lstm_backward(dhs, cache, dhT=None, dcT=None):
+    r"""Backpropagation through time for :func:`lstm_forward`.
+
+    Going backwards from :math:`t = T`, with :math:`\bar h_t = \partial L/\partial h_t`
+    (the output gradient ``dhs[t]`` plus what flows back from step t+1) and
+    :math:`\bar c_t` likewise:
+
+    .. math::
+        \begin{aligned}
+        \bar c_t &\mathrel{+}= \bar h_t \odot o_t \odot (1 - \tanh^2 c_t) \\
+        \bar o_t &= \bar h_t \odot \tanh c_t, \quad
+        \bar i_t = \bar c_t \odot g_t, \quad
+        \bar g_t = \bar c_t \odot i_t, \quad
+        \bar f_t = \bar c_t \odot c_{t-1} \\
+        \delta_t &= [\bar i_t \odot i_t(1-i_t),\ \bar f_t \odot f_t(1-f_t),\
+                     \bar g_t \odot (1-g_t^2),\ \bar o_t \odot o_t(1-o_t)] \\
+        \bar c_{t-1} &= \bar c_t \odot f_t, \qquad
+        \bar h_{t-1} = \mathrm{dhs}_{t-1} + \delta_t W_{hh}
+        \end{aligned}
+
+    Then :math:`\partial L/\partial x_t = \delta_t W_{ih}`,
+    :math:`\partial L/\partial W_{ih} = \sum_t \delta_t^\top x_t`,
+    :math:`\partial L/\partial W_{hh} = \sum_t \delta_t^\top h_{t-1}` and both
+    bias gradients are :math:`\sum_{t,n} \delta_t`.
+
+    Parameters
+    ----------
+    dhs : array_like, shape (T, N, H)
+        :math:`\partial L/\partial h_t` for every output hidden state.
+    cache : LSTMCache
+        From :func:`lstm_forward`.
+    dhT, dcT : array_like, shape (N, H), optional
+        Extra gradient with respect to the returned final states ``h_T`` and
+        ``c_T``, for a loss that uses them (``dhT`` is simply added to
+        ``dhs[-1]``, since ``h_T`` is ``hs[-1]``).
+
+    Returns
+    -------
+    dx : ndarray, shape (T, N, I)
+    dh0, dc0 : ndarray, shape (N, H)
+    dW_ih : ndarray, shape (4*H, I)
+    dW_hh : ndarray, shape (4*H, H)
+    db_ih, db_hh : ndarray, shape (4*H,), or None
+        ``None`` when that bias was ``None`` in the forward pass.
+
+    Raises
+    ------
+    ValueError
+        If ``dhs`` does not have the shape of ``hs``, ``dhT`` or ``dcT`` not
+        that of ``h_T``, or ``cache`` is not an :class:`LSTMCache`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x, H = rng.standard_normal((4, 2, 3)), 5
+    >>> W_ih, W_hh = rng.standard_normal((4 * H, 3)), rng.standard_normal((4 * H, H))
+    >>> hs, (h_T, c_T), cache = lstm_forward(x, None, None, W_ih, W_hh, None, None)
+    >>> grads = lstm_backward(np.ones_like(hs), cache, dcT=np.ones_like(c_T))
+    >>> [g.shape for g in grads[:5]]
+    [(4, 2, 3), (2, 5), (2, 5), (20, 3), (20, 5)]
+    """
+    cache = _check_cache(cache, LSTMCache)
+    h, c, gates, W_hh = cache.h, cache.c, cache.gates, cache.W_hh
+    T, N, H = h.shape[0] - 1, h.shape[1], h.shape[2]
+    dhs = _check_dout(dhs, "dhs", (T, N, H), h.dtype)
+    dh_next = np.zeros((N, H), h.dtype) if dhT is None else _check_dout(dhT, "dhT", (N, H), h.dtype)
+    dc_next = np.zeros((N, H), h.dtype) if dcT is None else _check_dout(dcT, "dcT", (N, H), h.dtype)
+
+    # Everything that does not depend on the recurrence, for all steps at once.
+    i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
+    tanh_c = _act(tanh, c[1:])
+    dh_to_dc = o * (1 - tanh_c * tanh_c)     # d h_t / d c_t, as h_t = o_t tanh(c_t)
+    slope = gates * (1 - gates)              # sigma' = s (1 - s) for i, f, o ...
+    slope[..., 2 * H:3 * H] = 1 - g * g      # ... and tanh' = 1 - g^2 for g
+
+    da = np.empty_like(gates)                # delta_t: gradient of the pre-activations
+    for t in reversed(range(T)):
+        dh = dhs[t] + dh_next
+        dc = dc_next + dh * dh_to_dc[t]
+        np.multiply(dc, g[t], out=da[t, :, :H])              # dL/di
+        np.multiply(dc, c[t], out=da[t, :, H:2 * H])         # dL/df  (c[t] is c_{t-1})
+        np.multiply(dc, i[t], out=da[t, :, 2 * H:3 * H])     # dL/dg
+        np.multiply(dh, tanh_c[t], out=da[t, :, 3 * H:])     # dL/do
+        da[t] *= slope[t]                                    # through the gate nonlinearities
+        dc_next = dc * f[t]
+        dh_next = da[t] @ W_hh
+
+    dx, dh0, dW_ih, dW_hh, db_ih, db_hh = _finish(da, da, dh_next, cache)
+    return dx, dh0, dc_next, dW_ih, dW_hh, db_ih, db_hh
+
+
+# --------------------------------------------------------------------------
+# GRU
+# --------------------------------------------------------------------------
+
+class GRUCache(NamedTuple):
+    """What :func:`gru_backward` needs from :func:`gru_forward`."""
+
+    x: np.ndarray        #: (T, N, I) input
+    h: np.ndarray        #: (T+1, N, H) hidden states h_0 (= h0), ..., h_T
+    gates: np.ndarray    #: (T, N, 3H) activated gates r, z, n of every step
+    hn: np.ndarray       #: (T, N, H) h_{t-1} W_hn^T + b_hn of every step
+    W_ih: np.ndarray
+    W_hh: np.ndarray
+    has_b_ih: bool
+    has_b_hh: bool
+
+
+def _gru_cell(ax_t, h, W_hhT, b_hh):
+    """One GRU step given the input term ``ax_t`` = x_t W_ih^T + b_ih and W_hhT = W_hh^T.
+
+    Returns ``(h', gates, hn)``: ``gates`` the (N, 3H) activated ``r, z, n``
+    side by side and ``hn`` = h W_hn^T + b_hn (the part ``r`` multiplies).
+    """
+    H = h.shape[1]
+    ah = h @ W_hhT
+    if b_hh is not None:
+        ah += b_hh
+    gates = np.empty_like(ah)
+    gates[:, :2 * H] = sigmoid(ax_t[:, :2 * H] + ah[:, :2 * H])      # r, z
+    r, z = gates[:, :H], gates[:, H:2 * H]
+    hn = ah[:, 2 * H:]
+    gates[:, 2 * H:] = tanh(ax_t[:, 2 * H:] + r * hn)                # n
+    n = gates[:, 2 * H:]
+    h_next = n + z * (h - n)               # = (1 - z) * n + z * h
+    return h_next, gates, hn
+
+
+def gru_step(x_t, h, W_ih, W_hh, b_ih, b_hh):
+    r"""One step of a GRU cell (torch's ``nn.GRUCell``).
+
+    .. math::
+        \begin{aligned}
+        r &= \sigma(x_t W_{ir}^\top + b_{ir} + h W_{hr}^\top + b_{hr}) \\
+        z &= \sigma(x_t W_{iz}^\top + b_{iz} + h W_{hz}^\top + b_{hz}) \\
+        n &= \tanh\bigl(x_t W_{in}^\top + b_{in} + r \odot (h W_{hn}^\top + b_{hn})\bigr) \\
+        h' &= (1 - z) \odot n + z \odot h
+        \end{aligned}
+
+    The reset gate multiplies :math:`h W_{hn}^\top + b_{hn}` *including its
+    bias* (torch's convention; the original paper applies :math:`r` to
+    :math:`h` before the product). ``W_ih`` stacks
+    :math:`W_{ir}, W_{iz}, W_{in}` row-wise, likewise ``W_hh`` and the biases.
+
+    Parameters
+    ----------
+    x_t : array_like, shape (N, I)
+        Input at this time step.
+    h : array_like, shape (N, H), or None
+        Previous hidden state; ``None`` means zeros.
+    W_ih : array_like, shape (3*H, I)
+    W_hh : array_like, shape (3*H, H)
+    b_ih, b_hh : array_like, shape (3*H,), or None
+        ``None`` means no bias.
+
+    Returns
+    -------
+    ndarray, shape (N, H)
+        The next hidden state :math:`h'`.
+
+    Raises
+    ------
+    ValueError
+        If any shape disagrees with the ones above (the message names the
+        argument).
+
+    Examples
+    --------
+    With all weights zero, r = z = 1/2 and n = 0, so :math:`h' = h / 2`:
+
+    >>> import numpy as np
+    >>> gru_step([[5.0]], [[1.0, -2.0]], np.zeros((6, 1)), np.zeros((6, 2)), None, None)
+    array([[ 0.5, -1. ]])
+    """
+    x_t, (h,), W_ih, W_hh, b_ih, b_hh = _prepare(
+        x_t, {"h": h}, W_ih, W_hh, b_ih, b_hh, "rzn", "x_t")
+    h, _, _ = _gru_cell(_input_term(x_t, W_ih, b_ih), h, W_hh.T, b_hh)
+    return h
+
+
+def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
+    r"""Run a GRU over a whole sequence (torch's ``nn.GRU``, one layer).
+
+    Applies :func:`gru_step` for :math:`t = 1, \dots, T`:
+
+    .. math::
+        h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+
+    Parameters
+    ----------
+    x : array_like, shape (T, N, I)
+        Input sequence, time first.
+    h0 : array_like, shape (N, H), or None
+        Initial hidden state; ``None`` means zeros (as in torch).
+    W_ih : array_like, shape (3*H, I)
+        Gates ``r, z, n`` stacked row-wise (torch's ``weight_ih_l0``).
+    W_hh : array_like, shape (3*H, H)
+    b_ih, b_hh : array_like, shape (3*H,), or None
+        ``None`` means no bias.
+
+    Returns
+    -------
+    hs : ndarray, shape (T, N, H)
+        Every hidden state :math:`h_1, \dots, h_T` (torch's ``output``).
+    cache : GRUCache
+        For :func:`gru_backward`.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 3-D with non-empty axes, or a weight, bias or ``h0``
+        has the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> T, N, I, H = 5, 2, 3, 4
+    >>> x = rng.standard_normal((T, N, I))
+    >>> W_ih, W_hh = rng.standard_normal((3 * H, I)), rng.standard_normal((3 * H, H))
+    >>> hs, cache = gru_forward(x, np.zeros((N, H)), W_ih, W_hh, None, None)
+    >>> hs.shape
+    (5, 2, 4)
+    """
+    x, (h0,), W_ih, W_hh, b_ih, b_hh = _prepare(
+        x, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, "rzn", "x")
+    T, N, _ = x.shape
+    H = W_hh.shape[1]
+
+    ax = _input_term(x, W_ih, b_ih)        # (T, N, 3H), all steps in one product
+    W_hhT = np.ascontiguousarray(W_hh.T)  # contiguous: faster products in the loop
+    h = np.empty((T + 1, N, H), dtype=x.dtype)
+    gates = np.empty((T, N, 3 * H), dtype=x.dtype)
+    hn = np.empty((T, N, H), dtype=x.dtype)
+    h[0] = h0
+    for t in range(T):
+        h[t + 1], gates[t], hn[t] = _gru_cell(ax[t], h[t], W_hhT, b_hh)
+    cache = GRUCache(x, h, gates, hn, W_ih, W_hh, b_ih is not None, b_hh is not None)
+    return h[1:].copy(), cache
+
+
+def gru_backward(dhs, cache):
+    r"""Backpropagation through time for :func:`gru_forward`.
+
+    Going backwards from :math:`t = T`, with :math:`\bar h_t = \partial L/\partial h_t`
+    (``dhs[t]`` plus what flows back from step t+1) and
+    :math:`\hat h_t = h_{t-1} W_{hn}^\top + b_{hn}`:
+
+    .. math::
+        \begin{aligned}
+        \delta^n_t &= \bar h_t \odot (1 - z_t) \odot (1 - n_t^2) \\
+        \delta^z_t &= \bar h_t \odot (h_{t-1} - n_t) \odot z_t (1 - z_t) \\
+        \delta^r_t &= \delta^n_t \odot \hat h_t \odot r_t (1 - r_t) \\
+        \bar h_{t-1} &= \mathrm{dhs}_{t-1} + \bar h_t \odot z_t
+            + [\delta^r_t,\ \delta^z_t,\ r_t \odot \delta^n_t]\, W_{hh}
+        \end{aligned}
+
+    The input side sees :math:`\delta^x_t = [\delta^r_t, \delta^z_t, \delta^n_t]`
+    and the hidden side :math:`\delta^h_t = [\delta^r_t, \delta^z_t, r_t \odot \delta^n_t]`
+    (the reset gate sits between :math:`W_{hn}` and the tanh), so
+    :math:`\partial L/\partial W_{ih} = \sum_t {\delta^x_t}^\top x_t`,
+    :math:`\partial L/\partial W_{hh} = \sum_t {\delta^h_t}^\top h_{t-1}`,
+    :math:`\partial L/\partial b_{ih} = \sum \delta^x_t`,
+    :math:`\partial L/\partial b_{hh} = \sum \delta^h_t`.
+
+    Parameters
+    ----------
+    dhs : array_like, shape (T, N, H)
+        :math:`\partial L/\partial h_t` for every output hidden state.
+    cache : GRUCache
+        From :func:`gru_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape (T, N, I)
+    dh0 : ndarray, shape (N, H)
+    dW_ih : ndarray, shape (3*H, I)
+    dW_hh : ndarray, shape (3*H, H)
+    db_ih, db_hh : ndarray, shape (3*H,), or None
+        ``None`` when that bias was ``None`` in the forward pass.
+
+    Raises
+    ------
+    ValueError
+        If ``dhs`` does not have the shape of ``hs``, or ``cache`` is not a
+        :class:`GRUCache`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x, H = rng.standard_normal((4, 2, 3)), 5
+    >>> W_ih, W_hh, b = rng.standard_normal((3 * H, 3)), rng.standard_normal((3 * H, H)), None
+    >>> hs, cache = gru_forward(x, None, W_ih, W_hh, b, b)
+    >>> dx, dh0, dW_ih, dW_hh, db_ih, db_hh = gru_backward(np.ones_like(hs), cache)
+    >>> dW_ih.shape, db_ih is None
+    ((15, 3), True)
+    """
+    cache = _check_cache(cache, GRUCache)
+    h, gates, hn, W_hh = cache.h, cache.gates, cache.hn, cache.W_hh
+    T, N, H = h.shape[0] - 1, h.shape[1], h.shape[2]
+    dhs = _check_dout(dhs, "dhs", (T, N, H), h.dtype)
+
+    r, z, n = (gates[..., k * H:(k + 1) * H] for k in range(3))
+    slope_r, slope_z, slope_n = r * (1 - r), z * (1 - z), 1 - n * n
+
+    dax = np.empty_like(gates)             # gradient of x_t W_ih^T + b_ih
+    dah = np.empty_like(gates)             # gradient of h_{t-1} W_hh^T + b_hh
+    dh_next = np.zeros((N, H), dtype=h.dtype)
+    for t in reversed(range(T)):
+        dh = dhs[t] + dh_next
+        da_n = dh * (1 - z[t]) * slope_n[t]
+        dax[t, :, :H] = da_n * hn[t] * slope_r[t]             # r
+        dax[t, :, H:2 * H] = dh * (h[t] - n[t]) * slope_z[t]  # z  (h[t] is h_{t-1})
+        dax[t, :, 2 * H:] = da_n                              # n
+        dah[t, :, :2 * H] = dax[t, :, :2 * H]
+        dah[t, :, 2 * H:] = da_n * r[t]
+        dh_next = dh * z[t] + dah[t] @ W_hh
+
+    return _finish(dax, dah, dh_next, cache)
