@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from nbgrader.apps import NbGraderAPI
@@ -21,9 +22,14 @@ from nbgrader.preprocessors import (
     OverwriteCells,
     OverwriteKernelspec,
 )
+from sqlalchemy.exc import SAWarning
 from traitlets.config import Config
 
 from .source import is_demo
+
+# nbgrader 0.9's gradebook trips SQLAlchemy 2's autoflush warnings on every
+# autograde; they are harmless and would bury the grader's own output.
+warnings.filterwarnings("ignore", message="Object of type <Submitted", category=SAWarning)
 
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 SKIPPED_DEMO = "# (demo cell: not run while grading)"
