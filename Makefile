@@ -30,7 +30,8 @@ chapters/%.ipynb: solutions/%.py | $(STAMP)
 lab: $(STAMP) $(patsubst solutions/%.py,chapters/%.ipynb,$(wildcard solutions/[0-9]*.py))
 	$(BIN)/dlnotes-workspace chapters workspace
 	@echo "JupyterLab on your working copy (workspace/); stop it with Ctrl-C."
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=workspace
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=workspace \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q
