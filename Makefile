@@ -11,7 +11,7 @@ OUT ?= build/grades/$(CHAPTER)
 # pytest workers: the chapter tests share one worker per file (loadfile).
 JOBS ?= 2
 
-.PHONY: install lab test release autograde bench lint clean
+.PHONY: install lab test release autograde bench lint clean html screenshots
 
 install: $(STAMP)
 
@@ -28,16 +28,23 @@ chapters/%.ipynb: solutions/%.py | $(STAMP)
 	$(BIN)/dlnotes-release $*
 
 lab: $(STAMP) $(patsubst solutions/%.py,chapters/%.ipynb,$(wildcard solutions/[0-9]*.py))
-	$(BIN)/dlnotes-workspace chapters workspace
-	@echo "JupyterLab on your working copy (workspace/); stop it with Ctrl-C."
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=workspace \
-		$(if $(filter 0,$(shell id -u)),--allow-root)
+	@# syncs workspace/, switches off nbgrader's instructor parts for readers,
+	@# says so if a JupyterLab already serves workspace/, else prints URL and starts one
+	$(BIN)/python -m dlnotes_course.lab
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q
 
 release: $(STAMP)
 	$(BIN)/dlnotes-release
+
+# static reading copy in site/ (executed chapters cached in build/site-cache/)
+html: $(STAMP)
+	$(BIN)/python -m dlnotes_course.site
+
+# browser tests, also refreshing the screenshot per chapter in docs/screenshots/
+screenshots: $(STAMP)
+	DLNOTES_DOC_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_browser.py -q
 
 autograde: $(STAMP)
 	$(BIN)/dlnotes-grade $(CHAPTER) $(SUBMISSIONS) --out $(OUT)
