@@ -218,6 +218,12 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _checkout() -> Path:
+    """The repository this package runs from (its solutions must stay hidden too)."""
+    here = Path(__file__).resolve().parents[2]
+    return here if (here / "solutions").is_dir() else Path(repo_root()).resolve()
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -285,8 +291,8 @@ def grade_folder(chapter: str, submissions: Path, out: Path, course: Path | None
     ctx = {"source": nbformat.writes(source_nb), "release": release_text,
            "source_hash": source_hash, "timeout": float(cell_timeout),
            "memory_mb": int(memory_mb), "sandbox": bool(sandbox),
-           "hide": sorted({str(p) for p in (Path(root or repo_root()).resolve(), course,
-                                             submissions.resolve(), out.resolve())})}
+           "hide": sorted({str(p) for p in (Path(root or repo_root()).resolve(), _checkout(),
+                                             course, submissions.resolve(), out.resolve())})}
     results: dict[str, Result] = {}
     jobs = []
     for student, path, problem in collect(submissions, chapter):

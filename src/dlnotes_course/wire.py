@@ -442,6 +442,10 @@ class Channel:
             return None
         if op == "len":
             return len(obj)
+        if op == "iter":
+            return iter(obj)
+        if op == "next":
+            return next(obj)
         if op == "repr":
             return repr(obj)[:MAX_MESSAGE]
         raise ProtocolError(f"unknown request {op!r}")
@@ -482,6 +486,9 @@ class Proxy:
             raise TypeError("len() of the object is not a non-negative int")
         return n
 
+    def __iter__(self):
+        return _RemoteIterator(self._ch.request("iter", h=self._h))
+
     def __bool__(self):
         return True
 
@@ -490,3 +497,18 @@ class Proxy:
 
     def __reduce__(self):
         raise TypeError("a proxy cannot be pickled")
+
+
+class _RemoteIterator:
+    """Iterates a remote iterator (a student's generator, say) one item per request."""
+
+    def __init__(self, remote):
+        self.remote = remote
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if not isinstance(self.remote, Proxy):
+            raise TypeError("iter() did not return an iterator")
+        return self.remote._ch.request("next", h=self.remote._h)
