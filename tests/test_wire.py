@@ -77,6 +77,13 @@ def test_in_place_updates_reach_the_caller(pair):
     np.testing.assert_allclose(W, 9.9)
 
 
+def test_random_generators_cross_as_copies_in_the_same_state(pair):
+    grader, define = pair
+    draw = define("def draw(rng, n):\n    return rng.random(n)\n")["draw"]
+    np.testing.assert_array_equal(draw(np.random.default_rng(7), 5),
+                                  np.random.default_rng(7).random(5))
+
+
 def test_callbacks_and_generators(pair):
     grader, define = pair
     names = define("def grad(f, x):\n    return [f(v) for v in x]\n"

@@ -235,7 +235,7 @@ def grade_plan(plan: Plan, limits: Limits, hide=(), notebook: bytes = b"") -> Ou
                         exec(compile(_transform(step.code), f"<setup {step.gid}>", "exec"), ns)
                     except Exception as exc:  # noqa: BLE001 - the grader's own cell failed
                         outcome.warning += f"; provided cell {step.gid} failed: {_message(exc)}"
-                    locked_names |= {k for k in ns if k not in before or k in locked_names}
+                    locked_names.update(k for k in ns if k not in before)
                     guarded(lambda s=step: session.exec("setup", s.gid, s.code, s.locked),
                             step.gid, [])
             elif step.kind == "answer":
@@ -257,14 +257,19 @@ def grade_plan(plan: Plan, limits: Limits, hide=(), notebook: bytes = b"") -> Ou
                 def run_test(s=step):
                     session.deadline(limits.cell_timeout)
                     session.channel.request("label", label=s.gid)
+                    before = {k: id(v) for k, v in ns.items()}
                     try:
-                        exec(compile(s.code, f"<test {s.gid}>", "exec"), dict(ns))
+                        # one namespace, as in a notebook: a later test may use an
+                        # earlier one's helpers, which answers may not redefine
+                        exec(compile(s.code, f"<test {s.gid}>", "exec"), ns)
                     except (ChannelTimeout, ChannelClosed, ProtocolError):
                         raise
                     except BaseException as exc:  # noqa: BLE001 - a failed check
                         if isinstance(exc, KeyboardInterrupt):
                             raise
                         return (0.0, _message(exc))
+                    finally:
+                        locked_names.update(k for k, v in ns.items() if before.get(k) != id(v))
                     return (s.points, "")
                 result = guarded(run_test, step.gid, context)
                 if result is None:

@@ -282,7 +282,7 @@ def _check_value(label, value) -> None:
                               "__lt__", "__le__", "__gt__", "__ge__", "__abs__", "__sub__")
                   if getattr(cls, m, None) is not None
                   and getattr(cls, m, None) is not getattr(object, m, None)
-                  and getattr(cls, "__module__", "") in ("__main__", "builtins")]
+                  and getattr(cls, "__module__", "") == "__main__"]
     if "__eq__" in suspicious or "__ne__" in suspicious or (
             isinstance(value, (int, float, complex, np.ndarray)) and suspicious):
         flag(f"{label} is a {cls.__name__} that redefines {', '.join(suspicious)}")

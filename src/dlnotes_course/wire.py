@@ -6,7 +6,8 @@ here unpickles: a message is a JSON header plus raw array buffers, so data
 coming from student code can never run code in the grader.
 
 What crosses by value: ``None``, ``bool``, ``int``, ``float``, ``complex``,
-``str``, ``bytes``, numeric numpy scalars and arrays, and tuples, lists,
+``str``, ``bytes``, numeric numpy scalars and arrays, numpy random
+``Generator`` objects (as a copy in the same state), and tuples, lists,
 dicts and slices of those. Anything else (functions, classes, instances)
 stays where it lives and crosses as a *handle*; the other end sees a
 :class:`Proxy` whose calls, attribute reads and writes and item access travel
@@ -34,6 +35,7 @@ import numpy as np
 MAX_FRAME = 512 * 1024 * 1024
 MAX_MESSAGE = 2000
 _ARRAY_KINDS = "biufc"
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 # Exceptions that cross as themselves; any other type becomes StudentError.
 SAFE_EXCEPTIONS = {name: getattr(builtins, name) for name in (
     "ArithmeticError", "AssertionError", "AttributeError", "EOFError", "Exception",
@@ -114,8 +116,10 @@ class Channel:
         kind = "class" if isinstance(obj, type) else ("callable" if callable(obj) else "object")
         cls = obj if isinstance(obj, type) else type(obj)
         custom_eq = getattr(cls, "__eq__", object.__eq__) is not object.__eq__
+        own = getattr(obj, "__name__", None) if kind != "object" else None
         return {"$h": [self.side, hid], "k": kind, "n": getattr(cls, "__name__", "?")[:80],
-                "eq": bool(custom_eq and kind != "class")}
+                "eq": bool(custom_eq and kind != "class"),
+                "f": own[:80] if isinstance(own, str) else None}
 
     def _array(self, a: np.ndarray, bufs: list) -> dict:
         aid = self._array_ids.get(id(a))
@@ -163,6 +167,9 @@ class Channel:
                             for v in (value.start, value.stop, value.step)]}
         if value is Ellipsis:
             return {"$e": 1}
+        if t is np.random.Generator and type(value.bit_generator).__name__ in _BIT_GENERATORS:
+            # a copy in the same state: the callee draws what the caller would have drawn
+            return {"$g": self.encode(value.bit_generator.state, bufs, origin, depth + 1)}
         if isinstance(value, Proxy) and value._ch is self:
             return {"$r": value._h}
         return self._export(value, origin)
@@ -214,6 +221,17 @@ class Channel:
             return slice(*(self.decode(v, bufs, depth + 1) for v in tree["$sl"]))
         if "$e" in tree:
             return Ellipsis
+        if "$g" in tree:
+            state = self.decode(tree["$g"], bufs, depth + 1)
+            name = state.get("bit_generator") if type(state) is dict else None
+            if name not in _BIT_GENERATORS:
+                raise ProtocolError("bad random generator")
+            bit_generator = getattr(np.random, name)()
+            try:
+                bit_generator.state = state
+            except (TypeError, ValueError, KeyError) as exc:
+                raise ProtocolError(f"bad random generator state: {exc}") from None
+            return np.random.Generator(bit_generator)
         if "$r" in tree:   # one of our own handles coming back
             side, hid = tree["$r"]
             if side != self.side or hid not in self.objects:
@@ -225,8 +243,11 @@ class Channel:
                 if hid not in self.objects:
                     raise ProtocolError("unknown handle")
                 return self.objects[hid]
-            return Proxy(self, [side, int(hid)], str(tree.get("k", "object")),
-                         str(tree.get("n", "?"))[:80], bool(tree.get("eq", False)))
+            proxy = Proxy(self, [side, int(hid)], str(tree.get("k", "object")),
+                          str(tree.get("n", "?"))[:80], bool(tree.get("eq", False)))
+            if isinstance(tree.get("f"), str):   # a function's or class's own name
+                object.__setattr__(proxy, "__name__", tree["f"][:80])
+            return proxy
         raise ProtocolError("unknown value tag")
 
     @staticmethod
@@ -454,7 +475,7 @@ class Channel:
 class Proxy:
     """An object that lives at the other end of a :class:`Channel`."""
 
-    __slots__ = ("_ch", "_h", "_kind", "_name", "_eq")
+    __slots__ = ("_ch", "_h", "_kind", "_name", "_eq", "__name__")
 
     def __init__(self, ch, handle, kind, name, eq):
         object.__setattr__(self, "_ch", ch)

@@ -1,0 +1,1271 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (dlnotes)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 0 — Foundations: data, linear models and fitting
+#
+# **Supervised learning** (监督学习) is fitting a function. We are given examples
+# $(x_i, y_i)$, an input and the answer we want for it, and we look for a function
+# $f_\theta$ with parameters $\theta$ such that $f_\theta(x_i) \approx y_i$, measured by a
+# **loss** (损失函数). Learning is then an optimisation problem: choose $\theta$ to
+# minimise the loss on the training data. What we actually care about is the loss on
+# *new* data. That gap between the two is the reason for validation sets,
+# cross-validation and most of the care this chapter takes with data.
+#
+# Every deep network in this book ends in one of the linear models of this chapter: a
+# linear layer followed by nothing (regression), a sigmoid (two classes) or a softmax
+# (many classes).
+#
+# **What this chapter covers**
+# 1. Supervised learning as fitting a function; regression (回归) and classification
+#    (分类).
+# 2. Data: training, validation and test sets (训练集 / 验证集 / 测试集), the 8/1/1
+#    split, stratification (分层抽样), k-fold cross-validation (k 折交叉验证).
+# 3. Standardisation (标准化) and normalisation (归一化), and why their statistics come
+#    from the training split only: the leak, shown.
+# 4. Linear regression (线性回归) by least squares (最小二乘法): the closed form for a
+#    line, the loss surface and gradient descent (梯度下降), the normal equation
+#    (正规方程).
+# 5. Logistic regression (逻辑回归): sigmoid + binary cross-entropy and its gradient.
+# 6. Softmax regression (softmax 回归) for many classes.
+# 7. Underfitting (欠拟合) and overfitting (过拟合) on a polynomial fit, with a widget.
+#
+# **How to check your answers.** Each exercise is a function with a stub that raises
+# `NotImplementedError`. Replace the stub with your code, run the cell, then run the
+# test cell below it: it passes silently or tells you what is wrong. The grader also
+# runs hidden tests (random inputs, logits of ±800, duplicated columns, sizes that do
+# not divide evenly) on each exercise. In JupyterLab, the **Validate** button of the
+# nbgrader toolbar runs every test of the notebook at once.
+#
+# Exercises may use `numpy` only: an answer that calls `dlnotes`, scikit-learn or torch
+# scores zero for that exercise. Shapes follow one convention throughout: `X` has shape
+# `(N, D)`, one sample per row and one feature per column.
+
+# %%
+import numpy as np
+
+from dlnotes.checks import answer, check_close, check_equal, no_delegation
+
+# %% [markdown]
+# ## 1. Supervised learning as fitting a function
+#
+# * In **regression** the target is a number (a price, a temperature): $y \in \mathbb R$.
+#   The usual loss is the squared error $(f_\theta(x) - y)^2$.
+# * In **classification** the target is one of $C$ classes. The model outputs class
+#   probabilities and the loss is the cross-entropy (交叉熵) of the right class.
+#
+# The simplest family of functions is the **linear model** (线性模型)
+# $f(x) = w^\top x + b$, with weights (权重) $w$ and a bias (偏置) $b$. For $N$ samples at
+# once, with the samples in the rows of $X$: $\hat y = Xw + b$.
+#
+# The bias shifts the output, so it sets how much input is needed before the output
+# becomes positive. Seed 004 shows this with $y = x_1 + x_2 - 1$ on inputs 0/1.
+#
+# > **Pitfall.** The table in seed 004 lists $y = 0$ for $x_1 = x_2 = 0$. The formula
+# > gives $0 + 0 - 1 = -1$. The output is 0 only after a threshold or a ReLU,
+# > $\max(0, y)$. The table also leaves out the row $x_1 = 0, x_2 = 1$. Compute each row
+# > from the formula instead of copying the pattern.
+#
+# Notation. In this book $y$ is the **target** (the true value) and $\hat y$ ("y hat") the
+# model's **prediction**, as in most textbooks and in torch's documentation.
+#
+# > **Pitfall.** One source note (seed 004) uses the hats the other way round: its
+# > $\hat y_i$ is the measured value and $y$ the computed one. The formulas are still
+# > right, but mixing the two conventions is how sign errors creep into gradients.
+# > Whatever the letters, a residual (残差) is *target minus prediction*.
+
+# %% [markdown]
+# ## 2. Training, validation and test sets
+#
+# A model is judged on data it has not been fitted to. The data is divided three ways:
+#
+# | split | used for | typical share |
+# |---|---|---|
+# | training set (训练集) | fitting the parameters $w, b$ | 80 % |
+# | validation set (验证集) | choosing hyper-parameters (超参数): degree, step size, ... | 10 % |
+# | test set (测试集) | one final, honest estimate, looked at **once** | 10 % |
+#
+# The split is random (with a fixed seed, so it can be reproduced). With classes of very
+# different sizes, a purely random 10 % can hold noticeably more or fewer examples of a
+# rare class than the data as a whole. **Stratification** (分层抽样) splits each class
+# separately so that every split keeps the class proportions. The demo splits the
+# breast-cancer data (37 % malignant) 8/1/1 twenty times with `dlnotes.data` and shows
+# how far the share of malignant tumours in the validation set wanders without
+# stratification. Demo cells use the reference library `dlnotes`; they are not graded
+# and are skipped when your notebook is graded.
+
+# %% tags=["demo"]
+import matplotlib.pyplot as plt
+
+from dlnotes import data as ref_data
+from dlnotes import linear as ref
+
+X_bc, y_bc = ref_data.load_breast_cancer()
+print(f"breast cancer: {X_bc.shape[0]} samples, {X_bc.shape[1]} features, "
+      f"{np.mean(y_bc == 0):.3f} malignant")
+shares = {False: [], True: []}
+for stratify in (False, True):
+    for seed in range(20):
+        *_, y_tr, y_va, y_te = ref_data.train_val_test_split(
+            X_bc, y_bc, val_size=0.1, test_size=0.1, stratify=stratify, seed=seed)
+        shares[stratify].append(np.mean(y_va == 0))
+    print(f"stratify={stratify!s:5}: sizes {len(y_tr)}/{len(y_va)}/{len(y_te)}, "
+          f"malignant share in the validation set from {min(shares[stratify]):.3f} "
+          f"to {max(shares[stratify]):.3f}")
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot(shares[False], "o", label="random split")
+ax.plot(shares[True], "s", label="stratified split")
+ax.axhline(np.mean(y_bc == 0), color="k", lw=0.8, label="whole data set")
+ax.set(xlabel="seed", ylabel="malignant share (validation)",
+       title="Class balance of a 10 % validation set")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ### k-fold cross-validation
+#
+# With little data, a single 10 % validation set is a noisy judge. **k-fold
+# cross-validation** (k 折交叉验证) cuts the (training) data into $k$ folds (折) of
+# nearly equal size. Round $i$ trains on the other $k-1$ folds and validates on fold $i$;
+# the $k$ validation scores are averaged. Every sample is validated exactly once.
+#
+# The rule for the sizes, the same as scikit-learn's `KFold`: with $n$ samples, the first
+# $n \bmod k$ folds get $\lfloor n/k \rfloor + 1$ samples and the others
+# $\lfloor n/k \rfloor$. For $n = 10$, $k = 3$: folds of 4, 3 and 3 samples,
+# $\{0,1,2,3\}, \{4,5,6\}, \{7,8,9\}$.
+#
+# To shuffle first (`shuffle=True`), the order of the samples is
+# `np.random.RandomState(seed).permutation(n)`, and the folds are consecutive pieces of
+# that order. This is exactly the permutation `KFold(k, shuffle=True, random_state=seed)`
+# draws, so your folds can be checked against it.
+#
+# > **Pitfall.** A source note (seed 003) writes `KFold(n_splits=5, random_state=42)`.
+# > In current scikit-learn this **raises** `ValueError`: a seed without `shuffle=True`
+# > would have no effect, and older versions ignored it silently. Write
+# > `KFold(n_splits=5, shuffle=True, random_state=42)`, or leave the seed out.
+# >
+# > The same note's loop has a quieter bug. It calls `model = pipeline.fit(X_train,
+# > y_train)` and appends `model` to a list in every fold. `fit` returns the **same
+# > object** it was called on, refitted in place. After the loop the list holds five
+# > references to one model, the one fitted on the last fold, and the "ensemble of five
+# > fold models" is that one model five times. Fit a fresh copy per fold:
+# > `sklearn.base.clone(pipeline).fit(...)`. The demo shows both problems.
+
+# %% tags=["demo"]
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+try:
+    KFold(n_splits=5, random_state=42)
+except ValueError as e:
+    print("KFold(n_splits=5, random_state=42) raises ValueError:", e)
+
+pipeline = Pipeline([("scaler", StandardScaler()),
+                     ("classifier", LogisticRegression(max_iter=1000))])
+kfold = KFold(n_splits=5, shuffle=True, random_state=42)
+models_seed, models_fixed = [], []
+for train_index, _val_index in kfold.split(X_bc):
+    models_seed.append(pipeline.fit(X_bc[train_index], y_bc[train_index]))  # the note's loop
+    models_fixed.append(clone(pipeline).fit(X_bc[train_index], y_bc[train_index]))
+print("note's loop: distinct model objects in the list =", len({id(m) for m in models_seed}))
+print("with clone(): distinct model objects in the list =", len({id(m) for m in models_fixed}))
+print("first weight of each fold's model (note's loop):",
+      np.round([m[-1].coef_[0, 0] for m in models_seed], 4))
+print("first weight of each fold's model (clone):     ",
+      np.round([m[-1].coef_[0, 0] for m in models_fixed], 4))
+
+# %% [markdown]
+# ### Exercise 2.1 — `kfold_indices`
+# Write `kfold_indices(n, k, shuffle=False, seed=None)`. Return a **list of $k$ pairs**
+# `(train_idx, val_idx)` of integer arrays, fold by fold, both arrays **sorted** (as
+# `KFold.split` returns them). `dlnotes.data.kfold_indices` yields the same pairs one at a
+# time; a list is iterated the same way. Rules:
+# * the first `n % k` folds have one sample more than the others;
+# * with `shuffle=True` the order is `np.random.RandomState(seed).permutation(n)`;
+# * raise `ValueError` if `k < 2` or `k > n`, and if a `seed` is given with
+#   `shuffle=False` (as `KFold` does).
+#
+# *Hints:* `np.array_split`, `np.sort`, `np.setdiff1d`.
+
+# %% nbgrader={"grade_id": "kfold_indices", "solution": true}
+def kfold_indices(n, k, shuffle=False, seed=None):
+    """List of k (train_idx, val_idx) pairs of sorted index arrays, as sklearn's KFold."""
+    ### BEGIN SOLUTION
+    if k < 2 or k > n:
+        raise ValueError(f"need 2 <= k <= n, got k={k}, n={n}")
+    if seed is not None and not shuffle:
+        raise ValueError("seed has no effect when shuffle=False")
+    order = np.random.RandomState(seed).permutation(n) if shuffle else np.arange(n)
+    folds = []
+    for val in np.array_split(order, k):
+        val = np.sort(val)
+        folds.append((np.setdiff1d(np.arange(n), val), val))
+    return folds
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_kfold_indices", "grade": true, "points": 1}
+def _kfold_list(*args, **kwargs):
+    """kfold_indices(*args) as a list of (train, val) integer arrays."""
+    folds = answer(kfold_indices, *args, **kwargs)
+    return answer(lambda: [(np.asarray(tr), np.asarray(va)) for tr, va in folds],
+                  name="kfold_indices")
+
+
+_folds = _kfold_list(10, 3)
+check_equal(len(_folds), 3, "number of folds of kfold_indices(10, 3)")
+check_equal([len(_va) for _tr, _va in _folds], [4, 3, 3],
+            "validation fold sizes of kfold_indices(10, 3)",
+            mistakes={"the first n % k folds get the extra samples, not the last fold": [3, 3, 4],
+                      "the n % k leftover samples must go somewhere: the first n % k folds "
+                      "get one more": [3, 3, 3]})
+check_equal(_folds[1][1], [4, 5, 6], "validation indices of fold 1 of kfold_indices(10, 3)")
+check_equal(_folds[1][0], [0, 1, 2, 3, 7, 8, 9],
+            "training indices of fold 1 of kfold_indices(10, 3)",
+            mistakes={"the training set must leave out the validation fold": np.arange(10)})
+# With shuffling, the order is np.random.RandomState(seed).permutation(n).
+_perm = np.random.RandomState(0).permutation(10)
+_folds = _kfold_list(10, 3, shuffle=True, seed=0)
+check_equal(_folds[0][1], np.sort(_perm[:4]), "validation indices of fold 0, shuffle=True, seed=0",
+            mistakes={"sort the indices of each fold (KFold returns them sorted)": _perm[:4],
+                      "the order must be np.random.RandomState(seed).permutation(n), not "
+                      "default_rng": np.sort(np.random.default_rng(0).permutation(10)[:4])})
+
+# %% nbgrader={"grade_id": "test_kfold_indices_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+from dlnotes import data as _ref_data
+
+
+def _kfold_checked(n, k, shuffle=False, seed=None):
+    """Run the student's folds (under no_delegation) and compare them with the reference."""
+    folds = no_delegation(kfold_indices, n, k, shuffle, seed)
+    got = answer(lambda: [(np.asarray(tr), np.asarray(va)) for tr, va in folds],
+                 name="kfold_indices, iterating its result,")
+    expected = list(_ref_data.kfold_indices(n, k, shuffle, seed))
+    call = f"kfold_indices({n}, {k}, shuffle={shuffle}, seed={seed})"
+    check_equal(len(got), k, f"number of folds of {call}")
+    size = n // k
+    check_equal([len(va) for tr, va in got], [len(va) for tr, va in expected],
+                f"validation fold sizes of {call}",
+                mistakes={"the first n % k folds get the extra samples, not the last fold":
+                              [size] * (k - 1) + [n - size * (k - 1)],
+                          "the n % k leftover samples were dropped; the first n % k folds "
+                          "get one sample more": [size] * k})
+    order = (np.random.RandomState(seed).permutation(n) if shuffle else np.arange(n))
+    other = np.random.default_rng(seed).permutation(n) if shuffle else order
+    start = 0
+    for i, ((tr, va), (etr, eva)) in enumerate(zip(got, expected, strict=True)):
+        piece = order[start:start + len(eva)]
+        start += len(eva)
+        check_equal(va, eva, f"validation indices of fold {i} of {call}",
+                    mistakes={"sort the indices of each fold (KFold returns them sorted)": piece,
+                              "the order must be np.random.RandomState(seed).permutation(n), "
+                              "not default_rng": np.sort(other[start - len(eva):start])})
+        check_equal(tr, etr, f"training indices of fold {i} of {call}",
+                    mistakes={"the training set must leave out the validation fold":
+                                  np.arange(n)})
+
+
+_rng = np.random.default_rng(1)
+for _n, _k in ((12, 4), (13, 5), (7, 7), (23, 6)):
+    _kfold_checked(_n, _k)
+    _kfold_checked(_n, _k, shuffle=True, seed=int(_rng.integers(1000)))
+for _args, _why in (((10, 3, False, 0), "a seed with shuffle=False (KFold raises here)"),
+                    ((3, 5, False, None), "k > n"), ((10, 1, False, None), "k < 2")):
+    try:
+        list(kfold_indices(*_args))
+    except ValueError:
+        pass
+    except Exception as _e:
+        raise AssertionError(f"kfold_indices{_args} raised {type(_e).__name__}: {_e}; "
+                             f"expected ValueError for {_why}") from None
+    else:
+        raise AssertionError(f"kfold_indices{_args} should raise ValueError: {_why}")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 3. Standardisation and normalisation
+#
+# Features come in different units: a tumour's area is in the hundreds, its smoothness
+# around 0.1. Gradient descent then takes tiny steps in some directions and huge ones in
+# others (section 4 shows the loss surface). Two common rescalings:
+#
+# * **standardisation** (标准化, z-score): $\tilde x_{ij} = (x_{ij} - \mu_j)/\sigma_j$, so
+#   each feature has mean 0 and standard deviation 1;
+# * **normalisation** (归一化, min-max): $\tilde x_{ij} = (x_{ij} - \min_j)/(\max_j -
+#   \min_j)$, so each feature lies in $[0, 1]$. One outlier squeezes all other values
+#   into a corner.
+#
+# The statistics $\mu_j$ and $\sigma_j$ are **parameters of the preprocessing**, so they are
+# fitted like any other parameter: on the **training split only**. The validation and
+# test sets are transformed with the training statistics, unchanged:
+#
+# $$\mu_j = \frac{1}{N}\sum_{i} X^{\text{train}}_{ij}, \qquad
+#   \sigma_j = \sqrt{\frac{1}{N}\sum_{i} \bigl(X^{\text{train}}_{ij} - \mu_j\bigr)^2},
+#   \qquad \tilde X_{ij} = \frac{X_{ij} - \mu_j}{\sigma_j}\ \text{ for every split.}$$
+#
+# $\sigma$ is the population standard deviation (divide by $N$, `ddof=0`), as in
+# scikit-learn's `StandardScaler`. A constant column has $\sigma_j = 0$; it is only
+# centred (divided by 1).
+#
+# **The leak.** Computing $\mu, \sigma$ on all the data lets the test set shape the
+# training features. The model "fitted on the training set" has then already seen the test
+# set, and its test score is no longer a fair estimate of how it does on new data. The
+# demo makes the leak visible. The training data stays the same, and only one test sample
+# changes (an extreme reading, as a faulty sensor would give). With statistics fitted
+# on all the data, the standardised training features change, and so do the model's
+# weights. With training-only statistics, nothing about the trained model depends on the
+# test set.
+
+# %% tags=["demo"]
+X_tr, X_va, X_te, y_tr, y_va, y_te = ref_data.train_val_test_split(
+    X_bc, y_bc, val_size=0.1, test_size=0.1, stratify=True, seed=0)
+X_te_bad = X_te.copy()
+X_te_bad[0] *= 50.0  # one corrupted test sample
+
+
+def fitted_weights(X_train, y_train, steps=300, lr=0.5):
+    """Logistic regression by plain gradient descent (reference gradient)."""
+    w, b = np.zeros(X_train.shape[1]), 0.0
+    for _ in range(steps):
+        dw, db = ref.logistic_regression_grad(w, b, X_train, y_train)
+        w, b = w - lr * dw, b - lr * db
+    return w
+
+
+def leaky_standardize(X_train, X_test):
+    """The mistake: statistics of train + test together."""
+    both = np.vstack([X_train, X_test])
+    mu, sd = both.mean(axis=0), both.std(axis=0)
+    return (X_train - mu) / sd, (X_test - mu) / sd
+
+
+w_leak_clean = fitted_weights(leaky_standardize(X_tr, X_te)[0], y_tr)
+w_leak_bad = fitted_weights(leaky_standardize(X_tr, X_te_bad)[0], y_tr)
+w_ok_clean = fitted_weights(ref_data.standardize(X_tr, X_te)[0], y_tr)
+w_ok_bad = fitted_weights(ref_data.standardize(X_tr, X_te_bad)[0], y_tr)
+print("change of the trained weights when ONE test sample changes:")
+print(f"  statistics from all data (leak): {np.abs(w_leak_bad - w_leak_clean).max():.3f}")
+print(f"  statistics from training only  : {np.abs(w_ok_bad - w_ok_clean).max():.3f}")
+
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+j = 3  # "mean area": values in the hundreds and thousands
+axes[0].hist(X_tr[:, j], bins=30)
+axes[0].set(title=f"raw feature {j} (mean area)", xlabel="value")
+axes[1].hist(ref_data.standardize(X_tr)[0][:, j], bins=30, alpha=0.7, label="standardised")
+mm = (X_tr[:, j] - X_tr[:, j].min()) / np.ptp(X_tr[:, j])
+axes[1].hist(mm, bins=30, alpha=0.7, label="min-max normalised")
+axes[1].set(title="two rescalings of the training data", xlabel="value")
+axes[1].legend()
+axes[2].bar(np.arange(30) - 0.2, w_leak_bad - w_leak_clean, width=0.4, label="fit on all data")
+axes[2].bar(np.arange(30) + 0.2, w_ok_bad - w_ok_clean, width=0.4, label="fit on train only")
+axes[2].set(title="weight change after one TEST sample changed\n(train-only statistics: exactly 0)",
+            xlabel="feature")
+axes[2].legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### Exercise 3.1 — `standardize`
+# Write `standardize(X_train, *others)`. Compute $\mu$ and $\sigma$ (population,
+# `ddof=0`) per column of `X_train` only, and return a **tuple** with `X_train` and every
+# array of `others` standardised with them. A constant column ($\sigma_j = 0$) is only
+# centred. `standardize(X_tr, X_va, X_te)` returns three arrays; `standardize(X_tr)`
+# returns a tuple of one.
+
+# %% nbgrader={"grade_id": "standardize", "solution": true}
+def standardize(X_train, *others):
+    """Standardise X_train and others with the mean and std of X_train only."""
+    ### BEGIN SOLUTION
+    X_train = np.asarray(X_train, dtype=float)
+    mu = X_train.mean(axis=0)
+    sigma = X_train.std(axis=0)
+    sigma = np.where(sigma == 0, 1.0, sigma)
+    return tuple((np.asarray(X, dtype=float) - mu) / sigma for X in (X_train, *others))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_standardize", "grade": true, "points": 1}
+_X_tr = np.array([[1.0, 5.0], [3.0, 5.0]])
+_X_te = np.array([[2.0, 6.0]])
+_out = answer(standardize, _X_tr, _X_te)
+check_equal(len(_out), 2, "number of arrays returned by standardize(X_tr, X_te)")
+check_close(_out[0], [[-1.0, 0.0], [1.0, 0.0]], "standardize: the training part",
+            mistakes={"divide by the population std (ddof=0, as StandardScaler), not N - 1":
+                          [[-np.sqrt(0.5), 0.0], [np.sqrt(0.5), 0.0]],
+                      "statistics computed on all the data leak the test set into training":
+                          [[-np.sqrt(1.5), -np.sqrt(0.5)], [np.sqrt(1.5), -np.sqrt(0.5)]]})
+check_close(_out[1], [[0.0, 1.0]], "standardize: the test part (training statistics!)",
+            mistakes={"statistics computed on all the data leak the test set into training":
+                          [[0.0, np.sqrt(2.0)]],
+                      "the test set must use the training set's mean and std, not its own":
+                          [[0.0, 0.0]]})
+
+# %% nbgrader={"grade_id": "test_standardize_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+from dlnotes import data as _ref_data
+
+_rng = np.random.default_rng(3)
+for _n_tr, _D in ((40, 3), (7, 5), (1, 2)):
+    _Xs = [_rng.normal(loc=_rng.normal(scale=50, size=_D), scale=_rng.uniform(0.1, 20, _D),
+                       size=(_m, _D)) for _m in (_n_tr, 6, 5)]
+    _Xs[1] += 3.0  # validation and test drawn from a shifted distribution
+    with np.errstate(all="ignore"):
+        _got = no_delegation(standardize, *_Xs)
+    _exp = _ref_data.standardize(*_Xs)
+    check_equal(len(_got), 3, "number of arrays returned by standardize(X_tr, X_va, X_te)")
+    _all = np.vstack(_Xs)
+    _leak = _ref_data.standardize(_all, *_Xs)[1:]
+    _own = [_ref_data.standardize(_X)[0] for _X in _Xs]
+    _ddof1 = [(_X - _Xs[0].mean(0)) / (_Xs[0].std(0, ddof=1) if _n_tr > 1 else 1.0)
+              for _X in _Xs]
+    for _i, _name in enumerate(("training", "validation", "test")):
+        check_close(_got[_i], _exp[_i], f"standardize: the {_name} part ({_n_tr} training rows, "
+                                        f"{_D} features)", atol=1e-8,
+                    mistakes={"statistics computed on all the data leak the test set into "
+                              "training": _leak[_i],
+                              "each array standardised with its own statistics; the other "
+                              "splits must use the training set's mean and std": _own[_i],
+                              "divide by the population std (ddof=0, as StandardScaler), "
+                              "not N - 1": _ddof1[_i]})
+# A constant column is only centred; a single array gives a tuple of one.
+_X = np.column_stack([_rng.normal(size=6), np.full(6, 3.0)])
+with np.errstate(all="ignore"):
+    _got = no_delegation(standardize, _X)
+check_equal(len(_got), 1, "number of arrays returned by standardize(X_tr) (a tuple of one)")
+check_close(_got[0], _ref_data.standardize(_X)[0],
+            "standardize with a constant column (sigma = 0: centre it, divide by 1)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 4. Linear regression by least squares
+#
+# ### A line through points (seed 004)
+#
+# Fit $\hat y = w x + b$ to points $(x_i, y_i)$ by minimising the **sum of squared
+# errors** (误差平方和)
+#
+# $$E(w, b) = \sum_{i=1}^{N} \bigl(y_i - w x_i - b\bigr)^2 .$$
+#
+# $E$ is a convex bowl in $(w, b)$, so its minimum is where both partial derivatives
+# vanish:
+#
+# $$\frac{\partial E}{\partial w} = -2\sum_i x_i\,(y_i - w x_i - b) = 0, \qquad
+#   \frac{\partial E}{\partial b} = -2\sum_i (y_i - w x_i - b) = 0 .$$
+#
+# The second equation gives $b = \bar y - w\bar x$ (the line passes through the centre of
+# mass $(\bar x, \bar y)$). Substituting it into the first:
+#
+# $$w = \frac{\sum_i (x_i - \bar x)(y_i - \bar y)}{\sum_i (x_i - \bar x)^2}, \qquad
+#   b = \bar y - w\,\bar x .$$
+#
+# The slope is undefined when all $x_i$ are equal (a vertical cloud: the denominator is
+# 0).
+#
+# > **Pitfall: "logistic regression" is not least squares.** Seed 004 titles this section
+# > 最小二乘法拟合直线（逻辑回归）, "fitting a line by least squares (logistic
+# > regression)". Fitting a line by least squares is **linear regression** (线性回归).
+# > **Logistic regression** (逻辑回归) is a *classifier*. It passes $w^\top x + b$ through
+# > the sigmoid to get a probability in $(0, 1)$ and is fitted by minimising the
+# > cross-entropy (section 5), and it has no closed form. The name is historical: it
+# > *regresses* the log-odds (对数几率) $\log\frac{p}{1-p}$ linearly on $x$, and
+# > "logistic" is the name of the sigmoid curve. Despite the word "regression", its output
+# > is a class probability.
+#
+# **Numerical care.** A popular form of the same slope is
+# $w = \frac{N\sum x_iy_i - \sum x_i\sum y_i}{N\sum x_i^2 - (\sum x_i)^2}$. Algebraically it
+# is equal, but numerically it subtracts two huge, nearly equal numbers when the $x_i$
+# are large (say timestamps around $10^8$): catastrophic cancellation (灾难性抵消). Centre
+# first, as in the formula above.
+
+# %% [markdown]
+# ### Question 4.1 — least squares by hand
+# Seed 004 derives the closed form but never plugs numbers in. Do it by hand (or with a
+# few lines of numpy arithmetic) for the five points
+#
+# | $x$ | 1 | 2 | 3 | 4 | 5 |
+# |---|---|---|---|---|---|
+# | $y$ | 2 | 4 | 5 | 4 | 5 |
+#
+# Give the slope `w_hand`, the intercept `b_hand` and the minimum of the loss,
+# `E_min` $= E(w, b)$ at the fitted line (the sum of the squared residuals).
+
+# %% nbgrader={"grade_id": "q_least_squares", "solution": true}
+w_hand = None
+b_hand = None
+E_min = None
+### BEGIN SOLUTION
+w_hand = 6 / 10          # sum (x - 3)(y - 4) / sum (x - 3)^2
+b_hand = 4 - w_hand * 3  # = 2.2
+E_min = 0.8**2 + 0.6**2 + 1.0**2 + 0.6**2 + 0.2**2  # residuals -0.8, 0.6, 1, -0.6, -0.2
+### END SOLUTION
+
+# %% nbgrader={"grade_id": "test_q_least_squares", "grade": true, "points": 2}
+assert w_hand is not None and b_hand is not None and E_min is not None, \
+    "set w_hand, b_hand and E_min to numbers"
+### BEGIN HIDDEN TESTS
+check_close(w_hand, 0.6, "the slope w of the five points", atol=1e-6,
+            mistakes={"without centring, sum(x*y)/sum(x*x) is the best line through the "
+                      "origin (no intercept)": 66 / 55,
+                      "that is sum (x - x̄)(y - ȳ) / sum (y - ȳ)^2: x and y swapped": 1.0})
+check_close(b_hand, 2.2, "the intercept b of the five points", atol=1e-6,
+            mistakes={"b = ȳ - w x̄, with a minus": 5.8})
+check_close(E_min, 2.4, "the minimum of E(w, b)", atol=1e-6,
+            mistakes={"that is the mean of the squared residuals; E is their sum": 0.48})
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 4.2 — `fit_line`
+# Return `(w, b)` as two floats for 1-D arrays `x` and `y`, with the centred formula
+# above. Raise `ValueError` if `x` is constant (or has fewer than two points, or the
+# lengths differ).
+
+# %% nbgrader={"grade_id": "fit_line", "solution": true}
+def fit_line(x, y):
+    """Least-squares slope and intercept (w, b) of y ~ w * x + b."""
+    ### BEGIN SOLUTION
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
+        raise ValueError("x and y must be 1-D arrays of the same length >= 2")
+    if np.all(x == x[0]):
+        raise ValueError("x is constant: the slope is undetermined")
+    dx = x - x.mean()
+    dy = y - y.mean()
+    w = np.sum(dx * dy) / np.sum(dx * dx)
+    return float(w), float(y.mean() - w * x.mean())
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_fit_line", "grade": true, "points": 1}
+check_close(answer(fit_line, [0.0, 1.0, 2.0], [1.0, 3.0, 5.0]), (2.0, 1.0),
+            "fit_line on (0, 1), (1, 3), (2, 5)",
+            mistakes={"b = ȳ - w x̄, with a minus": (2.0, 5.0)})
+check_close(answer(fit_line, [1.0, 2.0, 3.0, 4.0, 5.0], [2.0, 4.0, 5.0, 4.0, 5.0]), (0.6, 2.2),
+            "fit_line on the five points of question 4.1",
+            mistakes={"without centring, sum(x*y)/sum(x*x) is the best line through "
+                      "the origin": (1.2, 4.0 - 1.2 * 3.0),
+                      "b = ȳ - w x̄, with a minus": (0.6, 5.8)})
+
+# %% nbgrader={"grade_id": "test_fit_line_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+from dlnotes import linear as _ref
+
+_rng = np.random.default_rng(4)
+for _n, _loc, _rtol in ((2, 0.0, 1e-7), (15, 0.0, 1e-7), (40, -3.0, 1e-7), (10, 1e8, 1e-6)):
+    _x = _loc + _rng.normal(scale=2, size=_n)
+    _y = 0.7 * (_x - _loc) - 2.0 + _rng.normal(scale=0.3, size=_n)
+    _w, _b = _ref.fit_line(_x, _y)
+    _xm, _ym = _x.mean(), _y.mean()
+    _w0 = np.sum(_x * _y) / np.sum(_x * _x)
+    _ws = np.sum((_x - _xm) * (_y - _ym)) / np.sum((_y - _ym) ** 2)
+    with np.errstate(all="ignore"):
+        _got = no_delegation(fit_line, _x, _y)
+        _wt = (_n * np.sum(_x * _y) - _x.sum() * _y.sum()) / (_n * np.sum(_x * _x) - _x.sum() ** 2)
+    check_close(_got, (_w, _b), f"fit_line on {_n} random points with x around {_loc:g}",
+                rtol=_rtol, atol=1e-9,
+                mistakes={"without centring, sum(x*y)/sum(x*x) gives the best line "
+                          "through the origin": (_w0, _ym - _w0 * _xm),
+                          "b = ȳ - w x̄, with a minus": (_w, _ym + _w * _xm),
+                          "x and y swapped in the slope": (_ws, _ym - _ws * _xm),
+                          "catastrophic cancellation: the formula (N Σxy - Σx Σy) / "
+                          "(N Σx² - (Σx)²) loses all precision for large x; centre x and y "
+                          "first": (_wt, _ym - _wt * _xm)})
+try:
+    with np.errstate(all="ignore"):
+        fit_line([2.0, 2.0, 2.0], [1.0, 2.0, 3.0])
+except ValueError:
+    pass
+except Exception as _e:
+    raise AssertionError(f"fit_line with constant x raised {type(_e).__name__}: {_e}; "
+                         "expected ValueError (the slope is undetermined)") from None
+else:
+    raise AssertionError("fit_line([2, 2, 2], [1, 2, 3]) should raise ValueError: with a "
+                         "constant x the slope is undetermined (0 / 0)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The plot shows a fitted line with its residuals $y_i - \hat y_i$ (the vertical
+# segments whose squares $E$ adds up), and the residuals on their own. A good linear fit
+# leaves residuals with no visible pattern.
+
+# %% tags=["demo"]
+rng = np.random.default_rng(0)
+x_pts = rng.uniform(0, 10, 30)
+y_pts = 1.5 * x_pts + 2 + rng.normal(scale=2.0, size=30)
+w_fit, b_fit = ref.fit_line(x_pts, y_pts)
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
+ax1.plot(x_pts, y_pts, "o", label="data")
+xs_line = np.linspace(0, 10, 2)
+ax1.plot(xs_line, w_fit * xs_line + b_fit, "C3", label=f"ŷ = {w_fit:.2f} x + {b_fit:.2f}")
+ax1.vlines(x_pts, y_pts, w_fit * x_pts + b_fit, colors="gray", lw=0.8, label="residuals")
+ax1.set(xlabel="x", ylabel="y", title="least-squares line")
+ax1.legend()
+ax2.axhline(0, color="k", lw=0.8)
+ax2.plot(x_pts, y_pts - (w_fit * x_pts + b_fit), "o")
+ax2.set(xlabel="x", ylabel="y - ŷ", title="residuals")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### The loss surface and gradient descent
+#
+# Seed 004 then asks: what if the equations $\partial E/\partial\theta = 0$ cannot be
+# solved in closed form, as for every neural network? **Gradient descent** (梯度下降)
+# walks downhill instead, $\theta \leftarrow \theta - \eta\,\nabla_\theta E$, with a
+# learning rate (学习率) $\eta$. For the mean squared error
+# $L = \frac1N\sum_i (w x_i + b - y_i)^2$ the gradient is
+#
+# $$\frac{\partial L}{\partial w} = \frac2N\sum_i (w x_i + b - y_i)\,x_i, \qquad
+#   \frac{\partial L}{\partial b} = \frac2N\sum_i (w x_i + b - y_i).$$
+#
+# The contour plot (等高线图) shows $L(w, b)$ for the data above, with raw $x \in [0, 10]$
+# and with $x$ standardised. Raw features give a long, narrow valley: the largest stable
+# learning rate is set by the steep direction, so progress along the flat one is slow.
+# After standardisation the bowl is round and gradient descent heads almost straight for
+# the minimum. Both runs take 60 steps.
+
+# %% tags=["demo"]
+def gd_path(x, y, lr, steps=60):
+    w, b = -1.0, -4.0
+    path = [(w, b)]
+    for _ in range(steps):
+        r = w * x + b - y
+        w, b = w - lr * 2 * np.mean(r * x), b - lr * 2 * np.mean(r)
+        path.append((w, b))
+    return np.array(path)
+
+
+x_std = (x_pts - x_pts.mean()) / x_pts.std()
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+for ax, xx, lr, name in ((axes[0], x_pts, 0.015, "raw x"), (axes[1], x_std, 0.3, "standardised x")):
+    w_opt, b_opt = ref.fit_line(xx, y_pts)
+    W, B = np.meshgrid(np.linspace(w_opt - 6, w_opt + 6, 150),
+                       np.linspace(b_opt - 12, b_opt + 12, 150))
+    L = np.mean((W[..., None] * xx + B[..., None] - y_pts) ** 2, axis=-1)
+    ax.contour(W, B, L, levels=np.geomspace(L.min() + 0.5, L.max(), 25), cmap="viridis")
+    p = gd_path(xx, y_pts, lr)
+    ax.plot(p[:, 0], p[:, 1], "o-", color="C3", ms=3, label=f"gradient descent, η = {lr}")
+    ax.plot(w_opt, b_opt, "k*", ms=12, label="closed-form minimum")
+    ax.set(xlabel="w", ylabel="b", title=f"L(w, b) with {name}")
+    ax.legend(loc="lower left")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### Many features: the normal equation (seed 003)
+#
+# With $D$ features, $\hat y = Xw + b$. Put the bias into the weights by appending a
+# column of ones (全 1 列), $A = [X \;\; \mathbf 1]$ and $\theta = (w, b)$, so that
+# $\hat y = A\theta$. Setting the gradient of $\|A\theta - y\|^2$ to zero gives the
+# **normal equation** (正规方程)
+#
+# $$A^\top A\,\theta = A^\top y, \qquad \theta = (A^\top A)^{-1}A^\top y
+#   \quad\text{when } A \text{ has full column rank.}$$
+#
+# > **Pitfall.** Seed 003 writes the solution as $W^* = (X^TX)^{-1}X^TY$ and computes it
+# > that way, with two slips:
+# > 1. **No column of ones.** Without it the model is $\hat y = Xw$: every fitted
+# >    hyperplane passes through the origin. Data whose mean is not explained by the
+# >    features then gets a systematically wrong fit. Either append the ones column (as
+# >    here) or centre $X$ and $y$ first.
+# > 2. **An explicit inverse.** $(A^\top A)^{-1}$ is notation, not an algorithm.
+# >    Forming $A^\top A$ *squares* the condition number (条件数), so nearly collinear
+# >    features lose twice as many digits. With a duplicated or constant column,
+# >    $A^\top A$ is singular and `np.linalg.inv` raises `LinAlgError`, although
+# >    least squares still has solutions. Use `np.linalg.lstsq(A, y, rcond=None)`
+# >    (an SVD of $A$). It returns the minimum-norm (最小范数) solution when there
+# >    are many.
+#
+# The demo shows both on data with a mean far from zero and on two nearly collinear
+# features.
+
+# %% tags=["demo"]
+rng = np.random.default_rng(1)
+X_demo = rng.normal(size=(50, 2))
+y_demo = X_demo @ np.array([2.0, -1.0]) + 10.0 + rng.normal(scale=0.1, size=50)
+theta_no_bias = np.linalg.inv(X_demo.T @ X_demo) @ X_demo.T @ y_demo
+theta = ref.normal_equation(X_demo, y_demo)
+print("true w = [2, -1], b = 10")
+print("seed 003 (no ones column): w =", np.round(theta_no_bias, 3),
+      f" RMSE = {np.sqrt(np.mean((X_demo @ theta_no_bias - y_demo) ** 2)):.2f}")
+print("normal_equation (w..., b):  ", np.round(theta, 3),
+      f" RMSE = {np.sqrt(np.mean((X_demo @ theta[:2] + theta[2] - y_demo) ** 2)):.2f}")
+
+x1 = rng.normal(size=50)
+X_col = np.column_stack([x1, x1 + 1e-7 * rng.normal(size=50)])
+y_col = X_col @ np.array([1.0, 2.0]) + 1.0
+A_col = np.hstack([X_col, np.ones((50, 1))])
+print(f"\nnearly collinear columns: cond(A) = {np.linalg.cond(A_col):.1e}, "
+      f"cond(AᵀA) = {np.linalg.cond(A_col.T @ A_col):.1e}")
+print("explicit inverse:", np.linalg.inv(A_col.T @ A_col) @ A_col.T @ y_col, "(true [1, 2, 1])")
+print("lstsq:           ", ref.normal_equation(X_col, y_col))
+try:
+    X_dup = np.column_stack([x1, x1])
+    A_dup = np.hstack([X_dup, np.ones((50, 1))])
+    np.linalg.inv(A_dup.T @ A_dup)
+except np.linalg.LinAlgError as e:
+    print("duplicated column: np.linalg.inv raises LinAlgError:", e)
+
+# %% [markdown]
+# ### Exercise 4.3 — `normal_equation`
+# Return $\theta$ of shape `(D + 1,)` (or `(D + 1, K)` when `y` has shape `(N, K)`), the
+# weights first and the **bias last**. Append the column of ones and call
+# `np.linalg.lstsq(A, y, rcond=None)`; do not invert $A^\top A$.
+
+# %% nbgrader={"grade_id": "normal_equation", "solution": true}
+def normal_equation(X, y):
+    """Least-squares (w..., b) of y ~ X w + b, bias last, via lstsq."""
+    ### BEGIN SOLUTION
+    X = np.asarray(X, dtype=float)
+    A = np.hstack([X, np.ones((X.shape[0], 1))])
+    theta, *_ = np.linalg.lstsq(A, np.asarray(y, dtype=float), rcond=None)
+    return theta
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_normal_equation", "grade": true, "points": 1}
+def _check_theta(got, expected, X, label, mistakes=None):
+    """Compare a theta, explaining a missing bias before the values."""
+    got_shape = np.shape(got)
+    if got_shape == (X.shape[1],) + np.shape(expected)[1:] and got_shape != np.shape(expected):
+        raise AssertionError(f"{label}: expected shape {np.shape(expected)}, got shape "
+                             f"{got_shape}. Likely mistake: no column of ones, so there is "
+                             "no bias b (the fit is forced through the origin)")
+    check_close(got, expected, label, rtol=1e-6, atol=1e-8, mistakes=mistakes)
+
+
+_X = np.array([[0.0], [1.0], [2.0]])
+_check_theta(answer(normal_equation, _X, [1.0, 3.0, 5.0]), [2.0, 1.0], _X,
+             "normal_equation on (0, 1), (1, 3), (2, 5)",
+             mistakes={"the bias goes last: theta = (w..., b)": [1.0, 2.0]})
+_X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 1.0]])
+_check_theta(answer(normal_equation, _X, [4.0, 1.0, 3.0, 5.0]), [2.0, -1.0, 2.0], _X,
+             "normal_equation for y = 2 x1 - x2 + 2 on four points",
+             mistakes={"the bias goes last: theta = (w..., b)": [2.0, 2.0, -1.0]})
+
+# %% nbgrader={"grade_id": "test_normal_equation_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+from dlnotes import linear as _ref
+
+_rng = np.random.default_rng(5)
+for _N, _D, _K in ((30, 3, None), (8, 1, None), (25, 4, 2), (1, 2, None), (5, 6, None)):
+    _X = _rng.normal(size=(_N, _D))
+    _y = _rng.normal(size=(_N,) if _K is None else (_N, _K))
+    _exp = _ref.normal_equation(_X, _y)
+    _label = f"normal_equation with X of shape {_X.shape} and y of shape {_y.shape}"
+    try:
+        _got = no_delegation(normal_equation, _X, _y)
+    except AssertionError as _e:
+        if "LinAlgError" not in str(_e):
+            raise
+        raise AssertionError(f"{_e}. Likely mistake: with fewer samples than D + 1 the matrix "
+                             "AᵀA is singular; the explicit inverse fails, use "
+                             "np.linalg.lstsq") from None
+    _check_theta(_got, _exp, _X, _label,
+                 mistakes={"the bias goes last: theta = (w..., b)": np.roll(_exp, 1, axis=0)})
+# A duplicated column: AᵀA is singular, least squares has many solutions; lstsq returns the
+# minimum-norm one.
+_x1 = _rng.normal(size=20)
+_X = np.column_stack([_x1, _rng.normal(size=20), _x1])
+_y = _rng.normal(size=20)
+try:
+    _got = no_delegation(normal_equation, _X, _y)
+except AssertionError as _e:
+    if "LinAlgError" not in str(_e):
+        raise
+    raise AssertionError(f"{_e}. Likely mistake: the explicit inverse (AᵀA)⁻¹ does not exist "
+                         "when a column is duplicated; use np.linalg.lstsq") from None
+_check_theta(_got, _ref.normal_equation(_X, _y), _X,
+             "normal_equation with a duplicated column (the minimum-norm solution)")
+# Nearly collinear columns: forming AᵀA squares the condition number.
+_x1 = _rng.normal(size=50)
+_X = np.column_stack([_x1, _x1 + 1e-7 * _rng.normal(size=50)])
+_y = _X @ np.array([1.0, 2.0]) + 1.0
+with np.errstate(all="ignore"):
+    try:
+        _got = no_delegation(normal_equation, _X, _y)
+    except AssertionError as _e:
+        _got = None
+        _err = str(_e)
+if _got is None:
+    raise AssertionError(f"{_err}. Likely mistake: forming AᵀA squares the condition number; "
+                         "use np.linalg.lstsq")
+_exp = _ref.normal_equation(_X, _y)
+if np.shape(_got) == np.shape(_exp) and not np.allclose(_got, _exp, rtol=1e-5, atol=1e-5):
+    raise AssertionError(
+        f"normal_equation with two nearly collinear columns: expected {_exp}, got "
+        f"{np.asarray(_got)}. Likely mistake: an explicit inverse (or solve) of AᵀA squares "
+        "the condition number (here about 1e7 → 1e14) and loses the digits; use "
+        "np.linalg.lstsq on A itself")
+_check_theta(_got, _exp, _X, "normal_equation with two nearly collinear columns")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 5. Logistic regression (seed 002)
+#
+# For two classes, $y \in \{0, 1\}$, logistic regression (逻辑回归) turns the linear score
+# into a probability with the **sigmoid** (S 型函数):
+#
+# $$z = Xw + b, \qquad p = \sigma(z) = \frac{1}{1 + e^{-z}} = P(y = 1 \mid x),$$
+#
+# and is trained by minimising the mean **binary cross-entropy** (二元交叉熵)
+#
+# $$L = \frac1N\sum_{i=1}^N -y_i\log p_i - (1-y_i)\log(1-p_i).$$
+#
+# **The gradient.** Work on one sample and drop the index. With
+# $\sigma'(z) = \sigma(z)(1-\sigma(z)) = p(1-p)$:
+#
+# $$\frac{\partial L}{\partial p} = -\frac{y}{p} + \frac{1-y}{1-p}
+#     = \frac{p - y}{p(1-p)}, \qquad
+#   \frac{\partial L}{\partial z} = \frac{\partial L}{\partial p}\,\sigma'(z)
+#     = \frac{p-y}{p(1-p)}\,p(1-p) = p - y .$$
+#
+# The factor $p(1-p)$ cancels. That is why the gradient never vanishes on a confidently
+# wrong sample, unlike the squared error $\frac12(p-y)^2$, whose gradient $(p-y)\,p(1-p)$
+# goes to 0 as $p \to 0$ or $1$. With $z_i = x_i^\top w + b$ and the mean over $N$
+# samples:
+#
+# $$\frac{\partial L}{\partial w} = \frac1N X^\top (p - y), \qquad
+#   \frac{\partial L}{\partial b} = \frac1N\sum_{i=1}^N (p_i - y_i).$$
+#
+# These are the formulas of seed 002, which are right. (The note writes $z = wX + b$; with
+# samples in the rows of $X$, as here and in torch, it is $Xw$.) One update of gradient
+# descent is $w \leftarrow w - \eta\,\partial L/\partial w$, $b \leftarrow b - \eta\,
+# \partial L/\partial b$.
+#
+# The provided helper below is a numerically stable sigmoid: it never computes
+# `np.exp` of a large positive number, so logits of $\pm 800$ raise no overflow. Use it.
+
+# %% nbgrader={"grade_id": "helper_sigmoid_softmax", "locked": true}
+def sigmoid(z):
+    """Stable logistic sigmoid 1 / (1 + exp(-z)), elementwise."""
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softmax(Z):
+    """Stable softmax of each row of Z (shape (N, C))."""
+    Z = np.asarray(Z, dtype=float)
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+# %% [markdown]
+# ### Exercise 5.1 — `logistic_regression_grad`
+# Return `(dw, db)`: `dw` of shape `(D,)` and `db` a float, the gradient of the **mean**
+# binary cross-entropy, for `w` of shape `(D,)`, a scalar `b`, `X` of shape `(N, D)` and
+# targets `y` in $[0, 1]$ of shape `(N,)` (0/1 labels or soft targets).
+
+# %% nbgrader={"grade_id": "logistic_regression_grad", "solution": true}
+def logistic_regression_grad(w, b, X, y):
+    """Gradient (dw, db) of the mean binary cross-entropy of sigmoid(X @ w + b)."""
+    ### BEGIN SOLUTION
+    X = np.asarray(X, dtype=float)
+    dz = (sigmoid(X @ np.asarray(w, dtype=float) + b) - np.asarray(y, dtype=float)) / len(X)
+    return X.T @ dz, float(np.sum(dz))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_logistic_regression_grad", "grade": true, "points": 1}
+_X = np.array([[1.0], [2.0]])
+_out = answer(logistic_regression_grad, np.array([0.0]), 0.0, _X, np.array([0.0, 1.0]))
+check_equal(len(_out), 2, "number of values returned by logistic_regression_grad (dw, db)")
+check_close(_out[0], [-0.25], "dw with w = 0, b = 0 (p = 0.5 everywhere)",
+            mistakes={"L is the mean over samples: divide by N": [-0.5],
+                      "sign: the gradient is X^T (p - y) / N, not X^T (y - p) / N": [0.25],
+                      "the factor p(1 - p) cancels: dL/dz = p - y (that was the squared "
+                      "error's gradient)": [-0.0625]})
+check_close(_out[1], 0.0, "db with w = 0, b = 0")
+_X = np.array([[1.0, -2.0], [0.5, 1.0], [-1.0, 0.0]])
+_w, _b, _y = np.array([0.3, -0.2]), 0.1, np.array([1.0, 0.0, 1.0])
+_p = 1 / (1 + np.exp(-(_X @ _w + _b)))
+_out = answer(logistic_regression_grad, _w, _b, _X, _y)
+check_close(_out[0], _X.T @ (_p - _y) / 3, "dw on three samples",
+            mistakes={"L is the mean over samples: divide by N": _X.T @ (_p - _y),
+                      "sign: the gradient is X^T (p - y) / N, not X^T (y - p) / N":
+                          _X.T @ (_y - _p) / 3})
+check_close(_out[1], np.mean(_p - _y), "db on three samples",
+            mistakes={"L is the mean over samples: divide by N": np.sum(_p - _y)})
+
+# %% nbgrader={"grade_id": "test_logistic_regression_grad_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+from dlnotes import linear as _ref
+
+_rng = np.random.default_rng(6)
+for _N, _D, _scale, _soft in ((20, 3, 1.0, False), (1, 4, 1.0, False), (50, 2, 3.0, True),
+                              (6, 2, 400.0, False)):
+    _X = _rng.normal(size=(_N, _D))
+    _w = _rng.normal(scale=_scale, size=_D)
+    _b = float(_rng.normal())
+    _y = _rng.uniform(size=_N) if _soft else _rng.integers(0, 2, _N).astype(float)
+    _dw, _db = _ref.logistic_regression_grad(_w, _b, _X, _y)
+    _p = _ref.sigmoid(_X @ _w + _b)
+    _label = (f"logistic_regression_grad on {_N} samples, {_D} features"
+              + (", soft targets" if _soft else "") + (", logits up to ±800"
+                                                        if _scale > 100 else ""))
+    with np.errstate(over="raise"):
+        try:
+            _out = no_delegation(logistic_regression_grad, _w, _b, _X, _y)
+        except AssertionError as _e:
+            if "overflow" not in str(_e):
+                raise
+            raise AssertionError(f"{_e}. Likely mistake: 1/(1 + exp(-z)) overflows for large "
+                                 "|z|; use the provided stable sigmoid") from None
+    check_equal(len(_out), 2, "how many values logistic_regression_grad returns (dw, db)")
+    _dz = _p - _y
+    check_close(_out[0], _dw, f"dw, {_label}", atol=1e-10,
+                mistakes={"L is the mean over samples: divide by N": _N * _dw,
+                          "sign: the gradient is X^T (p - y) / N, not X^T (y - p) / N": -_dw,
+                          "the factor p(1 - p) cancels: dL/dz = p - y; p(1 - p) belongs to "
+                          "the squared error's gradient": _X.T @ (_dz * _p * (1 - _p)) / _N})
+    check_close(_out[1], _db, f"db, {_label}", atol=1e-10,
+                mistakes={"L is the mean over samples: divide by N": _N * _db,
+                          "sign: the gradient is X^T (p - y) / N, not X^T (y - p) / N": -_db})
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The demo trains logistic regression by gradient descent on `make_moons` (two
+# interleaving half circles) and draws the decision boundary (决策边界) $p = 0.5$, i.e.
+# $w^\top x + b = 0$. The boundary of a linear classifier is a straight line, so it
+# cannot follow the moons: a taste of why we need the non-linear networks of the next
+# chapters. Adding the features $x_1^2, x_2^2, x_1x_2, x_1^3, x_2^3$ (still a linear model,
+# in the new features) bends the boundary.
+
+# %% tags=["demo"]
+from tqdm.auto import tqdm
+
+X_m, y_m = ref_data.make_moons(300, noise=0.15, seed=0)
+
+
+def cubic_features(X):
+    x1, x2 = X[:, 0], X[:, 1]
+    return np.column_stack([x1, x2, x1**2, x2**2, x1 * x2, x1**3, x2**3])
+
+
+def train_logistic(F, y, steps=2000, lr=0.5, desc="gradient descent"):
+    w, b = np.zeros(F.shape[1]), 0.0
+    losses = []
+    for _ in tqdm(range(steps), desc=desc, leave=False):
+        dw, db = ref.logistic_regression_grad(w, b, F, y)
+        w, b = w - lr * dw, b - lr * db
+        losses.append(ref.logistic_regression_loss(w, b, F, y))
+    return w, b, losses
+
+
+F_cubic_raw = cubic_features(X_m)
+mu_c, sd_c = F_cubic_raw.mean(0), F_cubic_raw.std(0)
+fits = {"linear features": (lambda X: X, *train_logistic(X_m, y_m, desc="linear")),
+        "cubic features": (lambda X: (cubic_features(X) - mu_c) / sd_c,
+                           *train_logistic((F_cubic_raw - mu_c) / sd_c, y_m, desc="cubic"))}
+g1, g2 = np.meshgrid(np.linspace(-1.6, 2.6, 200), np.linspace(-1.1, 1.6, 200))
+grid = np.column_stack([g1.ravel(), g2.ravel()])
+fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+for ax, (name, (feat, w, b, losses)) in zip(axes[:2], fits.items(), strict=True):
+    p_grid = ref.sigmoid(feat(grid) @ w + b).reshape(g1.shape)
+    ax.contourf(g1, g2, p_grid, levels=20, cmap="RdBu_r", alpha=0.6)
+    ax.contour(g1, g2, p_grid, levels=[0.5], colors="k")
+    ax.scatter(X_m[:, 0], X_m[:, 1], c=y_m, cmap="RdBu_r", edgecolors="k", s=15)
+    acc = np.mean((ref.sigmoid(feat(X_m) @ w + b) >= 0.5) == y_m)
+    ax.set(title=f"{name}: training accuracy {acc:.2f}", xlabel="x1", ylabel="x2")
+    axes[2].plot(losses, label=name)
+axes[2].set(xlabel="step", ylabel="binary cross-entropy", title="training loss", yscale="log")
+axes[2].legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 6. Softmax regression (seed 003)
+#
+# For $C$ classes the model has one weight column and one bias per class,
+# $W \in \mathbb R^{D\times C}$, $b \in \mathbb R^C$. The logits (对数几率) $Z = XW + b$ go
+# through the **softmax** (归一化指数函数) row by row,
+#
+# $$P_{ic} = \frac{e^{Z_{ic}}}{\sum_{k} e^{Z_{ik}}},$$
+#
+# and the loss is the mean cross-entropy of the right classes,
+# $L = -\frac1N\sum_i \log P_{i y_i}$. Seed 003 derives the derivative for one sample,
+# $\partial l/\partial o_j = \mathrm{softmax}(o)_j - y_j$: the same "prediction minus
+# target" as logistic regression, with $y$ one-hot (独热编码). For a batch, with $Y$ the
+# one-hot matrix of the labels ($Y_{ic} = 1$ if $y_i = c$):
+#
+# $$\frac{\partial L}{\partial Z} = \frac1N (P - Y), \qquad
+#   \frac{\partial L}{\partial W} = \frac1N X^\top (P - Y), \qquad
+#   \frac{\partial L}{\partial b} = \frac1N \sum_i (P_i - Y_i).$$
+#
+# With $C = 2$, softmax regression is logistic regression again: only the difference of
+# the two logits matters, and $\mathrm{softmax}(z_0, z_1)_1 = \sigma(z_1 - z_0)$.
+
+# %% [markdown]
+# ### Exercise 6.1 — `softmax_regression_grad`
+# Return `(dW, db)` with shapes `(D, C)` and `(C,)` for `W` of shape `(D, C)`, `b` of
+# shape `(C,)`, `X` of shape `(N, D)` and integer labels `y` in `[0, C)` of shape `(N,)`.
+# Use the provided `softmax`. *Hint:* subtract 1 at `[np.arange(N), y]` instead of
+# building $Y$.
+
+# %% nbgrader={"grade_id": "softmax_regression_grad", "solution": true}
+def softmax_regression_grad(W, b, X, y):
+    """Gradient (dW, db) of the mean cross-entropy of softmax(X @ W + b)."""
+    ### BEGIN SOLUTION
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=int)
+    N = X.shape[0]
+    dZ = softmax(X @ np.asarray(W, dtype=float) + np.asarray(b, dtype=float))
+    dZ[np.arange(N), y] -= 1.0
+    dZ /= N
+    return X.T @ dZ, dZ.sum(axis=0)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_softmax_regression_grad", "grade": true, "points": 1}
+_out = answer(softmax_regression_grad, np.zeros((1, 2)), np.zeros(2), np.array([[2.0]]),
+              np.array([1]))
+check_equal(len(_out), 2, "number of values returned by softmax_regression_grad (dW, db)")
+check_close(_out[0], [[1.0, -1.0]], "dW for one sample x = 2, label 1, W = 0 (P = [0.5, 0.5])",
+            mistakes={"subtract the one-hot labels: dZ = (P - Y) / N": [[1.0, 1.0]],
+                      "sign: dZ = P - Y, not Y - P": [[-1.0, 1.0]]})
+check_close(_out[1], [0.5, -0.5], "db for the same sample")
+_X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [-1.0, 2.0]])
+_y = np.array([0, 2, 1, 2])
+_W = np.array([[0.5, -0.2, 0.1], [0.0, 0.3, -0.4]])
+_bb = np.array([0.1, 0.0, -0.1])
+_Z = _X @ _W + _bb
+_P = np.exp(_Z) / np.exp(_Z).sum(axis=1, keepdims=True)
+_Y = np.eye(3)[_y]
+_out = answer(softmax_regression_grad, _W, _bb, _X, _y)
+check_close(_out[0], _X.T @ (_P - _Y) / 4, "dW on four samples, three classes",
+            mistakes={"L is the mean over samples: divide by N": _X.T @ (_P - _Y),
+                      "subtract the one-hot labels: dZ = (P - Y) / N": _X.T @ _P / 4})
+check_close(_out[1], (_P - _Y).mean(axis=0), "db on four samples, three classes",
+            mistakes={"L is the mean over samples: divide by N": (_P - _Y).sum(axis=0)})
+
+# %% nbgrader={"grade_id": "test_softmax_regression_grad_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+from dlnotes import linear as _ref
+
+_rng = np.random.default_rng(7)
+for _N, _D, _C, _scale in ((30, 4, 5, 1.0), (1, 3, 2, 1.0), (12, 2, 10, 2.0), (8, 3, 4, 300.0)):
+    _X = _rng.normal(size=(_N, _D))
+    _W = _rng.normal(scale=_scale, size=(_D, _C))
+    _bb = _rng.normal(size=_C)
+    _y = _rng.integers(0, _C, _N)
+    _dW, _db = _ref.softmax_regression_grad(_W, _bb, _X, _y)
+    _Z = _X @ _W + _bb[None, :]
+    _E = np.exp(_Z - _Z.max(axis=1, keepdims=True))
+    _P = _E / _E.sum(axis=1, keepdims=True)
+    _Y = np.eye(_C)[_y]
+    _label = f"softmax_regression_grad on {_N} samples, {_D} features, {_C} classes" + (
+        ", logits up to ±800" if _scale > 100 else "")
+    with np.errstate(over="raise"):
+        try:
+            _out = no_delegation(softmax_regression_grad, _W, _bb, _X, _y)
+        except AssertionError as _e:
+            if "overflow" not in str(_e):
+                raise
+            raise AssertionError(f"{_e}. Likely mistake: exp of large logits overflows; use "
+                                 "the provided softmax (it subtracts the row maximum)") from None
+    check_equal(len(_out), 2, "how many values softmax_regression_grad returns (dW, db)")
+    check_close(_out[0], _dW, f"dW, {_label}", atol=1e-10,
+                mistakes={"L is the mean over samples: divide by N": _N * _dW,
+                          "sign: dZ = P - Y, not Y - P": -_dW,
+                          "subtract the one-hot labels: dZ = (P - Y) / N": _X.T @ _P / _N,
+                          "the labels must be one-hot: P - y[:, None] subtracts the class "
+                          "index from every column": _X.T @ (_P - _y[:, None]) / _N})
+    check_close(_out[1], _db, f"db, {_label}", atol=1e-10,
+                mistakes={"L is the mean over samples: divide by N": _N * _db,
+                          "sign: dZ = P - Y, not Y - P": -_db})
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The demo trains softmax regression on the 8×8 handwritten digits (1797 images, 10
+# classes) with mini-batch gradient descent, after a stratified 8/1/1 split and
+# standardisation fitted on the training split. Softmax regression is a network with no
+# hidden layer, and it already reaches about 97 % validation accuracy. The images show
+# the learned weight column of each class.
+
+# %% tags=["demo"]
+X_d, y_d = ref_data.load_digits()
+Xd_tr, Xd_va, Xd_te, yd_tr, yd_va, yd_te = ref_data.train_val_test_split(
+    X_d, y_d, val_size=0.1, test_size=0.1, stratify=True, seed=0)
+Xd_tr, Xd_va, Xd_te = ref_data.standardize(Xd_tr, Xd_va, Xd_te)
+W_d, b_d = np.zeros((64, 10)), np.zeros(10)
+history = []
+for epoch in tqdm(range(30), desc="softmax regression on digits"):
+    for xb, yb in ref_data.minibatches(Xd_tr, yd_tr, 64, rng=epoch):
+        dW, db = ref.softmax_regression_grad(W_d, b_d, xb, yb)
+        W_d -= 0.1 * dW
+        b_d -= 0.1 * db
+    history.append((ref.softmax_regression_loss(W_d, b_d, Xd_tr, yd_tr),
+                    ref.softmax_regression_loss(W_d, b_d, Xd_va, yd_va)))
+acc_va = np.mean(np.argmax(Xd_va @ W_d + b_d, axis=1) == yd_va)
+print(f"validation accuracy after 30 epochs: {acc_va:.3f}")
+fig = plt.figure(figsize=(13, 3))
+ax = fig.add_subplot(1, 6, (1, 2))
+ax.plot(np.array(history))
+ax.legend(["training", "validation"])
+ax.set(xlabel="epoch", ylabel="cross-entropy")
+for c in range(10):
+    axc = fig.add_subplot(2, 12, 5 + c + (c >= 5) * 7)
+    axc.imshow(W_d[:, c].reshape(8, 8), cmap="RdBu_r")
+    axc.set_title(str(c), fontsize=9)
+    axc.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## 7. Underfitting and overfitting (seed 001)
+#
+# Fit a polynomial of degree $d$ to 20 noisy samples of $\sin(\pi x)$. It is still a
+# linear model, in the features $x, x^2, \dots, x^d$, so `normal_equation` fits it. The
+# curves show the training and validation error (mean squared error) against the
+# degree:
+#
+# * **underfitting** (欠拟合): degree 0 or 1. Training *and* validation errors are both
+#   high; the model is too simple for the data.
+# * **overfitting** (过拟合): high degrees. The training error keeps falling, while the
+#   validation error turns up. The model has learned the noise of its 20 points.
+#
+# This is seed 001's diagnostic: a training loss that keeps falling while the
+# validation loss rises means overfitting, and two curves that both stay high mean
+# underfitting. The validation curve is what chooses $d$; the test set is not used for
+# that. More data pushes the overfitting to higher degrees, and so do the regularisation
+# methods of chapter 6.
+
+# %% tags=["demo"]
+def poly_features(x, degree):
+    if degree == 0:
+        return np.zeros((len(x), 0))
+    return np.column_stack([x**k for k in range(1, degree + 1)])
+
+
+def poly_fit_errors(x_tr, y_tr, x_va, y_va, degree):
+    F_tr = poly_features(x_tr, degree)
+    if degree == 0:
+        theta = np.array([y_tr.mean()])
+    else:
+        theta = ref.normal_equation(F_tr, y_tr)
+
+    def predict(x):
+        return poly_features(x, degree) @ theta[:-1] + theta[-1]
+
+    return (np.mean((predict(x_tr) - y_tr) ** 2), np.mean((predict(x_va) - y_va) ** 2), predict)
+
+
+def truth(x):
+    return np.sin(np.pi * x)
+
+
+rng = np.random.default_rng(0)
+x_pool = rng.uniform(-1, 1, 200)
+y_pool = truth(x_pool) + rng.normal(scale=0.25, size=200)
+x_val = rng.uniform(-1, 1, 500)
+y_val = truth(x_val) + rng.normal(scale=0.25, size=500)
+degrees = np.arange(0, 16)
+errs = np.array([poly_fit_errors(x_pool[:20], y_pool[:20], x_val, y_val, d)[:2] for d in degrees])
+fig, ax = plt.subplots(figsize=(6, 3.6))
+ax.semilogy(degrees, errs[:, 0], "o-", label="training error")
+ax.semilogy(degrees, errs[:, 1], "s-", label="validation error")
+ax.axhline(0.25**2, color="k", ls=":", label="noise level σ²")
+ax.set(xlabel="polynomial degree", ylabel="mean squared error",
+       title="20 training points: under- and overfitting", ylim=(1e-3, 10))
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ### A widget: degree and training-set size
+#
+# Move the sliders. With 10 points, degree 9 passes through every training point
+# (training error ≈ 0) and swings wildly between them. With 200 points the same degree is
+# harmless. The right panel redraws both error curves for the chosen training size, and
+# the dashed line marks the chosen degree.
+
+# %% tags=["demo"]
+import ipywidgets as widgets
+
+
+def show_poly(degree=3, n_train=20):
+    xs = np.linspace(-1, 1, 400)
+    x_tr, y_tr = x_pool[:n_train], y_pool[:n_train]
+    tr_err, va_err, predict = poly_fit_errors(x_tr, y_tr, x_val, y_val, degree)
+    curves = np.array([poly_fit_errors(x_tr, y_tr, x_val, y_val, d)[:2] for d in degrees])
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.8))
+    ax1.plot(xs, truth(xs), "k:", label="sin(πx)")
+    ax1.plot(xs, predict(xs), "C3", label=f"degree {degree}")
+    ax1.plot(x_tr, y_tr, "o", ms=4, label=f"{n_train} training points")
+    ax1.set(ylim=(-2, 2), xlabel="x", ylabel="y",
+            title=f"training MSE {tr_err:.3f}, validation MSE {va_err:.3f}")
+    ax1.legend(loc="upper left", fontsize=8)
+    ax2.semilogy(degrees, curves[:, 0], "o-", label="training")
+    ax2.semilogy(degrees, curves[:, 1], "s-", label="validation")
+    ax2.axvline(degree, color="gray", ls="--")
+    ax2.set(xlabel="degree", ylabel="MSE", ylim=(1e-4, 100), title="error vs degree")
+    ax2.legend()
+    plt.tight_layout()
+    plt.show()
+
+
+widgets.interact(show_poly,
+                 degree=widgets.IntSlider(value=3, min=0, max=15, description="degree"),
+                 n_train=widgets.IntSlider(value=20, min=10, max=200, step=10,
+                                           description="train size"));
+
+# %% [markdown]
+# ## 8. Optional: the gradients in torch, on a GPU if there is one
+#
+# torch's autograd differentiates the losses for us. The demo checks the logistic and
+# softmax regression gradients of this chapter against it (float64, on the GPU when
+# available). It is skipped when torch is missing.
+
+# %% tags=["demo"]
+try:
+    import torch
+except ImportError:
+    torch = None
+if torch is not None:
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    rng = np.random.default_rng(0)
+    Xn, wn, yn = rng.normal(size=(16, 3)), rng.normal(size=3), rng.integers(0, 2, 16)
+    Xt = torch.tensor(Xn, device=device)
+    wt = torch.tensor(wn, device=device, requires_grad=True)
+    bt = torch.tensor(0.3, dtype=torch.float64, device=device, requires_grad=True)
+    torch.nn.functional.binary_cross_entropy_with_logits(
+        Xt @ wt + bt, torch.tensor(yn, dtype=torch.float64, device=device)).backward()
+    dw, db = ref.logistic_regression_grad(wn, 0.3, Xn, yn)
+    print(f"logistic on {device}: max |dw torch - numpy| = "
+          f"{np.abs(wt.grad.cpu().numpy() - dw).max():.1e}, "
+          f"|db diff| = {abs(bt.grad.item() - db):.1e}")
+    Wn, bn, yc = rng.normal(size=(3, 4)), rng.normal(size=4), rng.integers(0, 4, 16)
+    Wt = torch.tensor(Wn, device=device, requires_grad=True)
+    bct = torch.tensor(bn, device=device, requires_grad=True)
+    torch.nn.functional.cross_entropy(Xt @ Wt + bct, torch.tensor(yc, device=device)).backward()
+    dW, db = ref.softmax_regression_grad(Wn, bn, Xn, yc)
+    print(f"softmax on {device}: max |dW torch - numpy| = "
+          f"{np.abs(Wt.grad.cpu().numpy() - dW).max():.1e}, "
+          f"max |db diff| = {np.abs(bct.grad.cpu().numpy() - db).max():.1e}")
+
+# %% [markdown]
+# ## Summary
+# - Supervised learning fits $f_\theta(x) \approx y$ by minimising a loss on training data;
+#   what matters is the error on new data.
+# - Split 8/1/1 into training, validation and test sets, stratified for classes. k-fold
+#   cross-validation validates every sample once; the first $n \bmod k$ folds get one
+#   extra sample. `KFold` wants `shuffle=True` with a seed, and every fold gets a fresh
+#   model (`clone`).
+# - Standardise with $\mu, \sigma$ of the **training** split, applied unchanged to the
+#   others. Statistics of all the data leak the test set into training.
+# - Least squares for a line: $w = \sum(x-\bar x)(y-\bar y)/\sum(x-\bar x)^2$,
+#   $b = \bar y - w\bar x$. For many features, solve the normal equation with a column of
+#   ones and `lstsq`, never with an explicit inverse. That is *linear* regression.
+# - Logistic regression is a classifier: $p = \sigma(Xw+b)$, binary cross-entropy, and
+#   gradient $\frac1N X^\top(p-y)$. Softmax regression is the $C$-class version:
+#   $\frac1N X^\top(P-Y)$.
+# - Underfitting: both errors high. Overfitting: training error low, validation error
+#   rising. The validation curve picks the model's capacity.

@@ -1,0 +1,1578 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (dlnotes)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Chapter 6 — Regularization, normalization and initialization
+#
+# A network with enough parameters can memorise its training set. **Regularization**
+# (正则化) is everything we do so that it learns something that also holds on data it
+# has not seen: penalties on the weights, noise during training, stopping in time,
+# more (augmented) data. Two neighbours of regularization make deep networks
+# trainable at all: **normalization** (归一化) layers and a good **initialization**
+# (初始化). This chapter builds all of them in numpy and trains a small network on
+# handwritten digits with the book's own code to watch them work.
+#
+# **What this chapter covers**
+# 1. Overfitting (过拟合) and underfitting (欠拟合): diagnosis from train/validation
+#    curves.
+# 2. L1 and L2 penalties: gradients, sparsity on real data, the geometric picture;
+#    weight decay (权重衰减) vs L2, and why Adam needs AdamW.
+# 3. Dropout (随机失活 / 丢弃法): inverted dropout, train vs eval, the expectation
+#    argument; a small MLP on digits with and without dropout, and a widget over
+#    dropout $p$ × L2 $\lambda$.
+# 4. Batch normalization (批归一化) with running statistics, and layer normalization
+#    (层归一化).
+# 5. Initialization: Xavier/Glorot and Kaiming/He; activation statistics through 20
+#    layers.
+# 6. Gradient clipping (梯度裁剪), early stopping (早停), label smoothing (标签平滑)
+#    and data augmentation (数据增强).
+#
+# **How to check your answers.** Each exercise is a function or a class with a stub
+# that raises `NotImplementedError`. Replace the stub with your code, run the cell,
+# then run the test cell below it: it passes silently or tells you what is wrong. The
+# grader also runs hidden tests (random inputs with a fixed seed, compared with the
+# reference implementation, plus edge cases such as all-zero gradients, ties and NaN
+# losses). In JupyterLab, the **Validate** button of the nbgrader toolbar runs every
+# test of the notebook at once.
+#
+# Exercises may use `numpy` and `math` only: an answer that calls `dlnotes`,
+# scikit-learn or torch scores zero for that exercise. Random numbers always come from
+# the `rng` argument (a `numpy.random.Generator`), never from `np.random.*` directly.
+
+# %%
+import numpy as np
+
+from dlnotes.checks import answer, check_close, check_equal, no_delegation
+
+# %% [markdown]
+# ## 1. Overfitting and underfitting, read from the curves
+#
+# Train a model and record, after every epoch (轮), the loss on the training set and on
+# a held-out **validation set** (验证集). The two curves tell you which problem you
+# have:
+#
+# | what you see | diagnosis |
+# |---|---|
+# | training loss falls; validation loss falls, then **rises**: a growing gap | overfitting |
+# | both losses stay **high**, with little gap | underfitting |
+# | both low, small gap | a good fit |
+#
+# Overfitting (the model memorises noise and particular examples) calls for more data
+# or augmentation, L1/L2 penalties, dropout, early stopping or a smaller model.
+# Underfitting (not enough capacity or training) calls for a bigger model, longer
+# training, a better learning rate or less regularization.
+#
+# Compare accuracies as well as losses: the validation loss can rise (the model grows
+# over-confident on the examples it gets wrong) while the validation accuracy is still
+# flat. Section 3 trains a small network on the digits and draws these curves; the
+# demo cells use the reference implementation `dlnotes.regularization`. Demo cells are
+# not graded and are skipped when your notebook is graded.
+
+# %% tags=["demo"]
+import os
+
+import matplotlib.pyplot as plt
+from tqdm.auto import tqdm
+
+from dlnotes import data, losses, optim
+from dlnotes import regularization as ref
+
+FAST = bool(os.environ.get("CI"))   # a smaller training budget on CI machines
+
+# %% [markdown]
+# ## 2. Weight penalties: L1 and L2
+#
+# Add a penalty on the size of the weights to the data loss $L_0$:
+#
+# $$L = L_0 + \lambda \sum_i |w_i| \quad\text{(L1)}, \qquad
+#   L = L_0 + \lambda \sum_i w_i^2 \quad\text{(L2)},$$
+#
+# with strength $\lambda \ge 0$. Their gradients, which are added to $\nabla L_0$
+# before the optimizer step, are
+#
+# $$\frac{\partial}{\partial w_i}\,\lambda\sum_j |w_j| = \lambda\,\mathrm{sign}(w_i),
+#   \qquad \frac{\partial}{\partial w_i}\,\lambda\sum_j w_j^2 = 2\lambda\, w_i .$$
+#
+# $|w|$ has no derivative at $0$; any value in $[-\lambda, \lambda]$ is a
+# **subgradient** (次梯度) there, and this book (like torch's `abs` backward) uses
+# $\mathrm{sign}(0) = 0$. L2 pulls every weight towards 0 in proportion to its size;
+# L1 pulls with the same force $\lambda$ whatever the size, which drives small weights
+# to exactly 0: a **sparse** (稀疏) model that ignores some features (feature
+# selection, 特征选择).
+#
+# Many texts write the L2 penalty as $\frac{\lambda}{2}\|w\|^2$ so that the gradient is
+# $\lambda w$ without the 2. Both conventions are in use; this book's `l2_penalty` has
+# **no** $\frac12$, so its gradient is $2\lambda w$. Always check which one a formula or
+# a library uses.
+#
+# Both functions take one parameter array, or a list of arrays (the parameters of a
+# model, of different shapes), and then return a list with one gradient per array.
+
+# %% [markdown]
+# ### Exercise 2.1 — `l1_penalty_grad`
+# Return $\lambda\,\mathrm{sign}(w)$ with $\mathrm{sign}(0) = 0$, as a float array of
+# the shape of `w`; if `w` is a list or tuple of arrays, return a list of such arrays.
+
+# %% nbgrader={"grade_id": "l1_penalty_grad", "solution": true}
+def l1_penalty_grad(w, lam):
+    """Gradient of lam * sum(|w|): lam * sign(w) (a list of gradients for a list of arrays)."""
+    ### BEGIN SOLUTION
+    if isinstance(w, (list, tuple)):
+        return [lam * np.sign(np.asarray(wi, dtype=float)) for wi in w]
+    return lam * np.sign(np.asarray(w, dtype=float))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_l1_penalty_grad", "grade": true, "points": 1}
+check_close(answer(l1_penalty_grad, np.array([3.0, -0.5, 0.0]), 0.1), [0.1, -0.1, 0.0],
+            "l1_penalty_grad([3, -0.5, 0], lam=0.1)",
+            mistakes={"sign(0) must be 0: at w = 0 use the subgradient 0, not +λ":
+                          [0.1, -0.1, 0.1],
+                      "λ is missing: the gradient is λ·sign(w)": [1.0, -1.0, 0.0],
+                      "that is the L2 gradient 2λw, not λ·sign(w)": [0.6, -0.1, 0.0],
+                      "that is λ|w|, the penalty itself, not its gradient": [0.3, 0.05, 0.0]})
+# The seed notes' L1 update: θ ← θ - η(∂L0/∂θ + λ·sign(θ)), here with η = 0.5, λ = 0.2.
+_theta, _g0 = np.array([1.0, -2.0, 0.0]), np.array([0.4, 0.4, 0.4])
+check_close(_theta - 0.5 * (_g0 + answer(l1_penalty_grad, _theta, 0.2)), [0.7, -2.1, -0.2],
+            "one step of the seed's update θ - η(∂L0/∂θ + λ·sign(θ)) from θ = [1, -2, 0]")
+_got = answer(l1_penalty_grad, [np.array([1.0, -1.0]), np.array([[0.0, 2.0]])], 0.5)
+check_equal(len(_got), 2, "number of gradients returned for a list of 2 arrays")
+check_close(_got[1], [[0.0, 0.5]], "l1_penalty_grad of the second array [[0, 2]], lam=0.5")
+
+# %% nbgrader={"grade_id": "test_l1_penalty_grad_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+from dlnotes import regularization as _ref
+
+
+def _l1_mistakes(_w, _lam):
+    return {"sign(0) must be 0: at w = 0 use the subgradient 0, not +λ":
+                _lam * np.where(_w >= 0, 1.0, -1.0),
+            "λ is missing: the gradient is λ·sign(w)": np.sign(_w),
+            "that is the L2 gradient 2λw, not λ·sign(w)": 2 * _lam * _w,
+            "that is λ|w|, the penalty itself, not its gradient": _lam * np.abs(_w)}
+
+
+_rng = np.random.default_rng(601)
+for _shape, _lam in (((7,), 0.3), ((3, 4), 1e-3), ((2, 3, 2), 2.0), ((5,), 0.0)):
+    _w = np.round(_rng.normal(size=_shape), 1)      # rounding puts some exact zeros in
+    _w.flat[0] = 0.0
+    check_close(no_delegation(l1_penalty_grad, _w, _lam), _ref.l1_penalty_grad(_w, _lam),
+                f"l1_penalty_grad on a random array of shape {_shape} (with zeros), "
+                f"lam={_lam}", mistakes=_l1_mistakes(_w, _lam))
+_ws = [np.array([[0.0, -1.5], [2.0, 0.3]]), np.array([-0.2, 0.0, 4.0])]
+_got = no_delegation(l1_penalty_grad, [w.copy() for w in _ws], 0.7)
+_want = _ref.l1_penalty_grad(_ws, 0.7)
+check_equal(len(_got), len(_ws), f"number of gradients returned for a list of {len(_ws)} arrays")
+for _i in range(2):
+    check_close(_got[_i], _want[_i], f"l1_penalty_grad of params[{_i}] in a list, lam=0.7",
+                mistakes=_l1_mistakes(_ws[_i], 0.7))
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 2.2 — `l2_penalty_grad`
+# Return $2\lambda w$, the gradient of $\lambda\sum_i w_i^2$ (a list for a list of
+# arrays, as above).
+
+# %% nbgrader={"grade_id": "l2_penalty_grad", "solution": true}
+def l2_penalty_grad(w, lam):
+    """Gradient of lam * sum(w**2): 2 * lam * w (a list of gradients for a list of arrays)."""
+    ### BEGIN SOLUTION
+    if isinstance(w, (list, tuple)):
+        return [2.0 * lam * np.asarray(wi, dtype=float) for wi in w]
+    return 2.0 * lam * np.asarray(w, dtype=float)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_l2_penalty_grad", "grade": true, "points": 1}
+check_close(answer(l2_penalty_grad, np.array([1.0, -2.0]), 0.5), [1.0, -2.0],
+            "l2_penalty_grad([1, -2], lam=0.5)",
+            mistakes={"λ·w is the gradient of (λ/2)Σw²; the gradient of λΣw² is 2λw "
+                      "(λ vs 2λ)": [0.5, -1.0],
+                      "that is λΣw², the penalty itself, not its gradient": 2.5})
+# The seed notes' L2 update: θ ← θ - η(∂L0/∂θ + λ·2θ), here with η = 0.1, λ = 0.5.
+_theta = np.array([2.0, -4.0])
+check_close(_theta - 0.1 * (np.array([1.0, 1.0]) + answer(l2_penalty_grad, _theta, 0.5)),
+            [1.7, -3.7], "one step of the seed's update θ - η(∂L0/∂θ + 2λθ) from θ = [2, -4]",
+            mistakes={"λ·w is the gradient of (λ/2)Σw²; the gradient of λΣw² is 2λw "
+                      "(λ vs 2λ)": [1.8, -3.9]})
+
+# %% nbgrader={"grade_id": "test_l2_penalty_grad_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+from dlnotes import regularization as _ref
+
+
+def _l2_mistakes(_w, _lam):
+    return {"λ·w is the gradient of (λ/2)Σw²; the gradient of λΣw² is 2λw (λ vs 2λ)":
+                _lam * _w,
+            "that is the L1 gradient λ·sign(w), not 2λw": _lam * np.sign(_w),
+            "the sign is flipped: the penalty pulls w towards 0, its gradient is +2λw":
+                -2 * _lam * _w}
+
+
+_rng = np.random.default_rng(602)
+for _shape, _lam in (((6,), 0.3), ((4, 3), 1e-2), ((1,), 5.0), ((2, 2, 3), 0.0)):
+    _w = _rng.normal(size=_shape)
+    check_close(no_delegation(l2_penalty_grad, _w, _lam), _ref.l2_penalty_grad(_w, _lam),
+                f"l2_penalty_grad on a random array of shape {_shape}, lam={_lam}",
+                mistakes=_l2_mistakes(_w, _lam))
+_ws = [_rng.normal(size=(3, 2)), _rng.normal(size=4)]
+_got = no_delegation(l2_penalty_grad, [w.copy() for w in _ws], 0.25)
+_want = _ref.l2_penalty_grad(_ws, 0.25)
+check_equal(len(_got), len(_ws), f"number of gradients returned for a list of {len(_ws)} arrays")
+for _i in range(2):
+    check_close(_got[_i], _want[_i], f"l2_penalty_grad of params[{_i}] in a list, lam=0.25",
+                mistakes=_l2_mistakes(_ws[_i], 0.25))
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### The geometric picture
+#
+# Minimising $L_0 + \lambda\,\Omega(w)$ is equivalent to minimising $L_0$ inside a
+# ball $\Omega(w) \le t$ (a larger $\lambda$ means a smaller $t$). The L2 ball is a
+# disc; the L1 ball is a diamond with **corners on the axes**. The elliptical contours
+# of $L_0$ usually touch the diamond first at a corner, where one coordinate is exactly
+# 0, and touch the disc at a point where both coordinates are non-zero.
+
+# %% tags=["demo"]
+A_quad = np.array([[1.0, 0.35], [0.35, 0.45]])       # L0(w) = (w - w*)ᵀ A (w - w*)
+w_star = np.array([1.6, 0.9])
+
+
+def L0(w):
+    d = w - w_star
+    return np.einsum("...i,ij,...j->...", d, A_quad, d)
+
+
+angles = np.linspace(0, 2 * np.pi, 4001)
+circle = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+diamond = circle / np.abs(circle).sum(axis=1, keepdims=True)
+best_l2, best_l1 = circle[np.argmin(L0(circle))], diamond[np.argmin(L0(diamond))]
+
+g1, g2 = np.meshgrid(np.linspace(-1.5, 2.5, 200), np.linspace(-1.5, 2.0, 200))
+grid_loss = L0(np.stack([g1, g2], axis=-1))
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.3))
+for ax, ball, best, name in ((axes[0], diamond, best_l1, "L1: |w₁| + |w₂| ≤ 1"),
+                             (axes[1], circle, best_l2, "L2: w₁² + w₂² ≤ 1")):
+    ax.contour(g1, g2, grid_loss, levels=[L0(best) * s for s in (0.3, 0.6, 1.0, 1.6, 2.5)],
+               colors="gray", linewidths=0.8)
+    ax.fill(ball[:, 0], ball[:, 1], alpha=0.25)
+    ax.plot(*w_star, "k*", ms=12, label="unpenalised minimum w*")
+    ax.plot(*best, "ro", label=f"constrained minimum ({best[0]:.2f}, {best[1]:.2f})")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.axvline(0, color="k", lw=0.5)
+    ax.set(title=name, xlabel="w₁", ylabel="w₂", aspect="equal")
+    ax.legend(loc="lower left", fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### Sparsity on real data, and how to really get zeros
+#
+# The demo trains a softmax regression (64 pixels → 10 digits, 640 weights) on the
+# 8×8 digits three ways, with the same $\lambda$ for both penalties: L2 by its
+# gradient; L1 by its (sub)gradient $\lambda\,\mathrm{sign}(w)$, as the notes do; and
+# L1 by a **proximal step** (近端梯度): a plain gradient step on $L_0$ followed by
+# **soft-thresholding** (软阈值)
+#
+# $$w \leftarrow \mathrm{sign}(w)\,\max\bigl(|w| - \eta\lambda,\ 0\bigr).$$
+#
+# > **Pitfall.** The notes say the L1 update
+# > $\theta \leftarrow \theta - \eta\bigl(\frac{\partial L_0}{\partial\theta} +
+# > \lambda\,\mathrm{sign}(\theta)\bigr)$ "makes some weights 0" (会使部分权重变为 0).
+# > L1 *solutions* are sparse, but this update does not find exact zeros: a small
+# > weight jumps across 0 by $\pm\eta\lambda$ at every step and keeps oscillating
+# > around it, never landing on 0.0. The histogram below shows a pile of tiny but
+# > non-zero weights. Soft-thresholding sets them to exactly 0 (that is how Lasso
+# > solvers work). In practice: threshold tiny weights after training, or use a
+# > proximal optimizer if you need true zeros.
+
+# %% tags=["demo"]
+X_dig, y_dig = data.load_digits()
+X_dig = X_dig / 16.0
+perm = np.random.default_rng(0).permutation(len(y_dig))
+idx_tr, idx_va = perm[:300], perm[300:800]          # a small training set: easy to overfit
+X_tr, y_tr, X_va, y_va = X_dig[idx_tr], y_dig[idx_tr], X_dig[idx_va], y_dig[idx_va]
+# Label noise for section 3: 20% of the training labels replaced by random digits.
+noisy = np.random.default_rng(5).random(len(y_tr)) < 0.2
+y_tr = np.where(noisy, np.random.default_rng(6).integers(0, 10, len(y_tr)), y_tr)
+
+
+def softmax_regression(penalty, lam=0.01, lr=0.5, steps=200):
+    """Full-batch gradient descent on 600 clean digits; returns the (10, 64) weights."""
+    X, y = X_dig[perm[800:1400]], y_dig[perm[800:1400]]
+    W, b = np.random.default_rng(0).normal(scale=0.01, size=(10, 64)), np.zeros(10)
+    for _ in range(steps):
+        g = losses.cross_entropy_grad(X @ W.T + b, y)
+        gW, gb = g.T @ X, g.sum(axis=0)
+        if penalty == "L2":
+            gW = gW + ref.l2_penalty_grad(W, lam)
+        elif penalty == "L1 (subgradient)":
+            gW = gW + ref.l1_penalty_grad(W, lam)
+        W -= lr * gW
+        b -= lr * gb
+        if penalty == "L1 (proximal)":
+            W = np.sign(W) * np.maximum(np.abs(W) - lr * lam, 0.0)
+    return W
+
+
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.4), sharey=True)
+for ax, pen in zip(axes, ("L2", "L1 (subgradient)", "L1 (proximal)"), strict=True):
+    W = softmax_regression(pen)
+    ax.hist(W.ravel(), bins=60, range=(-0.8, 0.8))
+    ax.set(title=f"{pen}: {np.sum(W == 0)} of {W.size} exactly 0,\n"
+                 f"{np.sum(np.abs(W) < 1e-3)} with |w| < 1e-3", xlabel="weight")
+axes[0].set_ylabel("count")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### Weight decay is L2 only for plain SGD
+#
+# **Weight decay** shrinks every weight a little at every step:
+# $w \leftarrow (1 - \eta\lambda')\,w - \eta\,\nabla L_0$. For plain SGD that is exactly
+# gradient descent on $L_0 + \frac{\lambda'}{2}\|w\|^2$, i.e. this book's L2 penalty
+# with $\lambda = \lambda'/2$ (torch's `SGD(weight_decay=λ')` adds $\lambda' w$ to the
+# gradient). The demo checks it.
+#
+# For **Adam** the two are *not* the same. `torch.optim.Adam(weight_decay=λ')` adds
+# $\lambda' w$ to the gradient (L2), and then Adam divides the whole gradient by
+# $\sqrt{\hat v_t}$. A weight whose loss gradient is large and noisy has a large
+# $\hat v_t$ and is barely decayed at all; a weight with small gradients is decayed
+# hard. **AdamW** (Loshchilov & Hutter) *decouples* the decay from the gradient:
+# $w \leftarrow (1 - \eta\lambda')w$, then the Adam step on $\nabla L_0$ alone. Every
+# weight then decays at the same relative rate, as intended; AdamW is the default for
+# Transformers.
+#
+# > **Pitfall.** One note says "Weight Decay 与 L2 等价" (weight decay is equivalent to
+# > L2). That holds for plain SGD (with $\lambda = \lambda'/2$ in this book's
+# > convention; with momentum the two also coincide). It is false for adaptive
+# > optimizers such as Adam, AdaGrad and RMSProp, which is why AdamW exists.
+
+# %% tags=["demo"]
+rng = np.random.default_rng(1)
+w_sgd = rng.normal(size=5)
+w_l2 = w_sgd.copy()
+opt_wd = optim.SGD([w_sgd], lr=0.1, weight_decay=0.2)
+opt_l2 = optim.SGD([w_l2], lr=0.1)
+for _ in range(20):
+    g = rng.normal(size=5)
+    opt_wd.step([g])
+    opt_l2.step([g + ref.l2_penalty_grad(w_l2, 0.2 / 2)])
+print("SGD: weight_decay=0.2 and an L2 penalty with λ = 0.1 give the same weights:",
+      np.allclose(w_sgd, w_l2))
+
+# Two weights start at 1. The data gradient is pure zero-mean noise, tiny for w[0] and
+# large for w[1]: only the decay can move them on average. 300 independent copies run
+# side by side (rows of one array; the optimizers act elementwise) and we plot the mean.
+steps, lr, wd = 1000, 1e-2, 0.5
+runs = {}
+for name, make in (("SGD + weight decay", lambda p: optim.SGD(p, lr=lr, weight_decay=wd)),
+                   ("Adam + L2 (weight_decay)", lambda p: optim.Adam(p, lr=lr, weight_decay=wd)),
+                   ("AdamW", lambda p: optim.AdamW(p, lr=lr, weight_decay=wd))):
+    w = np.ones((300, 2))
+    opt = make([w])
+    noise = np.random.default_rng(2)
+    path = []
+    for _ in range(steps):
+        opt.step([noise.normal(size=(300, 2)) * np.array([0.01, 10.0])])
+        path.append(w.mean(axis=0))
+    runs[name] = np.array(path)
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.3), sharey=True)
+for ax, (name, path) in zip(axes, runs.items(), strict=True):
+    ax.plot(path[:, 0], label="w[0]: small gradients")
+    ax.plot(path[:, 1], label="w[1]: large noisy gradients")
+    ax.set(title=name, xlabel="step")
+axes[0].set_ylabel("weight (mean over 300 runs)")
+axes[0].legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Left: SGD decays both weights at the same rate. Middle: Adam with L2 decays the
+# small-gradient weight fast, but the decay of the noisy one is divided by its large
+# $\sqrt{\hat v}$ and hardly happens. Right: AdamW decays both alike.
+#
+# ## 3. Dropout
+#
+# During training, **dropout** sets each activation to 0 with probability $p$ (a fresh
+# random mask for every example and every step), so no unit can rely on a particular
+# other unit being present (less co-adaptation, 协同适应). Each step trains a different
+# random sub-network; at test time the full network acts like an average of them (an
+# implicit ensemble, 集成).
+#
+# **Inverted dropout** (the form every framework uses) rescales the survivors during
+# training so that the expected value of every activation is unchanged:
+#
+# $$m_i \sim \mathrm{Bernoulli}(1-p), \qquad y_i = \frac{m_i\, x_i}{1-p}, \qquad
+#   \mathbb E[y_i] = (1-p)\cdot\frac{x_i}{1-p} + p\cdot 0 = x_i .$$
+#
+# Because of the rescaling, **evaluation is the identity**: `model.eval()` turns dropout
+# off and nothing needs to be scaled at test time. (The original paper dropped without
+# rescaling and multiplied the weights by $1-p$ at test time instead; the outputs are
+# the same in expectation, but the inverted form keeps inference untouched.) $p$ is
+# the probability of **dropping**, as in `torch.nn.Dropout(p)`; some older texts use
+# the keep probability $1-p$ instead.
+#
+# The backward pass uses the same mask: $\partial L/\partial x_i = m_i\,g_i/(1-p)$.
+#
+# > **Pitfall.** One note describes dropout as "随机对一些参数置 0" (randomly setting
+# > some *parameters* to 0). Dropout zeroes **activations** (the outputs of units),
+# > not weights; the weights are untouched and all of them are used at test time.
+# > Zeroing random weights is a different method (DropConnect).
+
+# %% [markdown]
+# ### Exercise 3.1 — `dropout`
+# Return `(out, mask)`. In training mode draw `mask` with `rng` so that each entry is
+# kept (`True`) with probability $1-p$ — e.g. `rng.random(x.shape) >= p` — and return
+# $\mathrm{out} = \mathrm{mask}\cdot x/(1-p)$. With `training=False` return a copy of
+# `x` and an all-`True` mask. `p` is in $[0, 1)$. The mask must be a boolean array
+# with the shape of `x`.
+
+# %% nbgrader={"grade_id": "dropout", "solution": true}
+def dropout(x, p, rng, training=True):
+    """Inverted dropout: returns (out, mask), out = mask * x / (1 - p) in training."""
+    ### BEGIN SOLUTION
+    x = np.asarray(x, dtype=float)
+    if not training:
+        return x.copy(), np.ones(x.shape, dtype=bool)
+    mask = rng.random(x.shape) >= p
+    return np.where(mask, x / (1.0 - p), 0.0), mask
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_dropout", "grade": true, "points": 1}
+_x = np.arange(1.0, 9.0).reshape(2, 4)
+_out, _mask = answer(dropout, _x, 0.5, np.random.default_rng(0))
+_mask = np.asarray(_mask)
+check_equal(_mask.shape, (2, 4), "shape of the mask for x of shape (2, 4)")
+check_equal(_mask.dtype.kind, "b", "kind of the mask's dtype ('b' = boolean)")
+check_close(_out, np.where(_mask, _x / 0.5, 0.0),
+            "dropout(x, p=0.5) compared with mask * x / (1 - p), using your own mask",
+            mistakes={"dropout not rescaled: divide the kept entries by 1 - p "
+                      "(inverted dropout)": np.where(_mask, _x, 0.0),
+                      "multiplied by 1 - p instead of dividing by it":
+                          np.where(_mask, _x * 0.5, 0.0)})
+# The fraction of kept entries must be close to 1 - p.
+_out, _mask = answer(dropout, np.ones(20000), 0.3, np.random.default_rng(1))
+check_close(np.mean(_mask), 0.7, "fraction of entries kept with p = 0.3 (20000 entries)",
+            atol=0.015, mistakes={"p is the probability of DROPPING: you kept entries with "
+                                  "probability p": 0.3})
+check_close(np.mean(_out), 1.0, "mean of dropout(ones, p=0.3): inverted dropout keeps the "
+            "expectation", atol=0.03,
+            mistakes={"dropout not rescaled: divide the kept entries by 1 - p "
+                      "(inverted dropout)": 0.7})
+_out, _mask = answer(dropout, _x, 0.5, np.random.default_rng(0), training=False)
+check_close(_out, _x, "dropout(x, p=0.5, training=False): evaluation is the identity",
+            mistakes={"dropout must be switched off at evaluation (training=False)":
+                          np.where(np.asarray(_mask), 2 * _x, 0.0)})
+
+# %% nbgrader={"grade_id": "test_dropout_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+_NO_RESCALE = "dropout not rescaled: divide the kept entries by 1 - p (inverted dropout)"
+_TIMES = "multiplied by 1 - p instead of dividing by it"
+_KEEP_P = "p is the probability of DROPPING: you kept entries with probability p"
+_EVAL_ON = "dropout must be switched off at evaluation (training=False)"
+_rng = np.random.default_rng(603)
+for _shape, _p in (((5,), 0.2), ((4, 6), 0.5), ((2, 3, 5), 0.9), ((3, 3), 0.0)):
+    _x = _rng.normal(size=_shape)
+    _out, _hm = no_delegation(dropout, _x, _p, np.random.default_rng(7))
+    _hm = np.asarray(_hm)
+    check_equal(_hm.shape, _shape, f"shape of the mask for x of shape {_shape}")
+    check_equal(_hm.dtype.kind, "b", "kind of the mask dtype ('b' = boolean)")
+    check_close(_out, np.where(_hm, _x / (1 - _p), 0.0),
+                f"dropout on a random x of shape {_shape}, p={_p}, against your own mask",
+                mistakes={_NO_RESCALE: np.where(_hm, _x, 0.0),
+                          _TIMES: np.where(_hm, _x * (1 - _p), 0.0)})
+for _p in (0.1, 0.5, 0.8):
+    _out, _hm = no_delegation(dropout, np.full((200, 100), 2.0), _p,
+                              np.random.default_rng(int(_p * 100)))
+    check_close(np.mean(_hm), 1 - _p, f"fraction of entries kept with p={_p} "
+                "(20000 entries)", atol=0.015, mistakes={_KEEP_P: _p})
+    check_close(np.mean(_out), 2.0, f"mean of dropout(2·ones, p={_p})", atol=0.08,
+                mistakes={_NO_RESCALE: 2.0 * (1 - _p)})
+# the same generator state gives the same mask: randomness must come from rng
+_x = _rng.normal(size=(6, 7))
+_a = np.asarray(no_delegation(dropout, _x, 0.4, np.random.default_rng(11))[1])
+_b = np.asarray(no_delegation(dropout, _x, 0.4, np.random.default_rng(11))[1])
+check_equal(_a, _b, "masks drawn twice from np.random.default_rng(11): draw the mask with "
+            "rng, not np.random")
+_out, _hm = no_delegation(dropout, _x, 0.4, np.random.default_rng(3), training=False)
+check_close(_out, _x, "dropout with training=False: evaluation is the identity",
+            mistakes={_EVAL_ON: np.where(np.asarray(_hm), _x / 0.6, 0.0)})
+check_equal(np.asarray(_hm), np.ones(_x.shape, dtype=bool),
+            "mask with training=False (all True: nothing dropped)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The expectation argument, numerically: average many dropout outputs of the same
+# input and you get the input back; without the rescaling you get $(1-p)$ times it.
+
+# %% tags=["demo"]
+x_demo = np.array([1.0, -2.0, 3.0, 0.5])
+r = np.random.default_rng(0)
+draws = np.array([ref.dropout(x_demo, 0.3, r)[0] for _ in range(20000)])
+print("x                        :", x_demo)
+print("mean of 20000 dropout(x) :", draws.mean(axis=0).round(3))
+print("without rescaling        :", (draws * 0.7).mean(axis=0).round(3), " = (1-p)·x")
+
+# %% [markdown]
+# ### A small MLP on digits, with the book's own numpy code
+#
+# The demo trains a 64 → 128 → 10 ReLU network on only **300** training digits
+# (validation: 500 others) with `dlnotes.optim.SGD` (momentum 0.9, batches of 50), the
+# cross-entropy of `dlnotes.losses` and the dropout and L2 of `dlnotes.regularization`.
+# To make overfitting plain to see, 20% of the training labels were replaced by random
+# digits (label noise, 标签噪声): a network that drives the training loss to 0 has
+# memorised those wrong labels, and the validation loss climbs. A grid of runs over
+# dropout $p$ and L2 $\lambda$ is trained once (the progress bar), so the widget below
+# only redraws. A network with 4 hidden units shows underfitting.
+
+# %% tags=["demo"]
+EPOCHS = 25 if FAST else 50
+P_GRID = (0.0, 0.2, 0.5)
+LAM_GRID = (0.0, 1e-3, 3e-3)
+
+
+def mlp_init(seed, hidden=128):
+    r = np.random.default_rng(seed)
+    return [ref.kaiming_normal(64, hidden, r), np.zeros(hidden),
+            ref.xavier_normal(hidden, 10, r), np.zeros(10)]
+
+
+def mlp_logits(params, X):
+    W1, b1, W2, b2 = params
+    return np.maximum(X @ W1.T + b1, 0.0) @ W2.T + b2
+
+
+def train_mlp(p=0.0, lam=0.0, epochs=EPOCHS, hidden=128, lr=0.1, seed=0, stopper=None):
+    """Train with dropout p on the hidden layer and an L2 penalty lam; return the history."""
+    params = mlp_init(seed, hidden)
+    W1, b1, W2, b2 = params
+    r = np.random.default_rng(seed + 1)
+    opt = optim.SGD(params, lr=lr, momentum=0.9)
+    hist = {"train_loss": [], "val_loss": [], "train_acc": [], "val_acc": []}
+    for _ in range(epochs):
+        for xb, yb in data.minibatches(X_tr, y_tr, 50, rng=r):
+            z1 = xb @ W1.T + b1
+            h, mask = ref.dropout(np.maximum(z1, 0.0), p, r, training=True)
+            g = losses.cross_entropy_grad(h @ W2.T + b2, yb)
+            dh = ref.dropout_backward(g @ W2, mask, p)
+            dz1 = dh * (z1 > 0)
+            opt.step([dz1.T @ xb + ref.l2_penalty_grad(W1, lam), dz1.sum(axis=0),
+                      g.T @ h + ref.l2_penalty_grad(W2, lam), g.sum(axis=0)])
+        for split, X, y in (("train", X_tr, y_tr), ("val", X_va, y_va)):
+            logits = mlp_logits(params, X)           # evaluation: no dropout
+            hist[f"{split}_loss"].append(losses.cross_entropy(logits, y))
+            hist[f"{split}_acc"].append(float(np.mean(logits.argmax(axis=1) == y)))
+        if stopper is not None and stopper.step(hist["val_loss"][-1]):
+            break
+    return {k: np.array(v) for k, v in hist.items()}
+
+
+grid = {}
+for p in tqdm(P_GRID, desc="dropout p"):
+    for lam in LAM_GRID:
+        grid[p, lam] = train_mlp(p, lam)
+small = train_mlp(hidden=4)
+
+# %% [markdown]
+# **Early stopping.** Instead of training for a fixed number of epochs, watch the
+# validation loss, stop when it has not improved for `patience` epochs, and keep the
+# weights of the best epoch. Below, the run without any regularization is replayed
+# through `EarlyStopping(patience=5)` (Exercise 6.2 writes it).
+
+# %% tags=["demo"]
+plain, drop = grid[0.0, 0.0], grid[0.5, 0.0]
+stopper = ref.EarlyStopping(patience=5)
+stop_epoch = next((i for i, v in enumerate(plain["val_loss"]) if stopper.step(v)), None)
+fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+ax = axes[0]
+ax.plot(plain["train_loss"], "C0--", label="train, no dropout")
+ax.plot(plain["val_loss"], "C0", label="val, no dropout")
+ax.plot(drop["train_loss"], "C1--", label="train, dropout p=0.5")
+ax.plot(drop["val_loss"], "C1", label="val, dropout p=0.5")
+if stop_epoch is not None:
+    ax.axvline(stop_epoch, color="k", ls=":", label=f"early stop (epoch {stop_epoch})")
+    ax.plot(stopper.best_step, stopper.best, "k*", ms=11, label="best epoch (restore it)")
+ax.set(xlabel="epoch", ylabel="cross-entropy", title="Overfitting, dropout, early stopping",
+       ylim=(0, 1.6))
+ax.legend(fontsize=7)
+axes[1].plot(plain["val_acc"], "C0", label="val, no dropout")
+axes[1].plot(drop["val_acc"], "C1", label="val, dropout p=0.5")
+axes[1].plot(plain["train_acc"], "C0--", label="train, no dropout")
+axes[1].set(xlabel="epoch", ylabel="accuracy (train: on the noisy labels)", ylim=(0.5, 1.0),
+            title="Accuracy")
+axes[1].legend(fontsize=7)
+axes[2].plot(small["train_loss"], "C2--", label="train")
+axes[2].plot(small["val_loss"], "C2", label="val")
+axes[2].set(xlabel="epoch", title="Underfitting: 4 hidden units", ylim=(0, 2.5))
+axes[2].legend(fontsize=7)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Move the sliders: every combination of dropout $p$ and L2 $\lambda$ was trained
+# above, so the plot only redraws.
+
+# %% tags=["demo"]
+import ipywidgets as widgets
+
+
+def show_run(p=0.0, lam=0.0):
+    h = grid[p, lam]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
+    ax1.plot(h["train_loss"], "--", label="train")
+    ax1.plot(h["val_loss"], label="val")
+    ax1.set(xlabel="epoch", ylabel="cross-entropy", ylim=(0, 1.6),
+            title=f"p = {p}, λ = {lam}: best val loss {h['val_loss'].min():.3f} "
+                  f"(epoch {h['val_loss'].argmin()})")
+    ax1.legend()
+    ax2.plot(h["train_acc"], "--", label="train")
+    ax2.plot(h["val_acc"], label="val")
+    ax2.set(xlabel="epoch", ylabel="accuracy", ylim=(0.5, 1.0),
+            title=f"final val accuracy {h['val_acc'][-1]:.3f}")
+    ax2.legend()
+    plt.tight_layout()
+    plt.show()
+
+
+widgets.interact(show_run,
+                 p=widgets.SelectionSlider(options=P_GRID, value=0.0, description="dropout p"),
+                 lam=widgets.SelectionSlider(options=LAM_GRID, value=0.0, description="L2 λ"));
+
+# %% [markdown]
+# ## 4. Normalization layers
+#
+# ### Batch normalization
+#
+# **Batch normalization** standardises every feature with the statistics of the
+# current mini-batch, then lets the network rescale and shift it with learned
+# $\gamma$ and $\beta$. For $x$ of shape $(N, D)$ (batch × features), per feature $d$:
+#
+# $$\mu_d = \frac1N\sum_n x_{nd}, \qquad
+#   \sigma_d^2 = \frac1N\sum_n (x_{nd} - \mu_d)^2, \qquad
+#   y_{nd} = \gamma_d\,\frac{x_{nd} - \mu_d}{\sqrt{\sigma_d^2 + \epsilon}} + \beta_d .$$
+#
+# **Train vs eval.** At test time there may be a single example, and a prediction must
+# not depend on which other examples share its batch. So during training BN also keeps
+# **running averages** (滑动平均) of the statistics, updated *in place* after every
+# batch, and evaluation uses them instead of batch statistics:
+#
+# $$\hat\mu \leftarrow (1 - m)\,\hat\mu + m\,\mu, \qquad
+#   \hat\sigma^2 \leftarrow (1 - m)\,\hat\sigma^2 + m\,\frac{N}{N-1}\,\sigma^2 .$$
+#
+# Two details are torch's (`nn.BatchNorm1d`): the output uses the **biased** batch
+# variance $\sigma^2$, but the running estimate is fed the **unbiased** one
+# $\frac{N}{N-1}\sigma^2$; and `momentum` $m = 0.1$ is the weight of the **new** value
+# (the opposite of an optimizer's momentum). The running statistics start at
+# $\hat\mu = 0$, $\hat\sigma^2 = 1$.
+#
+# For images $x$ has shape $(N, C, H, W)$ and `BatchNorm2d` computes **one** mean and
+# variance **per channel**, over the batch and both spatial axes $(N, H, W)$: it is the
+# same as the $(N, D)$ case after moving the channel axis last and flattening, with
+# $D = C$ and $N\cdot H\cdot W$ rows.
+#
+# > **Pitfall.** One note says BN "在通道维上对 mini-batch 标准化" (normalises along the
+# > channel axis). That is misleading: the statistics are computed **per channel**
+# > (one $\mu_c, \sigma_c$ for each channel), **over** the batch and spatial axes.
+# > Averaging *along* the channel axis (over the channels of one example) is what
+# > LayerNorm/GroupNorm-style layers do, and it gives different numbers.
+
+# %% [markdown]
+# ### Exercise 4.1 — `batch_norm_forward`
+# Implement the formulas above for `x` of shape $(N, D)$. In training mode normalise
+# with the batch statistics and update `running_mean` and `running_var` **in place**
+# (`running_mean *= 1 - momentum`, then `running_mean += ...`; a new array
+# `running_mean = ...` would not reach the caller). In evaluation mode normalise with
+# the running statistics and change nothing. Return `(out, cache)` with
+# `cache = (xhat, gamma, inv_std, training)`, where `xhat` is the normalised input
+# and `inv_std` $= 1/\sqrt{\text{variance used} + \epsilon}$, of shape $(D,)$.
+
+# %% nbgrader={"grade_id": "batch_norm_forward", "solution": true}
+def batch_norm_forward(x, gamma, beta, running_mean, running_var, training,
+                       momentum=0.1, eps=1e-5):
+    """BatchNorm1d forward on x of shape (N, D); updates the running stats in place."""
+    ### BEGIN SOLUTION
+    x = np.asarray(x, dtype=float)
+    gamma, beta = np.asarray(gamma, dtype=float), np.asarray(beta, dtype=float)
+    if training:
+        n = x.shape[0]
+        mu = x.mean(axis=0)
+        var = ((x - mu) ** 2).mean(axis=0)
+        running_mean *= 1.0 - momentum
+        running_mean += momentum * mu
+        running_var *= 1.0 - momentum
+        running_var += momentum * var * n / (n - 1)
+    else:
+        mu, var = np.array(running_mean, dtype=float), np.array(running_var, dtype=float)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    return gamma * xhat + beta, (xhat, gamma, inv_std, training)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_batch_norm_forward", "grade": true, "points": 1}
+_x = np.array([[1.0, 10.0], [3.0, 30.0]])          # batch mean [2, 20], variance [1, 100]
+_rm, _rv = np.zeros(2), np.ones(2)
+_out, _cache = answer(batch_norm_forward, _x, np.ones(2), np.zeros(2), _rm, _rv, True)
+_s = 1 / np.sqrt(np.array([1.0, 100.0]) + 1e-5)
+check_close(_out, [[-1.0 * _s[0], -10.0 * _s[1]], [_s[0], 10.0 * _s[1]]],
+            "batch_norm_forward([[1, 10], [3, 30]]) in training mode")
+check_close(_rm, [0.2, 2.0], "running_mean after one training batch: 0.9·0 + 0.1·[2, 20]",
+            mistakes={"running_mean did not change: update it in place "
+                      "(running_mean *= 1 - momentum; running_mean += ...)": [0.0, 0.0],
+                      "momentum reversed: the NEW value gets weight momentum = 0.1":
+                          [1.8, 18.0]})
+check_close(_rv, [1.1, 20.9], "running_var after one training batch: "
+            "0.9·1 + 0.1·[2, 200] (unbiased variance N/(N-1)·σ²)",
+            mistakes={"running_var must be fed the unbiased batch variance N/(N-1)·σ², "
+                      "not the biased one": [1.0, 10.9],
+                      "running_var did not change: update it in place": [1.0, 1.0],
+                      "momentum reversed: the NEW value gets weight momentum = 0.1":
+                          [1.9, 180.1]})
+# Evaluation: use the running statistics, whatever the batch looks like, and update nothing.
+_rm, _rv = np.array([1.0, -2.0]), np.array([4.0, 0.25])
+_xe = np.array([[3.0, -1.0], [5.0, -2.0], [1.0, 0.0]])
+_g, _b = np.array([2.0, 1.0]), np.array([0.5, -0.5])
+_out, _cache = answer(batch_norm_forward, _xe, _g, _b, _rm, _rv, False)
+_bm, _bv = _xe.mean(axis=0), _xe.var(axis=0)
+check_close(_out, _g * (_xe - [1.0, -2.0]) / np.sqrt(np.array([4.0, 0.25]) + 1e-5) + _b,
+            "batch_norm_forward in evaluation mode with running_mean=[1, -2], "
+            "running_var=[4, 0.25]",
+            mistakes={"batch statistics at evaluation: eval mode must use the running "
+                      "statistics": _g * (_xe - _bm) / np.sqrt(_bv + 1e-5) + _b})
+check_close(np.concatenate([_rm, _rv]), [1.0, -2.0, 4.0, 0.25],
+            "running statistics after an evaluation call (they must not change)")
+
+# %% nbgrader={"grade_id": "test_batch_norm_forward_hidden", "grade": true, "points": 3}
+### BEGIN HIDDEN TESTS
+from dlnotes import regularization as _ref
+
+
+def _bn_sim(_x, _g, _b, _rm, _rv, _training, _m, _eps, unbiased=True, swap=False):
+    """A wrong-on-purpose batch norm, for the known mistakes."""
+    _n = _x.shape[0]
+    if _training:
+        _mu, _var = _x.mean(axis=0), _x.var(axis=0)
+        _new = _var * _n / (_n - 1) if unbiased else _var
+        _w = 1 - _m if swap else _m
+        _rm[:] = (1 - _w) * _rm + _w * _mu
+        _rv[:] = (1 - _w) * _rv + _w * _new
+    else:
+        _mu, _var = _rm, _rv
+    return _g * (_x - _mu) / np.sqrt(_var + _eps) + _b
+
+
+_RM_STUCK = ("running_mean did not change: update it in place "
+             "(running_mean *= 1 - momentum; running_mean += ...)")
+_rng = np.random.default_rng(604)
+for _n, _d, _m, _eps in ((8, 3, 0.1, 1e-5), (2, 5, 0.3, 1e-3), (16, 4, 1.0, 1e-5)):
+    _g, _b = _rng.normal(size=_d), _rng.normal(size=_d)
+    _rm, _rv = np.zeros(_d), np.ones(_d)              # the student's
+    _rm_ref, _rv_ref = np.zeros(_d), np.ones(_d)      # the reference's
+    _rm_biased, _rv_biased = np.zeros(_d), np.ones(_d)
+    _rm_swap, _rv_swap = np.zeros(_d), np.ones(_d)
+    for _step in range(4):
+        _x = _rng.normal(loc=3.0, scale=2.0, size=(_n, _d))
+        _out, _ = no_delegation(batch_norm_forward, _x, _g, _b, _rm, _rv, True,
+                                momentum=_m, eps=_eps)
+        _want, _ = _ref.batch_norm_forward(_x, _g, _b, _rm_ref, _rv_ref, True,
+                                           momentum=_m, eps=_eps)
+        _bn_sim(_x, _g, _b, _rm_biased, _rv_biased, True, _m, _eps, unbiased=False)
+        _bn_sim(_x, _g, _b, _rm_swap, _rv_swap, True, _m, _eps, swap=True)
+        _where = f"training batch {_step + 1} of shape {(_n, _d)}, momentum={_m}, eps={_eps}"
+        check_close(_out, _want, f"batch_norm_forward output on {_where}", atol=1e-8,
+                    mistakes={"the output must use the biased batch variance σ² "
+                              "(divide by N), not N/(N-1)·σ²":
+                                  _g * (_x - _x.mean(0)) / np.sqrt(_x.var(0, ddof=1) + _eps)
+                                  + _b})
+        check_close(_rm, _rm_ref, f"running_mean after {_where}", atol=1e-8,
+                    mistakes={_RM_STUCK: np.zeros(_d),
+                              "momentum reversed: the NEW value gets weight momentum":
+                                  _rm_swap})
+        check_close(_rv, _rv_ref, f"running_var after {_where}", atol=1e-8,
+                    mistakes={"running_var must be fed the unbiased batch variance "
+                              "N/(N-1)·σ², not the biased one": _rv_biased,
+                              "running_var did not change: update it in place": np.ones(_d),
+                              "momentum reversed: the NEW value gets weight momentum":
+                                  _rv_swap})
+    _x = _rng.normal(loc=3.0, scale=2.0, size=(_n, _d))
+    _rm_before, _rv_before = _rm_ref.copy(), _rv_ref.copy()
+    _out, _ = no_delegation(batch_norm_forward, _x, _g, _b, _rm, _rv, False,
+                            momentum=_m, eps=_eps)
+    _want, _ = _ref.batch_norm_forward(_x, _g, _b, _rm_ref, _rv_ref, False,
+                                       momentum=_m, eps=_eps)
+    _batch, _ = _ref.batch_norm_forward(_x, _g, _b, None, None, False, eps=_eps)
+    check_close(_out, _want, f"batch_norm_forward in evaluation mode on shape {(_n, _d)}",
+                atol=1e-8, mistakes={"batch statistics at evaluation: eval mode must use "
+                                     "the running statistics": _batch})
+    check_close(np.concatenate([_rm, _rv]), np.concatenate([_rm_before, _rv_before]),
+                "running statistics after an evaluation call (they must not change)",
+                atol=1e-8)
+# a single example at evaluation time (impossible with batch statistics)
+_x1 = np.array([[0.5, -1.0, 2.0]])
+_rm, _rv = np.array([0.1, 0.2, 0.3]), np.array([1.5, 0.5, 2.0])
+_out, _ = no_delegation(batch_norm_forward, _x1, np.ones(3), np.zeros(3), _rm, _rv, False)
+check_close(_out, _ref.batch_norm_forward(_x1, np.ones(3), np.zeros(3), _rm.copy(),
+                                          _rv.copy(), False)[0],
+            "batch_norm_forward in evaluation mode on a single example")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### The backward pass
+#
+# With $g$ = `dout` and $\hat g = g \odot \gamma$, the parameter gradients are sums over
+# the batch, $\partial L/\partial\gamma = \sum_n g_n \odot \hat x_n$ and
+# $\partial L/\partial\beta = \sum_n g_n$. In training mode $\mu$ and $\sigma^2$ are
+# functions of **every** row of the batch, so the gradient with respect to $x_n$ has
+# two extra terms (they come from differentiating through $\mu$ and $\sigma^2$):
+#
+# $$\frac{\partial L}{\partial x_n} = \frac{1}{N\sqrt{\sigma^2+\epsilon}}
+#   \Bigl(N\,\hat g_n - \sum_k \hat g_k - \hat x_n \sum_k \hat g_k \odot \hat x_k\Bigr).$$
+#
+# In evaluation mode the running statistics are constants and
+# $\partial L/\partial x_n = \hat g_n / \sqrt{\hat\sigma^2+\epsilon}$.
+
+# %% [markdown]
+# ### Exercise 4.2 — `batch_norm_backward`
+# Return `(dx, dgamma, dbeta)` given `dout` of shape $(N, D)$ and
+# `cache = (xhat, gamma, inv_std, use_batch_stats)` as returned by the forward pass
+# (`use_batch_stats` is `True` for a training-mode forward). `inv_std` has shape
+# $(D,)$.
+
+# %% nbgrader={"grade_id": "batch_norm_backward", "solution": true}
+def batch_norm_backward(dout, cache):
+    """Gradients (dx, dgamma, dbeta) of batch_norm_forward."""
+    ### BEGIN SOLUTION
+    xhat, gamma, inv_std, use_batch_stats = cache
+    dout = np.asarray(dout, dtype=float)
+    dgamma = (dout * xhat).sum(axis=0)
+    dbeta = dout.sum(axis=0)
+    gh = dout * gamma
+    if not use_batch_stats:
+        return gh * inv_std, dgamma, dbeta
+    n = dout.shape[0]
+    dx = inv_std / n * (n * gh - gh.sum(axis=0) - xhat * (gh * xhat).sum(axis=0))
+    return dx, dgamma, dbeta
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_batch_norm_backward", "grade": true, "points": 1}
+def _bn_train(_x, _g, _b, _eps=1e-5):
+    return _g * (_x - _x.mean(0)) / np.sqrt(_x.var(0) + _eps) + _b
+
+
+_x = np.array([[1.0, 2.0], [3.0, -1.0], [0.0, 0.5], [2.0, 4.0]])
+_g, _b = np.array([1.5, -0.5]), np.array([0.1, 0.2])
+_dout = np.array([[1.0, 0.0], [0.0, 2.0], [-1.0, 1.0], [0.5, -0.5]])
+_inv = 1 / np.sqrt(_x.var(0) + 1e-5)
+_xhat = (_x - _x.mean(0)) * _inv
+_dx, _dgamma, _dbeta = answer(batch_norm_backward, _dout, (_xhat, _g, _inv, True))
+# dL/dx by central differences of L = sum(dout * out(x))
+_num = np.zeros_like(_x)
+for _i in np.ndindex(*_x.shape):
+    _e = np.zeros_like(_x)
+    _e[_i] = 1e-6
+    _num[_i] = np.sum(_dout * (_bn_train(_x + _e, _g, _b) - _bn_train(_x - _e, _g, _b))) / 2e-6
+check_close(_dbeta, _dout.sum(0), "dbeta (sum of dout over the batch)",
+            mistakes={"dgamma and dbeta look swapped": (_dout * _xhat).sum(0)})
+check_close(_dgamma, (_dout * _xhat).sum(0), "dgamma (sum of dout * xhat over the batch)",
+            mistakes={"dgamma and dbeta look swapped": _dout.sum(0)})
+check_close(_dx, _num, "dx in training mode, compared with finite differences", atol=1e-6,
+            mistakes={"dx treats μ and σ² as constants, but in training mode they depend on "
+                      "every row: dx = dout·γ·inv_std is the evaluation-mode formula":
+                          _dout * _g * _inv})
+
+# %% nbgrader={"grade_id": "test_batch_norm_backward_hidden", "grade": true, "points": 3}
+### BEGIN HIDDEN TESTS
+from dlnotes import regularization as _ref
+
+_rng = np.random.default_rng(605)
+for _n, _d, _training in ((6, 3, True), (2, 4, True), (32, 5, True), (5, 3, False),
+                          (1, 4, False)):
+    _x = _rng.normal(loc=1.0, scale=3.0, size=(_n, _d))
+    _g, _b = _rng.normal(size=_d), _rng.normal(size=_d)
+    _rm, _rv = _rng.normal(size=_d), _rng.uniform(0.5, 2.0, size=_d)
+    _, _cache = _ref.batch_norm_forward(_x, _g, _b, _rm, _rv, _training)
+    _xhat, _gg, _inv, _ubs = _cache
+    _dout = _rng.normal(size=(_n, _d))
+    _got = no_delegation(batch_norm_backward, _dout, (_xhat.copy(), _gg.copy(), _inv.copy(),
+                                                       _ubs))
+    _want = _ref.batch_norm_backward(_dout, _cache)
+    _mode = "training" if _training else "evaluation"
+    check_equal(len(_got), 3, "number of values returned (dx, dgamma, dbeta)")
+    _gh = _dout * _gg
+    _train_dx = _inv / _n * (_n * _gh - _gh.sum(0) - _xhat * (_gh * _xhat).sum(0))
+    check_close(_got[0], _want[0], f"dx in {_mode} mode on shape {(_n, _d)}", atol=1e-8,
+                mistakes={"dx treats μ and σ² as constants, but in training mode they depend "
+                          "on every row: dx = dout·γ·inv_std is the evaluation-mode formula":
+                              _gh * _inv,
+                          "γ is missing from dx (use dout·γ as the gradient of xhat)":
+                              _want[0] / _gg,
+                          "in evaluation mode the running statistics are constants: "
+                          "dx = dout·γ·inv_std": _train_dx})
+    check_close(_got[1], _want[1], f"dgamma in {_mode} mode on shape {(_n, _d)}", atol=1e-8,
+                mistakes={"dgamma and dbeta look swapped": _want[2]})
+    check_close(_got[2], _want[2], f"dbeta in {_mode} mode on shape {(_n, _d)}", atol=1e-8,
+                mistakes={"dgamma and dbeta look swapped": _want[1],
+                          "dbeta averaged over the batch: it is a sum": _want[2] / _n})
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The demo shows the running statistics converging while training batches stream in
+# (features with mean $[3, -1]$ and variance $[4, 0.25]$), then what goes wrong when a
+# network evaluates with batch statistics: the output for one and the same example
+# changes with the other examples of its batch.
+
+# %% tags=["demo"]
+r = np.random.default_rng(0)
+rm, rv = np.zeros(2), np.ones(2)
+hist_m, hist_v = [], []
+for _ in range(60):
+    xb = r.normal(loc=[3.0, -1.0], scale=[2.0, 0.5], size=(32, 2))
+    ref.batch_norm_forward(xb, np.ones(2), np.zeros(2), rm, rv, training=True)
+    hist_m.append(rm.copy())
+    hist_v.append(rv.copy())
+fig, ax = plt.subplots(figsize=(6.5, 3.3))
+ax.plot(np.array(hist_m), label=["running mean[0] → 3", "running mean[1] → -1"])
+ax.plot(np.array(hist_v), "--", label=["running var[0] → 4", "running var[1] → 0.25"])
+ax.set(xlabel="training batch", title="BatchNorm running statistics (momentum 0.1)")
+ax.legend(fontsize=8)
+plt.show()
+
+example = np.array([[3.0, -1.0]])
+for others in (r.normal(loc=[3.0, -1.0], scale=[2.0, 0.5], size=(7, 2)),
+               r.normal(loc=[8.0, 2.0], scale=[1.0, 0.5], size=(7, 2))):
+    batch = np.vstack([example, others])
+    with_batch = ref.batch_norm_forward(batch, np.ones(2), np.zeros(2), None, None, False)[0][0]
+    with_running = ref.batch_norm_forward(batch, np.ones(2), np.zeros(2), rm, rv, False)[0][0]
+    print(f"same example, other batch mates: batch stats → {with_batch.round(3)}, "
+          f"running stats → {with_running.round(3)}")
+
+# Images (N, C, H, W): one mean and variance per channel, over the N, H and W axes.
+x4 = r.normal(loc=[[[1.0]], [[-2.0]], [[5.0]]], size=(8, 3, 5, 5))
+flat = x4.transpose(0, 2, 3, 1).reshape(-1, 3)          # (N·H·W, C) rows
+out4 = ref.batch_norm_forward(flat, np.ones(3), np.zeros(3), None, None, True)[0]
+out4 = out4.reshape(8, 5, 5, 3).transpose(0, 3, 1, 2)
+print("per-channel statistics, shape", x4.mean(axis=(0, 2, 3)).shape, "→ means",
+      x4.mean(axis=(0, 2, 3)).round(2), "; after BN:", out4.mean(axis=(0, 2, 3)).round(6))
+print("'along the channel axis' would instead give statistics of shape",
+      x4.mean(axis=1).shape, "(one per example and pixel): not batch norm")
+
+# %% [markdown]
+# ### Layer normalization
+#
+# **Layer normalization** standardises each example over its own features (the last
+# axis), with no reference to the rest of the batch:
+#
+# $$\mu = \frac1D\sum_d x_d, \qquad \sigma^2 = \frac1D\sum_d (x_d - \mu)^2, \qquad
+#   y_d = \gamma_d\,\frac{x_d - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta_d .$$
+#
+# No running statistics, identical behaviour in training and evaluation, and batch size
+# 1 is fine: the normalization of choice in Transformers and RNNs, where sequences of
+# different lengths make batch statistics awkward.
+#
+# | | BatchNorm | LayerNorm |
+# |---|---|---|
+# | statistics over | batch (+ spatial) axes, per channel | features of one example |
+# | train vs eval | different (batch vs running statistics) | the same |
+# | depends on batch size | yes (noisy for small batches) | no |
+# | typical use | CNNs | Transformers, RNNs |
+
+# %% [markdown]
+# ### Exercise 4.3 — `layer_norm_forward`
+# Normalise `x` of shape $(\dots, D)$ over its **last** axis with the biased variance,
+# then scale and shift. Return `(out, cache)` with `cache = (xhat, gamma, inv_std)`
+# (`inv_std` of shape $(\dots, 1)$).
+
+# %% nbgrader={"grade_id": "layer_norm_forward", "solution": true}
+def layer_norm_forward(x, gamma, beta, eps=1e-5):
+    """LayerNorm over the last axis; returns (out, cache)."""
+    ### BEGIN SOLUTION
+    x = np.asarray(x, dtype=float)
+    mu = x.mean(axis=-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    return np.asarray(gamma, dtype=float) * xhat + np.asarray(beta, dtype=float), \
+        (xhat, gamma, inv_std)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_layer_norm_forward", "grade": true, "points": 1}
+_s = np.sqrt(1.5) / np.sqrt(1 + 1.5e-5)                       # 1/sqrt(2/3 + eps) for row 1
+_out, _ = answer(layer_norm_forward, np.array([[1.0, 2.0, 3.0]]), np.ones(3), np.zeros(3))
+check_close(_out, [[-_s, 0.0, _s]], "layer_norm_forward([[1, 2, 3]])",
+            mistakes={"normalised over the batch axis (axis 0): that is batch norm; layer "
+                      "norm uses the last axis": [[0.0, 0.0, 0.0]],
+                      "unbiased variance (ddof=1): layer norm divides by D":
+                          [[-1.0, 0.0, 1.0]]})
+_x = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 6.0]])
+_out, _ = answer(layer_norm_forward, _x, np.array([1.0, 2.0, 0.5]), np.array([0.0, 1.0, -1.0]))
+_xhat = (_x - _x.mean(-1, keepdims=True)) / np.sqrt(_x.var(-1, keepdims=True) + 1e-5)
+check_close(_out, _xhat * [1.0, 2.0, 0.5] + [0.0, 1.0, -1.0],
+            "layer_norm_forward([[1, 2, 3], [0, 0, 6]]) with gamma=[1, 2, 0.5], beta=[0, 1, -1]",
+            mistakes={"gamma and beta are ignored": _xhat})
+
+# %% nbgrader={"grade_id": "test_layer_norm_forward_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+from dlnotes import regularization as _ref
+
+_DDOF1 = "unbiased variance (ddof=1): layer norm divides by D"
+_rng = np.random.default_rng(606)
+for _shape, _eps in (((5, 8), 1e-5), ((2, 3, 6), 1e-5), ((1, 4), 1e-3), ((7,), 1e-5),
+                     ((3, 2), 0.1)):
+    _x = _rng.normal(loc=2.0, scale=3.0, size=_shape)
+    _g, _b = _rng.normal(size=_shape[-1]), _rng.normal(size=_shape[-1])
+    _got, _ = no_delegation(layer_norm_forward, _x, _g, _b, eps=_eps)
+    _want, _ = _ref.layer_norm_forward(_x, _g, _b, eps=_eps)
+    _mu0, _v0 = _x.mean(0, keepdims=True), _x.var(0, keepdims=True)
+    check_close(_got, _want, f"layer_norm_forward on shape {_shape}, eps={_eps}", atol=1e-8,
+                mistakes={"normalised over the batch axis (axis 0): that is batch norm; "
+                          "layer norm uses the last axis": _g * (_x - _mu0)
+                          / np.sqrt(_v0 + _eps) + _b,
+                          _DDOF1: _g * (_x - _x.mean(-1, keepdims=True))
+                              / np.sqrt(_x.var(-1, ddof=1, keepdims=True) + _eps) + _b,
+                          "eps must be added inside the square root: sqrt(σ² + ε)":
+                              _g * (_x - _x.mean(-1, keepdims=True))
+                              / (np.sqrt(_x.var(-1, keepdims=True)) + _eps) + _b,
+                          "gamma and beta are ignored": (_want - _b) / _g})
+_x = np.full((2, 5), 3.0)                  # constant rows: variance 0, output = beta
+_got, _ = no_delegation(layer_norm_forward, _x, np.ones(5), np.arange(5.0))
+check_close(_got, np.tile(np.arange(5.0), (2, 1)), "layer_norm_forward on constant rows "
+            "(variance 0: eps keeps it finite, the output is beta)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 5. Initialization
+#
+# With weights $W_{ij}$ of variance $\sigma^2$ and independent zero-mean inputs of
+# variance $\gamma^2$, a unit of a linear layer has
+# $\mathrm{Var}[o_i] = \sum_{j=1}^{n_\text{in}} \mathrm{Var}[w_{ij}x_j] =
+# n_\text{in}\,\sigma^2\gamma^2$. To keep the scale of the signal from layer to layer
+# we want $n_\text{in}\sigma^2 = 1$ on the forward pass and $n_\text{out}\sigma^2 = 1$ on
+# the backward pass.
+#
+# - **Xavier / Glorot** (for tanh and other near-linear activations) compromises:
+#   $\frac12(n_\text{in}+n_\text{out})\sigma^2 = 1$, i.e.
+#   $\sigma = \sqrt{2/(n_\text{in}+n_\text{out})}$, or $U(-a, a)$ with
+#   $a = \sqrt{6/(n_\text{in}+n_\text{out})}$ since $\mathrm{Var}\,U(-a,a) = a^2/3$.
+# - **Kaiming / He** (for ReLU): a ReLU zeroes half of its inputs, halving the second
+#   moment, so the forward condition doubles to $n_\text{in}\sigma^2 = 2$:
+#
+# $$W_{ij} \sim \mathcal N(0, \sigma^2), \qquad \sigma = \frac{\text{gain}}{\sqrt{\text{fan}}},
+#   \qquad \text{gain} = \sqrt{\frac{2}{1+a^2}},$$
+#
+# where $a$ is the negative slope of a leaky ReLU ($a = 0$ for ReLU: gain $\sqrt2$) and
+# fan is $n_\text{in}$ (`mode="fan_in"`, preserves activations, the default) or
+# $n_\text{out}$ (`mode="fan_out"`, preserves gradients). This matches
+# `torch.nn.init.kaiming_normal_`. Weights have torch's `nn.Linear` layout
+# $(n_\text{out}, n_\text{in})$.
+
+# %% [markdown]
+# ### Exercise 5.1 — `kaiming_normal`
+# Return a `(fan_out, fan_in)` array drawn from $\mathcal N(0, \sigma^2)$ with the
+# $\sigma$ above, using `rng.normal(0.0, std, size=(fan_out, fan_in))`.
+
+# %% nbgrader={"grade_id": "kaiming_normal", "solution": true}
+def kaiming_normal(fan_in, fan_out, rng, a=0.0, mode="fan_in"):
+    """Kaiming/He normal init: N(0, std^2), std = sqrt(2 / (1 + a^2)) / sqrt(fan)."""
+    ### BEGIN SOLUTION
+    fan = fan_in if mode == "fan_in" else fan_out
+    std = np.sqrt(2.0 / (1.0 + a * a)) / np.sqrt(fan)
+    return rng.normal(0.0, std, size=(fan_out, fan_in))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_kaiming_normal", "grade": true, "points": 1}
+_W = np.asarray(answer(kaiming_normal, 500, 400, np.random.default_rng(0)))
+check_equal(_W.shape, (400, 500), "shape of kaiming_normal(fan_in=500, fan_out=400)",
+            mistakes={"the layout is (fan_out, fan_in), like nn.Linear.weight": (500, 400)})
+check_close(_W.std(), np.sqrt(2 / 500), "std of kaiming_normal(500, 400): sqrt(2 / fan_in)",
+            rtol=0.02, mistakes={"the fan is fan_in in mode='fan_in'": np.sqrt(2 / 400),
+                                 "Xavier's std sqrt(2/(fan_in + fan_out)), not Kaiming's":
+                                     np.sqrt(2 / 900),
+                                 "missing the ReLU gain √2: std = √2 / sqrt(fan_in)":
+                                     np.sqrt(1 / 500),
+                                 "that is the variance 2/fan_in; the std is its square root":
+                                     2 / 500})
+
+# %% nbgrader={"grade_id": "test_kaiming_normal_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+import math
+
+from dlnotes import regularization as _ref
+
+for _fi, _fo, _a, _mode in ((300, 600, 0.0, "fan_in"), (600, 300, 0.0, "fan_out"),
+                            (400, 500, 0.2, "fan_in"), (500, 400, 1.0, "fan_out"),
+                            (1000, 200, math.sqrt(5), "fan_in")):
+    _W = np.asarray(no_delegation(kaiming_normal, _fi, _fo, np.random.default_rng(9), a=_a,
+                                  mode=_mode))
+    _fan = _fi if _mode == "fan_in" else _fo
+    _other = _fo if _mode == "fan_in" else _fi
+    _want = _ref.kaiming_normal(_fi, _fo, np.random.default_rng(9), a=_a, mode=_mode)
+    _gain = math.sqrt(2 / (1 + _a * _a))
+    _case = f"kaiming_normal(fan_in={_fi}, fan_out={_fo}, a={_a:.3g}, mode={_mode!r})"
+    check_equal(_W.shape, (_fo, _fi), f"shape of {_case}",
+                mistakes={"the layout is (fan_out, fan_in), like nn.Linear.weight":
+                              (_fi, _fo)})
+    check_close(_W.std(), _want.std(), f"std of {_case}", rtol=0.02,
+                mistakes={"wrong fan: mode='fan_in' uses fan_in, mode='fan_out' fan_out":
+                              _gain / math.sqrt(_other),
+                          "the gain must be sqrt(2 / (1 + a²))": math.sqrt(2) / math.sqrt(_fan),
+                          "missing the gain sqrt(2 / (1 + a²))": 1 / math.sqrt(_fan),
+                          "that is the variance; the std is its square root":
+                              _gain ** 2 / _fan})
+    check_close(_W.mean(), 0.0, f"mean of {_case}", atol=5 * _W.std() / math.sqrt(_W.size))
+_W1 = np.asarray(no_delegation(kaiming_normal, 20, 30, np.random.default_rng(5)))
+_W2 = np.asarray(no_delegation(kaiming_normal, 20, 30, np.random.default_rng(5)))
+check_close(_W1, _W2, "two calls with np.random.default_rng(5): draw the weights with rng, "
+            "not np.random")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The demo sends a batch of 200 random inputs through 20 layers of width 256 and
+# plots the standard deviation of each layer's activations, for four schemes: weights
+# that are too small ($\mathcal N(0, 0.01^2)$), too large ($\mathcal N(0, 1)$), Xavier
+# and Kaiming. Too small: the signal dies out (and with it the gradients). Too large:
+# tanh saturates at ±1, ReLU activations explode. Xavier keeps tanh alive; Kaiming
+# keeps ReLU's scale constant, while Xavier lets it halve every two layers or so.
+
+# %% tags=["demo"]
+INITS = {
+    "N(0, 0.01²)": lambda fi, fo, r: r.normal(0.0, 0.01, size=(fo, fi)),
+    "N(0, 1)": lambda fi, fo, r: r.normal(0.0, 1.0, size=(fo, fi)),
+    "Xavier normal": ref.xavier_normal,
+    "Kaiming normal": ref.kaiming_normal,
+}
+ACTIVATIONS = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0)}
+
+
+def forward_stats(init, activation, depth=20, width=256, seed=0):
+    """Activations of each layer for a batch of 200 standard normal inputs."""
+    r = np.random.default_rng(seed)
+    h = r.normal(size=(200, width))
+    layers = []
+    for _ in range(depth):
+        h = ACTIVATIONS[activation](h @ INITS[init](width, width, r).T)
+        layers.append(h)
+    return layers
+
+
+stats = {(i, a): [float(h.std()) for h in forward_stats(i, a)]
+         for i in INITS for a in ACTIVATIONS}
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+for ax, act in zip(axes, ACTIVATIONS, strict=True):
+    for init in INITS:
+        ax.semilogy(np.arange(1, 21), np.maximum(stats[init, act], 1e-30), "o-", ms=3,
+                    label=init)
+    ax.set(title=f"{act}: std of activations through 20 layers", xlabel="layer",
+           ylabel="std (log scale)")
+    ax.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Pick a scheme, an activation and a depth: the histogram shows the activations of
+# that layer.
+
+# %% tags=["demo"]
+def show_init(init="Kaiming normal", activation="relu", depth=10):
+    h = forward_stats(init, activation, depth=depth)[-1].ravel()
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    ax.hist(h, bins=80)
+    ax.set(title=f"{init}, {activation}, layer {depth}: std {h.std():.3g}",
+           xlabel="activation", ylabel="count")
+    plt.show()
+
+
+widgets.interact(show_init, init=widgets.Dropdown(options=list(INITS), value="Kaiming normal"),
+                 activation=widgets.Dropdown(options=list(ACTIVATIONS), value="relu"),
+                 depth=widgets.IntSlider(value=10, min=1, max=20, description="depth"));
+
+# %% [markdown]
+# ## 6. Gradient clipping, early stopping, label smoothing, augmentation
+#
+# ### Gradient clipping
+#
+# Exploding gradients (梯度爆炸), common in RNNs, make one step throw the parameters
+# far away. **Clipping by norm** rescales *all* the gradients together when their
+# joint norm exceeds a threshold, which keeps the direction of the step and caps its
+# length. torch's `clip_grad_norm_` computes
+#
+# $$\|g\| = \Bigl(\sum_k \|g_k\|_p^p\Bigr)^{1/p}, \qquad
+#   g_k \leftarrow g_k \cdot \min\Bigl(1, \frac{\text{max\_norm}}{\|g\| + 10^{-6}}\Bigr),$$
+#
+# the norm taken over all parameters' gradients as if concatenated into one vector
+# ($p = 2$ by default; for $p = \infty$ the norm is the largest absolute entry). The
+# $10^{-6}$ avoids $0/0$ when every gradient is zero. Clipping each gradient separately
+# would change the direction of the step.
+
+# %% [markdown]
+# ### Exercise 6.1 — `clip_grad_norm`
+# `grads` is a list of float arrays (or a single array). Scale them **in place**
+# (`g *= coef`) and return the total norm **before** clipping as a float. Support
+# `norm_type=np.inf` (largest absolute entry).
+
+# %% nbgrader={"grade_id": "clip_grad_norm", "solution": true}
+def clip_grad_norm(grads, max_norm, norm_type=2.0):
+    """Rescale grads in place so their joint p-norm is at most max_norm; return the norm."""
+    ### BEGIN SOLUTION
+    if isinstance(grads, np.ndarray):
+        grads = [grads]
+    grads = list(grads)
+    if norm_type == np.inf:
+        total = max((float(np.max(np.abs(g))) for g in grads if g.size), default=0.0)
+    else:
+        total = float(sum(np.sum(np.abs(g) ** norm_type) for g in grads) ** (1.0 / norm_type))
+    coef = min(1.0, max_norm / (total + 1e-6))
+    for g in grads:
+        g *= coef
+    return total
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_clip_grad_norm", "grade": true, "points": 1}
+_gs = [np.array([3.0]), np.array([4.0])]                      # joint norm 5
+check_close(answer(clip_grad_norm, _gs, 1.0), 5.0,
+            "clip_grad_norm([[3], [4]], max_norm=1) returns the norm before clipping",
+            mistakes={"return the norm BEFORE clipping": 1.0})
+check_close(np.concatenate(_gs), [0.6, 0.8], "the gradients [3], [4] after clipping to "
+            "norm 1 (scaled together, in place)", rtol=1e-5,
+            mistakes={"the gradients did not change: scale them in place (g *= coef)":
+                          [3.0, 4.0],
+                      "each gradient was clipped on its own: use one joint norm for all of "
+                      "them (this changes the direction)": [1.0, 1.0]})
+_gs = [np.array([0.3]), np.array([0.4])]                      # norm 0.5: nothing to do
+check_close(answer(clip_grad_norm, _gs, 1.0), 0.5, "clip_grad_norm([[0.3], [0.4]], 1)")
+check_close(np.concatenate(_gs), [0.3, 0.4], "gradients already below max_norm (unchanged)",
+            rtol=1e-5, mistakes={"gradients below max_norm must stay as they are: the "
+                                 "coefficient is min(1, max_norm / norm)": [0.6, 0.8]})
+
+# %% nbgrader={"grade_id": "test_clip_grad_norm_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+from dlnotes import regularization as _ref
+
+_rng = np.random.default_rng(607)
+for _shapes, _max, _p in ((((3, 4), (4,)), 1.0, 2.0), (((5,), (2, 2), (3,)), 0.5, 2.0),
+                          (((6, 2),), 10.0, 2.0), (((3, 3), (2,)), 0.7, 1.0),
+                          (((4,), (2, 3)), 0.5, np.inf)):
+    _gs = [_rng.normal(scale=2.0, size=s) for s in _shapes]
+    _orig = [g.copy() for g in _gs]
+    _want = [g.copy() for g in _gs]
+    _norm_want = _ref.clip_grad_norm(_want, _max, norm_type=_p)
+    _norm_got = no_delegation(clip_grad_norm, _gs, _max, norm_type=_p)
+    _case = f"{len(_shapes)} gradients of shapes {_shapes}, max_norm={_max}, norm_type={_p}"
+    _each = [g * min(1.0, _max / (np.linalg.norm(g.ravel(), ord=_p) + 1e-6)) for g in _orig]
+    _norm_mistakes = {"return the norm BEFORE clipping": min(_max, _norm_want)}
+    if _p == np.inf:
+        _norm_mistakes["for norm_type=inf the norm is the largest absolute entry "
+                       "((sum |g|^p)^(1/p) does not work for p = inf)"] = 1.0
+    check_close(_norm_got, _norm_want, f"norm returned for {_case}", rtol=1e-6,
+                mistakes=_norm_mistakes)
+    for _i in range(len(_gs)):
+        check_close(_gs[_i], _want[_i], f"gradient {_i} after clipping, {_case}", rtol=1e-5,
+                    atol=1e-9,
+                    mistakes={"the gradients did not change: scale them in place "
+                              "(g *= coef)": _orig[_i],
+                              "each gradient was clipped on its own: use one joint norm for "
+                              "all of them (this changes the direction)": _each[_i]})
+_gs = [np.zeros(3), np.zeros((2, 2))]
+with np.errstate(all="ignore"):
+    _n = no_delegation(clip_grad_norm, _gs, 1.0)
+check_close(_n, 0.0, "norm of all-zero gradients")
+check_close(np.concatenate([g.ravel() for g in _gs]), np.zeros(7),
+            "all-zero gradients after clipping (no 0/0: add 1e-6 to the norm)")
+_g = np.array([[6.0, 8.0]])
+check_close(no_delegation(clip_grad_norm, _g, 5.0), 10.0, "a single array [[6, 8]] as grads")
+check_close(_g, [[3.0, 4.0]], "a single array [[6, 8]] clipped to norm 5", rtol=1e-5)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The demo clips a set of gradients with the reference and checks that the direction
+# is unchanged (cosine similarity 1), which per-tensor clipping would not give.
+
+# %% tags=["demo"]
+r = np.random.default_rng(3)
+gs = [r.normal(scale=5, size=(8, 8)), r.normal(scale=0.1, size=8)]
+flat_before = np.concatenate([g.ravel() for g in gs])
+total = ref.clip_grad_norm(gs, max_norm=1.0)
+flat_after = np.concatenate([g.ravel() for g in gs])
+cos = flat_before @ flat_after / np.linalg.norm(flat_before) / np.linalg.norm(flat_after)
+print(f"norm before {total:.2f}, after {np.linalg.norm(flat_after):.4f}, cosine {cos:.6f}")
+
+# %% [markdown]
+# ### Early stopping
+#
+# Keep the validation loss of every epoch. A step **improves** when
+# $\text{val\_loss} < \text{best} - \text{min\_delta}$: then remember it as the best
+# (and its step, to restore that checkpoint) and reset a counter; otherwise the counter
+# grows. Stop once `patience` consecutive steps have failed to improve. A tie with the
+# best is *not* an improvement, and neither is a NaN loss.
+
+# %% [markdown]
+# ### Exercise 6.2 — `EarlyStopping`
+# Complete `step(val_loss)`: update `best`, `best_step` (the 0-based index of the step
+# that set `best`), `counter` and `n_steps` (the number of calls so far), and return
+# `True` once `counter` reaches `patience`.
+
+# %% nbgrader={"grade_id": "EarlyStopping", "solution": true}
+class EarlyStopping:
+    """Stop when the validation loss has not improved for `patience` steps."""
+
+    def __init__(self, patience, min_delta=0.0):
+        self.patience = patience
+        self.min_delta = min_delta
+        self.best = float("inf")
+        self.best_step = None
+        self.counter = 0
+        self.n_steps = 0
+
+    def step(self, val_loss):
+        """Record one validation loss; return True if training should stop."""
+        ### BEGIN SOLUTION
+        loss = float(val_loss)
+        if loss < self.best - self.min_delta:
+            self.best, self.best_step, self.counter = loss, self.n_steps, 0
+        else:
+            self.counter += 1
+        self.n_steps += 1
+        return self.counter >= self.patience
+        ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_EarlyStopping", "grade": true, "points": 1}
+def _es_sim(_losses, _patience, _min_delta=0.0, ties=False, reset=True, off_by_one=False):
+    """Stop decisions of a (possibly wrong) early-stopping rule."""
+    _best, _c, _out = float("inf"), 0, []
+    for _v in _losses:
+        if _v < _best - _min_delta or (ties and _v <= _best - _min_delta):
+            _best, _c = _v, (0 if reset else _c)
+        else:
+            _c += 1
+        _out.append(_c > _patience if off_by_one else _c >= _patience)
+    return _out
+
+
+# The validation losses of the docstring; the seed notes: stop "如果验证集损失不再下降".
+_losses = [1.0, 0.8, 0.9, 0.85, 0.7]
+_stopper = answer(EarlyStopping, 2)
+_got = [bool(answer(_stopper.step, _v, name="EarlyStopping.step")) for _v in _losses]
+check_equal(_got, [False, False, False, True, False],
+            "step() on val losses [1.0, 0.8, 0.9, 0.85, 0.7] with patience=2",
+            mistakes={"off by one: stop when counter >= patience, not > patience":
+                          _es_sim(_losses, 2, off_by_one=True)})
+check_close([_stopper.best, _stopper.best_step, _stopper.counter, _stopper.n_steps],
+            [0.7, 4, 0, 5], "[best, best_step, counter, n_steps] after those 5 steps",
+            mistakes={"best_step is 1-based: use the 0-based index of the step": [0.7, 5, 0, 5],
+                      "counter not reset after an improvement": [0.7, 4, 2, 5]})
+_stopper = answer(EarlyStopping, 1)
+_got = [bool(answer(_stopper.step, _v, name="EarlyStopping.step")) for _v in (0.5, 0.5)]
+check_equal(_got, [False, True], "step() on [0.5, 0.5] with patience=1 (a tie is not an "
+            "improvement)", mistakes={"a tie counted as an improvement: use <, not <=":
+                                      [False, False]})
+
+# %% nbgrader={"grade_id": "test_EarlyStopping_hidden", "grade": true, "points": 2}
+### BEGIN HIDDEN TESTS
+from dlnotes import regularization as _ref
+
+_OFF_BY_ONE = "off by one: stop when counter >= patience, not > patience"
+
+
+def _stops(_seq, _pat, _md=0.0, ties=False, reset=True, off_by_one=False):
+    """Stop decisions of a (possibly wrong) early-stopping rule, for the known mistakes."""
+    _lowest, _bad, _res = np.inf, 0, []
+    for _val in _seq:
+        _better = (_val <= _lowest - _md) if ties else (_val < _lowest - _md)
+        if _better:
+            _lowest = _val
+            _bad = 0 if reset else _bad
+        else:
+            _bad += 1
+        _res.append(bool(_bad > _pat) if off_by_one else bool(_bad >= _pat))
+    return _res
+
+
+_rng = np.random.default_rng(608)
+_cases = []
+for _ in range(6):
+    _n = int(_rng.integers(8, 25))
+    _walk = np.round(1.0 + np.cumsum(_rng.normal(scale=0.05, size=_n)), 2)  # ties happen
+    _cases.append((_walk.tolist(), int(_rng.integers(1, 5)), float(_rng.choice([0.0, 0.02]))))
+_cases.append(([0.5, float("nan"), 0.4, float("nan"), float("nan"), 0.45], 2, 0.0))
+_cases.append(([1.0, 0.99, 0.985, 0.97, 0.969, 0.968], 2, 0.01))
+for _losses, _patience, _md in _cases:
+    _mine = no_delegation(EarlyStopping, _patience, min_delta=_md)
+    _theirs = _ref.EarlyStopping(_patience, min_delta=_md)
+    _got, _want = [], []
+    for _k, _v in enumerate(_losses):
+        _got.append(bool(no_delegation(_mine.step, _v, label="EarlyStopping.step")
+                         if _k == 0 else answer(_mine.step, _v, name="EarlyStopping.step")))
+        _want.append(_theirs.step(_v))
+    _case = f"val losses {_losses} with patience={_patience}, min_delta={_md}"
+    check_equal(_got, _want, f"stop decisions of step() on {_case}",
+                mistakes={_OFF_BY_ONE: _stops(_losses, _patience, _md, off_by_one=True),
+                          "a tie counted as an improvement: use <, not <=":
+                              _stops(_losses, _patience, _md, ties=True),
+                          "counter not reset after an improvement":
+                              _stops(_losses, _patience, _md, reset=False),
+                          "min_delta ignored: an improvement must beat best - min_delta":
+                              _stops(_losses, _patience, 0.0)})
+    check_close([_mine.best, -1 if _mine.best_step is None else _mine.best_step,
+                 _mine.counter, _mine.n_steps],
+                [_theirs.best, _theirs.best_step, _theirs.counter, _theirs.n_steps],
+                f"[best, best_step, counter, n_steps] after {_case}")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Label smoothing
+#
+# With one-hot targets, cross-entropy keeps pushing the true logit up forever: the
+# network becomes over-confident (过度自信). **Label smoothing** mixes the one-hot target
+# $y$ with the uniform distribution over the $C$ classes:
+#
+# $$\tilde y = (1 - \varepsilon)\,y + \frac{\varepsilon}{C},$$
+#
+# so the true class gets $1 - \varepsilon + \varepsilon/C$ and every other class
+# $\varepsilon/C$. Rows still sum to 1. This is torch's
+# `cross_entropy(..., label_smoothing=ε)` and `dlnotes.regularization.label_smoothing`.
+#
+# > **Pitfall.** One note writes "将 one-hot 标签的 1 改成 $1-\epsilon$，其它类别分到
+# > $\epsilon$" (the 1 becomes $1-\varepsilon$ and *each* other class gets $\varepsilon$).
+# > Then a row sums to $1 - \varepsilon + (C-1)\varepsilon = 1 + (C-2)\varepsilon$: not
+# > a distribution for $C > 2$ (1.8 for $C = 10$, $\varepsilon = 0.1$). The mass
+# > $\varepsilon$ is *shared*: $\varepsilon/C$ per class (torch; the true class keeps
+# > its share too), or $\varepsilon/(C-1)$ per wrong class in another common variant.
+
+# %% tags=["demo"]
+y1 = np.eye(4)[[2]]
+print("one-hot            :", y1)
+print("torch's definition :", ref.label_smoothing(y1, 0.1), " row sum",
+      ref.label_smoothing(y1, 0.1).sum())
+wrong = np.where(y1 == 1, 0.9, 0.1)
+print("the note's version :", wrong, " row sum", wrong.sum())
+logits = np.array([[0.5, -1.0, 3.0, 0.2]])
+manual = -np.sum(ref.label_smoothing(y1, 0.1) * (logits - np.log(np.exp(logits).sum())))
+print("cross-entropy with smoothed targets:", round(float(manual), 6),
+      "= losses.cross_entropy(label_smoothing=0.1):",
+      round(losses.cross_entropy(logits, np.array([2]), label_smoothing=0.1), 6))
+
+# %% [markdown]
+# ### Data augmentation
+#
+# More data is the best regularizer; **augmentation** makes more of it by transforming
+# training images in ways that keep the label: small shifts, rotations, crops, noise,
+# colour jitter (for photos), Mixup/CutMix. It is done on the fly when a batch is read
+# (在线增强), so every epoch sees new variants. The transform must preserve the label:
+# a horizontal flip is fine for cats but turns a "2" into something that is not a digit,
+# and a 180° rotation turns a 6 into a 9. Augment the training split only.
+
+# %% tags=["demo"]
+from scipy import ndimage
+
+
+def shift(img, dy, dx):
+    return ndimage.shift(img, (dy, dx), order=0, mode="constant")
+
+
+def rotate(img, degrees):
+    return np.clip(ndimage.rotate(img, degrees, reshape=False, order=1), 0, 16)
+
+
+def add_noise(img, r, scale=2.0):
+    return np.clip(img + r.normal(scale=scale, size=img.shape), 0, 16)
+
+
+X_raw, y_raw = data.load_digits()
+r = np.random.default_rng(0)
+transforms = {"original": lambda im: im, "shift (1, -1)": lambda im: shift(im, 1, -1),
+              "rotate 15°": lambda im: rotate(im, 15), "noise": lambda im: add_noise(im, r),
+              "h-flip (wrong for digits!)": lambda im: im[:, ::-1],
+              "rotate 180° (6 → 9?)": lambda im: im[::-1, ::-1]}
+examples = [int(np.flatnonzero(y_raw == d)[0]) for d in (2, 6, 7)]
+fig, axes = plt.subplots(len(examples), len(transforms), figsize=(11, 5.6))
+for row, i in enumerate(examples):
+    img = X_raw[i].reshape(8, 8)
+    for col, (name, f) in enumerate(transforms.items()):
+        axes[row, col].imshow(f(img), cmap="gray_r", vmin=0, vmax=16)
+        axes[row, col].set_xticks([])
+        axes[row, col].set_yticks([])
+        if row == 0:
+            axes[row, col].set_title(name, fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 7. Optional: dropout and batch norm with `torch.nn`, on a GPU if there is one
+#
+# The same digits split, now with `nn.Linear`, `nn.BatchNorm1d` and `nn.Dropout`.
+# `model.train()` and `model.eval()` switch both layers between their two behaviours;
+# forgetting `model.eval()` at test time makes predictions random (dropout still on)
+# and dependent on the batch (batch statistics). Skipped when torch is missing.
+
+# %% tags=["demo"]
+try:
+    import torch
+except ImportError:
+    torch = None
+if torch is not None:
+    torch.set_num_threads(1)              # tiny layers: threads only add overhead
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.manual_seed(0)
+    Xt = torch.tensor(X_tr, dtype=torch.float32, device=device)
+    yt = torch.tensor(y_tr, device=device)
+    Xv = torch.tensor(X_va, dtype=torch.float32, device=device)
+    yv = torch.tensor(y_va, device=device)
+    # BatchNorm2d = our (N·H·W, C) batch norm, per channel
+    x4t = torch.tensor(x4, device=device)
+    bn2d = torch.nn.functional.batch_norm(x4t, None, None, training=True).cpu().numpy()
+    print(f"BatchNorm2d vs per-channel numpy batch norm: max difference "
+          f"{np.abs(bn2d - out4).max():.1e}")
+    for use_bn, p in ((False, 0.0), (True, 0.5)):
+        layers = [torch.nn.Linear(64, 128)]
+        layers += [torch.nn.BatchNorm1d(128)] if use_bn else []
+        layers += [torch.nn.ReLU(), torch.nn.Dropout(p), torch.nn.Linear(128, 10)]
+        model = torch.nn.Sequential(*layers).to(device)
+        opt_t = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-2)
+        for _ in tqdm(range(15 if FAST else 30), desc=f"BatchNorm={use_bn}, p={p}"):
+            model.train()
+            for idx in torch.randperm(len(yt), device=device).split(50):
+                opt_t.zero_grad()
+                torch.nn.functional.cross_entropy(model(Xt[idx]), yt[idx]).backward()
+                opt_t.step()
+        with torch.no_grad():
+            model.eval()
+            acc_eval = (model(Xv).argmax(1) == yv).float().mean().item()
+            model.train()                 # the classic bug: predicting in training mode
+            pred1, pred2 = model(Xv).argmax(1), model(Xv).argmax(1)
+            acc_train_mode = (pred1 == yv).float().mean().item()
+            flips = (pred1 != pred2).float().mean().item()
+        print(f"{device}: BatchNorm={use_bn!s:5}, dropout p={p}: val accuracy {acc_eval:.3f} "
+              f"in eval mode, {acc_train_mode:.3f} in train mode "
+              f"({flips:.1%} of predictions change between two identical calls)")
+
+# %% [markdown]
+# ## Summary
+# - Read the curves: a growing train/validation gap is overfitting; two high curves
+#   are underfitting.
+# - L1 $\lambda\sum|w|$ has gradient $\lambda\,\mathrm{sign}(w)$ and favours exact zeros,
+#   but only a proximal (soft-thresholding) step produces them; L2 $\lambda\sum w^2$
+#   has gradient $2\lambda w$ and shrinks everything.
+# - Weight decay equals L2 for plain SGD ($\lambda = \lambda'/2$ here), not for Adam: use
+#   AdamW.
+# - Inverted dropout keeps $\mathbb E[y] = x$ by dividing by $1-p$; evaluation is the
+#   identity.
+# - BatchNorm: batch statistics (biased variance) in training, running averages
+#   (fed the unbiased variance, momentum = weight of the new value) in evaluation; one
+#   mean and variance per channel, over the batch (and spatial) axes. LayerNorm
+#   normalises each example over its features and behaves the same in both modes.
+# - Xavier $\sigma = \sqrt{2/(n_\text{in}+n_\text{out})}$ for tanh; Kaiming
+#   $\sigma = \sqrt2/\sqrt{n_\text{in}}$ for ReLU.
+# - Clip gradients by their joint norm; stop early on the validation loss and restore
+#   the best checkpoint; smooth labels with $(1-\varepsilon)y + \varepsilon/C$; augment
+#   with label-preserving transforms.

@@ -1,0 +1,225 @@
+"""Planted mistakes for the optimizers chapter."""
+
+_SGD_INIT = '''class SGD:
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0):
+        self.params = list(params)
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.state = [{} for _ in self.params]
+        self.t = 0
+'''
+
+_ADAGRAD_INIT = '''class Adagrad:
+    def __init__(self, params, lr=0.01, eps=1e-10):
+        self.params = list(params)
+        self.lr = lr
+        self.eps = eps
+        self.state = [{} for _ in self.params]
+        self.t = 0
+'''
+
+_RMSPROP_INIT = '''class RMSprop:
+    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8):
+        self.params = list(params)
+        self.lr = lr
+        self.alpha = alpha
+        self.eps = eps
+        self.state = [{} for _ in self.params]
+        self.t = 0
+'''
+
+_ADAM_INIT = '''class Adam:
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        self.params = list(params)
+        self.lr = lr
+        self.betas = tuple(betas)
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.state = [{} for _ in self.params]
+        self.t = 0
+'''
+
+
+def _adam(bias_correction: str) -> str:
+    return _ADAM_INIT + f'''
+    def step(self, grads):
+        b1, b2 = self.betas
+        self.t += 1
+        for p, g, s in zip(self.params, grads, self.state):
+            g = np.asarray(g, dtype=float) + self.weight_decay * p
+            s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
+            s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
+            {bias_correction}
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+'''
+
+
+MISTAKES = [
+    {
+        "name": "gradient ascent: theta + lr * g",
+        "cell": "gd_step",
+        "source": '''def gd_step(w, b, X, y, lr):
+    r = X @ w + b - y
+    return w + lr * X.T @ r / len(y), float(b + lr * np.mean(r))
+''',
+        "fails": ["test_gd_step", "test_gd_step_hidden"],
+        "feedback": "wrong sign",
+    },
+    {
+        "name": "the seed's 1/(n+1) average",
+        "cell": "gd_step",
+        "source": '''def gd_step(w, b, X, y, lr):
+    r = X @ w + b - y
+    n = len(y)
+    return w - lr * X.T @ r / (n + 1), float(b - lr * np.sum(r) / (n + 1))
+''',
+        "fails": ["test_gd_step", "test_gd_step_hidden"],
+        "feedback": "not N+1",
+    },
+    {
+        "name": "mini-batch gradient divided by N instead of the batch size",
+        "cell": "minibatch_gradient",
+        "source": '''def minibatch_gradient(w, b, X, y, idx):
+    r = X[idx] @ w + b - y[idx]
+    return X[idx].T @ r / len(y), float(np.sum(r) / len(y))
+''',
+        "fails": ["test_minibatch_gradient", "test_minibatch_gradient_hidden"],
+        "feedback": "divide by len(idx), not N",
+    },
+    {
+        "name": "SGD that rebinds p instead of updating in place",
+        "cell": "SGD",
+        "source": _SGD_INIT + '''
+    def step(self, grads):
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            g = g + self.weight_decay * p
+            if self.momentum:
+                b = self.state[i].get("momentum_buffer")
+                b = g if b is None else self.momentum * b + g
+                self.state[i]["momentum_buffer"] = b
+                g = b
+            p = p - self.lr * g
+''',
+        "fails": ["test_SGD", "test_SGD_hidden"],
+        "feedback": "in place (p -= ...)",
+    },
+    {
+        "name": "momentum with the seed's sign: theta + v",
+        "cell": "SGD",
+        "source": _SGD_INIT + '''
+    def step(self, grads):
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            g = g + self.weight_decay * p
+            if self.momentum:
+                b = self.state[i].get("momentum_buffer")
+                b = g if b is None else self.momentum * b + g
+                self.state[i]["momentum_buffer"] = b
+                g = b
+            p += self.lr * g
+''',
+        "fails": ["test_SGD", "test_SGD_hidden"],
+        "feedback": "wrong sign",
+    },
+    {
+        "name": "SGD ignoring weight_decay",
+        "cell": "SGD",
+        "source": _SGD_INIT + '''
+    def step(self, grads):
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            if self.momentum:
+                b = self.state[i].get("momentum_buffer")
+                b = g if b is None else self.momentum * b + g
+                self.state[i]["momentum_buffer"] = b
+                g = b
+            p -= self.lr * g
+''',
+        "fails": ["test_SGD_hidden"],
+        "feedback": "weight_decay is ignored",
+    },
+    {
+        "name": "AdaGrad without accumulation",
+        "cell": "Adagrad",
+        "source": _ADAGRAD_INIT + '''
+    def step(self, grads):
+        for p, g in zip(self.params, grads):
+            p -= self.lr * g / (np.sqrt(g * g) + self.eps)
+''',
+        "fails": ["test_Adagrad", "test_Adagrad_hidden"],
+        "feedback": "no accumulation",
+    },
+    {
+        "name": "RMSprop with the seed's eps inside the square root",
+        "cell": "RMSprop",
+        "source": _RMSPROP_INIT + '''
+    def step(self, grads):
+        for p, g, s in zip(self.params, grads, self.state):
+            s["v"] = self.alpha * s.get("v", 0.0) + (1 - self.alpha) * g * g
+            p -= self.lr * g / np.sqrt(s["v"] + self.eps)
+''',
+        "fails": ["test_RMSprop", "test_RMSprop_hidden"],
+        "feedback": "ε inside the square root",
+    },
+    {
+        "name": "RMSprop summing squared gradients like AdaGrad",
+        "cell": "RMSprop",
+        "source": _RMSPROP_INIT + '''
+    def step(self, grads):
+        for p, g, s in zip(self.params, grads, self.state):
+            s["v"] = s.get("v", 0.0) + g * g
+            p -= self.lr * g / (np.sqrt(s["v"]) + self.eps)
+''',
+        "fails": ["test_RMSprop", "test_RMSprop_hidden"],
+        "feedback": "no decay",
+    },
+    {
+        "name": "Adam without bias correction",
+        "cell": "Adam",
+        "source": _adam('m_hat, v_hat = s["m"], s["v"]'),
+        "fails": ["test_Adam", "test_Adam_hidden"],
+        "feedback": "missing bias correction",
+    },
+    {
+        "name": "Adam bias correction with beta instead of beta**t",
+        "cell": "Adam",
+        "source": _adam('m_hat, v_hat = s["m"] / (1 - b1), s["v"] / (1 - b2)'),
+        "fails": ["test_Adam", "test_Adam_hidden"],
+        "feedback": "instead of β^t",
+    },
+    {
+        "name": "Adam delegated to torch.optim.Adam",
+        "cell": "Adam",
+        "source": _ADAM_INIT + '''
+    def step(self, grads):
+        import torch
+        if not hasattr(self, "_torch"):
+            self._tensors = [torch.from_numpy(p) for p in self.params]
+            self._torch = torch.optim.Adam(self._tensors, lr=self.lr, betas=self.betas,
+                                           eps=self.eps, weight_decay=self.weight_decay)
+        for t, g in zip(self._tensors, grads):
+            t.grad = torch.as_tensor(np.asarray(g, dtype=float))
+        self._torch.step()
+''',
+        "fails": ["test_Adam", "test_Adam_hidden"],
+        "feedback": "graded answers may not use torch",
+        "status": "flagged",
+    },
+    {
+        "name": "cosine annealing ignoring eta_min",
+        "cell": "cosine_annealing_lr",
+        "source": '''def cosine_annealing_lr(t, base_lr, T_max, eta_min=0.0):
+    return float(base_lr * (1 + np.cos(np.pi * t / T_max)) / 2)
+''',
+        "fails": ["test_cosine_annealing_lr_hidden"],
+        "feedback": "eta_min is ignored",
+    },
+    {
+        "name": "cosine annealing without pi",
+        "cell": "cosine_annealing_lr",
+        "source": '''def cosine_annealing_lr(t, base_lr, T_max, eta_min=0.0):
+    return float(eta_min + (base_lr - eta_min) * (1 + np.cos(t / T_max)) / 2)
+''',
+        "fails": ["test_cosine_annealing_lr", "test_cosine_annealing_lr_hidden"],
+        "feedback": "you left out π",
+    },
+]
