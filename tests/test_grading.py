@@ -107,3 +107,11 @@ def test_without_the_sandbox_the_report_warns(tmp_path, monkeypatch):
     assert "sandbox unavailable: bubblewrap (bwrap) is not installed" in result.warning
     first = (tmp_path / "out" / "report.txt").read_text().splitlines()[0]
     assert first.startswith("WARNING\t") and "sandbox unavailable" in first
+
+
+def test_cli_rejects_bad_options_in_one_line(tmp_path, capsys):
+    assert main([CHAPTER, str(tmp_path), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    assert main([CHAPTER, str(tmp_path), "--out", str(tmp_path / "o"), "--db", "not a url"]) == 2
+    assert main([CHAPTER, str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("dlnotes-grade: ") for line in err)

@@ -286,6 +286,11 @@ def grade_folder(chapter: str, submissions: Path, out: Path, course: Path | None
     max_score = sum(checks.values())
     course = Path(course or default_course_dir(root)).resolve()
     db_url = db_url or f"sqlite:///{course / 'gradebook.db'}"
+    try:
+        from sqlalchemy.engine import make_url
+        make_url(db_url)
+    except Exception as exc:  # noqa: BLE001 - ArgumentError and friends
+        raise ValueError(f"--db must be an SQLAlchemy URL, got {db_url!r} ({exc})") from None
     source_text = source_path(chapter, root).read_bytes()
     source_hash = _sha(GRADER_VERSION.encode() + source_text + release_text.encode())
     ctx = {"source": nbformat.writes(source_nb), "release": release_text,
@@ -435,6 +440,14 @@ def main(argv=None) -> int:
     except (ValueError, OSError) as exc:
         print(f"dlnotes-grade: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - e.g. the gradebook server refused us
+        from sqlalchemy.exc import SQLAlchemyError
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"dlnotes-grade: could not write the gradebook ({first}); the results are "
+              f"kept in {args.out / 'results'}: run the same command again", file=sys.stderr)
+        return 1
     failed = sum(r.status != "graded" for r in results)
     for w in sorted({r.warning for r in results if r.warning}):
         print(f"dlnotes-grade: WARNING: {w}", file=sys.stderr)
