@@ -11,9 +11,26 @@ OUT ?= build/grades/$(CHAPTER)
 # pytest workers: the chapter tests share one worker per file (loadfile).
 JOBS ?= 2
 
-.PHONY: install lab test release autograde bench lint clean html screenshots
+.PHONY: install system lab test release autograde bench lint clean html screenshots
 
-install: $(STAMP)
+install: system $(STAMP)
+
+# Debian packages behind the grading sandbox and the real-server tests:
+# bubblewrap (sandbox), postgresql (gradebook test server), chromium (browser tests).
+# Installed with apt-get when missing and run as root; otherwise say what to install.
+system:
+	@missing=""; \
+	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "apt-get install$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "dlnotes: install the Debian packages$$missing (as root: apt-get install$$missing)"; \
+	  fi; \
+	fi
 
 # torch is pinned to the CPU build (torch==2.13.0): an unpinned torch pulls a
 # multi-GB CUDA build. constraints.txt holds the versions the suite passed with.
@@ -21,7 +38,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,cluster]'
 	touch $(STAMP)
 
 chapters/%.ipynb: solutions/%.py | $(STAMP)
@@ -32,7 +49,7 @@ lab: $(STAMP) $(patsubst solutions/%.py,chapters/%.ipynb,$(wildcard solutions/[0
 	@# says so if a JupyterLab already serves workspace/, else prints URL and starts one
 	$(BIN)/python -m dlnotes_course.lab
 
-test: $(STAMP)
+test: system $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q
 
 release: $(STAMP)
@@ -46,8 +63,9 @@ html: $(STAMP)
 screenshots: $(STAMP)
 	DLNOTES_DOC_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_browser.py -q
 
+# e.g. make autograde CHAPTER=01_metrics SUBMISSIONS=exports/ GRADE_ARGS="--workers 8 --db postgresql://..."
 autograde: $(STAMP)
-	$(BIN)/dlnotes-grade $(CHAPTER) $(SUBMISSIONS) --out $(OUT)
+	$(BIN)/dlnotes-grade $(CHAPTER) $(SUBMISSIONS) --out $(OUT) $(GRADE_ARGS)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -94,3 +94,24 @@ def test_cli_reports_bad_chapter_without_traceback(tmp_path, capsys):
     assert main(["99_nope", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "no chapter '99_nope'" in err and "Traceback" not in err
+
+
+def test_without_the_sandbox_the_report_warns(tmp_path, monkeypatch):
+    from dlnotes_course import sandbox
+    monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bubblewrap (bwrap) is not installed")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(answered(released(CHAPTER), load_chapter(CHAPTER)), subs / "ada.ipynb")
+    (result,) = grade_folder(CHAPTER, subs, tmp_path / "out", tmp_path / "course", workers=1)
+    assert result.score == result.max_score
+    assert "sandbox unavailable: bubblewrap (bwrap) is not installed" in result.warning
+    first = (tmp_path / "out" / "report.txt").read_text().splitlines()[0]
+    assert first.startswith("WARNING\t") and "sandbox unavailable" in first
+
+
+def test_cli_rejects_bad_options_in_one_line(tmp_path, capsys):
+    assert main([CHAPTER, str(tmp_path), "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    assert main([CHAPTER, str(tmp_path), "--out", str(tmp_path / "o"), "--db", "not a url"]) == 2
+    assert main([CHAPTER, str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("dlnotes-grade: ") for line in err)

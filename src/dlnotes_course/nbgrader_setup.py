@@ -70,13 +70,19 @@ def nbgrader_config(course_dir: Path, cell_timeout: int = 30) -> Config:
     return c
 
 
+def scripts_on_path() -> None:
+    """Make this interpreter's scripts findable even when the venv is not activated.
+
+    nbgrader runs the ``alembic`` executable when it creates a gradebook.
+    """
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
 def nbgrader_api(course_dir: Path, cell_timeout: int = 30) -> NbGraderAPI:
     """An ``NbGraderAPI`` on ``course_dir`` (created if missing)."""
     course_dir = Path(course_dir)
     (course_dir / "exchange").mkdir(parents=True, exist_ok=True)
-    # nbgrader runs the `alembic` executable when it creates a gradebook:
-    # make this interpreter's scripts findable even when the venv is not activated.
-    bindir = str(Path(sys.executable).parent)
-    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    scripts_on_path()
     return NbGraderAPI(config=nbgrader_config(course_dir, cell_timeout))

@@ -7,7 +7,9 @@ Each chapter module defines ``MISTAKES``: a list of dicts with
 - ``source``: the wrong code;
 - ``fails``: grade_ids of the checks that must lose their points (every other
   check must keep its full points);
-- ``feedback``: a phrase the feedback must contain (the teaching message).
+- ``feedback``: a phrase the feedback must contain (the teaching message);
+- ``status`` (optional, default ``graded``): the row's status, ``flagged`` for
+  an answer that delegates to dlnotes, scikit-learn or torch.
 """
 
 import importlib

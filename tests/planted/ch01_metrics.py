@@ -92,8 +92,9 @@ MISTAKES = [
     from sklearn.metrics import recall_score
     return recall_score(y_true, y_pred, zero_division=0.0)
 ''',
-        "fails": ["test_recall_hidden"],
-        "feedback": "write it yourself",
+        "fails": ["test_recall", "test_recall_hidden"],
+        "feedback": "graded answers may not use sklearn",
+        "status": "flagged",
     },
     {
         "name": "delegating to the reference through an alias",
@@ -102,7 +103,8 @@ MISTAKES = [
 def roc_curve(y_true, y_score):
     return _mine(y_true, y_score)
 ''',
-        "fails": ["test_roc_curve_hidden"],
-        "feedback": "calls dlnotes.metrics",
+        "fails": ["test_roc_curve", "test_roc_curve_hidden"],
+        "feedback": "graded answers may not use dlnotes",
+        "status": "flagged",
     },
 ]

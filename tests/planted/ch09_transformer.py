@@ -198,8 +198,9 @@ MISTAKES = [
     from dlnotes import attention
     return attention.encoder_block_forward(x, params, mask, num_heads=num_heads)[0]
 ''',
-        "fails": ["test_encoder_block_forward_hidden"],
-        "feedback": "write it yourself",
+        "fails": ["test_encoder_block_forward", "test_encoder_block_forward_hidden"],
+        "feedback": "graded answers may not use dlnotes",
+        "status": "flagged",
     },
     {
         "name": "parameter count without W_O",
