@@ -20,6 +20,7 @@ from dlnotes_course.layout import repo_root
 from dlnotes_course.sandbox import bwrap_problem
 from dlnotes_course.source import load_chapter
 from dlnotes_course.submissions import answered, solution_source
+from processes import student_processes
 
 CHAPTER = "01_metrics"
 pytestmark = pytest.mark.slow
@@ -40,7 +41,6 @@ def hostile_class(tmp_path_factory):
     subs, out = base / "subs", base / "out"
     subs.mkdir()
     source, release = load_chapter(CHAPTER), released(CHAPTER)
-    good = answered(release, source)
     precision = _solution(source, "precision")
     recall = _solution(source, "recall")
     wrong_precision = "def precision(y_true, y_pred):\n    return 0.123\n"
@@ -169,16 +169,7 @@ def test_fork_storm_hits_the_process_limit(hostile_class):
 
 
 def test_no_student_process_outlives_grading(hostile_class):
-    leftovers = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                cmd = open(f"/proc/{pid}/cmdline", "rb").read()
-            except OSError:
-                continue
-            if b"student_process.py" in cmd:
-                leftovers.append(pid)
-    assert leftovers == []
+    assert student_processes() == []
 
 
 def test_sys_exit_and_keyboard_interrupt_only_end_their_cell(hostile_class):

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -18,22 +17,11 @@ from dlnotes_course.grade import grade_folder
 from dlnotes_course.layout import repo_root
 from dlnotes_course.source import load_chapter
 from dlnotes_course.submissions import answered, solution_source
+from processes import student_processes
 
 CHAPTER = "01_metrics"
 STUDENTS = [f"s{i}" for i in range(6)]
 pytestmark = pytest.mark.slow
-
-
-def _student_processes() -> list[str]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                if b"student_process.py" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    found.append(pid)
-            except OSError:
-                pass
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +69,10 @@ def test_killed_driver_leaves_no_process_and_resumes(course_copy, slow_class, tm
     driver.send_signal(signal.SIGKILL)
     driver.wait()
     for _ in range(50):
-        if not _student_processes():
+        if not student_processes():
             break
         time.sleep(0.1)
-    assert _student_processes() == []
+    assert student_processes() == []
     assert not list((out / "results").glob(".*.tmp")) or True  # a torn temp file is ignored
 
     results, graded = _grade(course_copy, slow_class, out)

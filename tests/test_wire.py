@@ -130,7 +130,8 @@ def test_student_cannot_reach_grader_internals(pair):
             return "reference"
 
     names = define("def use(node, how):\n"
-                   "    if how == 'attr':\n        node.grad += node.data\n        return node.grad\n"
+                   "    if how == 'attr':\n"
+                   "        node.grad += node.data\n        return node.grad\n"
                    "    if how == 'dunder':\n"
                    "        return node._ch.request('getattr', h=node._h, name='__class__')\n"
                    "    return node.secret()\n")

@@ -191,10 +191,14 @@ def grade_task(ctx: dict, student: str, data: bytes) -> dict:
     try:
         outcome = grade_plan(plan, limits, hide=ctx["hide"], notebook=data).to_dict()
     except Exception as exc:  # noqa: BLE001 - one submission must not stop the class
-        outcome = {"checks": [], "status": "crashed", "flags": [], "warning": "",
-                   "reasons": [f"the grader failed on this submission: "
-                               f"{type(exc).__name__}: {exc}"[:300]], "seconds": 0.0}
+        outcome = _crashed(f"the grader failed on this submission: {type(exc).__name__}: {exc}")
     return outcome
+
+
+def _crashed(why: str) -> dict:
+    """The outcome of a submission the grader itself could not finish."""
+    return {"checks": [], "status": "crashed", "flags": [], "warning": "",
+            "reasons": [why[:300]], "seconds": 0.0}
 
 
 def _result(student, chapter, label, checks: dict[str, float], outcome: dict) -> Result:
@@ -342,9 +346,7 @@ def grade_folder(chapter: str, submissions: Path, out: Path, course: Path | None
                 try:
                     outcome = fut.result()
                 except Exception as exc:  # noqa: BLE001 - a worker died: that row, not the run
-                    outcome = {"checks": [], "status": "crashed", "flags": [], "warning": "",
-                               "reasons": [f"the grading worker failed: {type(exc).__name__}: "
-                                           f"{exc}"[:300]], "seconds": 0.0}
+                    outcome = _crashed(f"the grading worker failed: {type(exc).__name__}: {exc}")
                 if outcome.get("status") != "crashed" or outcome.get("checks"):
                     _write_atomic(out / "results" / f"{student}.json",
                                   json.dumps({"key": key, "student": student,

@@ -81,9 +81,13 @@ def _message(exc: BaseException) -> str:
     return f"{name}: {exc}".strip().rstrip(":")
 
 
+def _test_ids(answer: str) -> tuple[str, str]:
+    """The checks of an answer cell, by the naming rule of docs/authoring.md."""
+    return f"test_{answer}", f"test_{answer}_hidden"
+
+
 def _tests_of(gid: str, steps: list[Step]) -> list[str]:
-    return [s.gid for s in steps if s.kind == "test"
-            and (s.gid == f"test_{gid}" or s.gid == f"test_{gid}_hidden")]
+    return [s.gid for s in steps if s.kind == "test" and s.gid in _test_ids(gid)]
 
 
 class _Session:
@@ -286,7 +290,7 @@ def grade_plan(plan: Plan, limits: Limits, hide=(), notebook: bytes = b"") -> Ou
         score, message = scores.get(step.gid, (0.0, "not run: grading of this notebook "
                                                "stopped before this check"))
         answer = next((gid for gid, err in answer_errors.items()
-                       if step.gid in (f"test_{gid}", f"test_{gid}_hidden")), None)
+                       if step.gid in _test_ids(gid)), None)
         if score < step.points and answer:
             message = f"{answer_errors[answer]}. {message}"
         if step.gid in zeroed:

@@ -99,8 +99,8 @@ class Cgroup:
                 d = parent / name
                 d.mkdir()
                 (d / "memory.max").write_text(memory)
-                (d / "memory.swap.max").write_text("0") if (d / "memory.swap.max").exists() \
-                    else None
+                if (d / "memory.swap.max").exists():
+                    (d / "memory.swap.max").write_text("0")
                 (d / "pids.max").write_text(str(PIDS_MAX))
                 return cls([d], 2), ""
             mem = root / "memory" / cls._own_path("memory").lstrip("/") / name
@@ -186,7 +186,6 @@ class StudentProcess:
 
     def __init__(self, memory_mb: int = 2048, hide: tuple = (), notebook: bytes = b"",
                  sandbox: bool = True):
-        self.warning = ""
         self.cgroup, problem = Cgroup.create(memory_mb)
         notes = [problem] if problem else []
         grader_end, student_end = socket.socketpair()

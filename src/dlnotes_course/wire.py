@@ -99,7 +99,8 @@ class Channel:
         self.flags: list[str] = []                 # filled by the student end
         self.notices: list[str] = []               # what the grader saw the student try
         self.closed = False
-        self.on_request = None                     # optional hook(op, msg)
+        self.on_request = None                     # optional hook(op, msg, bufs)
+        self.on_served = None                      # optional hook(value), after a request
 
     # -- encoding ----------------------------------------------------------
     def _new_id(self) -> int:
@@ -407,6 +408,8 @@ class Channel:
         out: list = []
         try:
             value = self._handle(msg, bufs)
+            if self.on_served is not None:
+                self.on_served(value)
             reply = {"op": "reply", "value": self.encode(value, out, origin="attr"
                                                          if msg.get("op") == "getattr"
                                                          else "value")}
