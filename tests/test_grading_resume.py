@@ -69,10 +69,10 @@ def test_killed_driver_leaves_no_process_and_resumes(course_copy, slow_class, tm
     driver.send_signal(signal.SIGKILL)
     driver.wait()
     for _ in range(50):
-        if not student_processes():
+        if not student_processes(slow_class):
             break
         time.sleep(0.1)
-    assert student_processes() == []
+    assert student_processes(slow_class) == []
     assert not list((out / "results").glob(".*.tmp")) or True  # a torn temp file is ignored
 
     results, graded = _grade(course_copy, slow_class, out)

@@ -208,7 +208,8 @@ class StudentProcess:
         if self.cgroup is not None:
             writes = " ".join(f'echo $$ > "{f}";' for f in self.cgroup.procs_files())
             cmd = ["/bin/sh", "-c", writes + ' exec "$@"', "sh", *cmd]
-        env = {"PATH": "/usr/bin:/bin", "HOME": PRIVATE if use_bwrap else str(self.workdir),
+        home = PRIVATE if use_bwrap else str(self.workdir)
+        env = {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home,
                "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
         self.proc = subprocess.Popen(cmd, pass_fds=(fd,), stdin=subprocess.DEVNULL,

@@ -39,9 +39,10 @@ WATCHED = ("builtins", "math", "numpy", "numpy.testing", "numpy.linalg", "numpy.
            "operator", "cmath", "statistics")
 STUDENT_FILES = ("<answer", "<student")
 WORKDIR = os.getcwd()
-# Locations a graded answer may open: its own directory, and the Python and
-# numpy installation (numpy reads its own files lazily).
-READABLE = tuple({WORKDIR, "/tmp", sys.prefix, sys.base_prefix, sys.exec_prefix,
+# Locations a graded answer may open: its own directory (also its TMPDIR), this
+# runtime, and the Python and numpy installation (numpy reads its own files lazily).
+READABLE = tuple({WORKDIR, os.path.dirname(os.path.abspath(__file__)),
+                  sys.prefix, sys.base_prefix, sys.exec_prefix,
                   os.path.dirname(np.__file__), "/dev/null", "/dev/urandom", "/proc/self",
                   "/sys/devices/system/cpu", "/usr/share/zoneinfo", "/etc/localtime"})
 

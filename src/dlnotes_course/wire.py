@@ -443,7 +443,9 @@ class Channel:
                 raise Forbidden("graded answers may not call the grader's functions")
             args = self.decode(msg.get("args"), bufs)
             kwargs = self.decode(msg.get("kwargs"), bufs)
-            return obj(*args, **kwargs)
+            err = self.decode(msg.get("err"), bufs) if not self.trusted else None
+            with np.errstate(**_errstate(err)):
+                return obj(*args, **kwargs)
         name = msg.get("name")
         if op in ("getattr", "setattr"):
             name = self.decode(name, bufs)
@@ -475,6 +477,17 @@ class Channel:
         raise ProtocolError(f"unknown request {op!r}")
 
 
+_ERR_KINDS = ("divide", "over", "under", "invalid")
+_ERR_MODES = ("ignore", "warn", "raise", "print")
+
+
+def _errstate(err) -> dict:
+    """The numpy error settings a call carries, keeping only plain, valid ones."""
+    if type(err) is not dict:
+        return {}
+    return {k: v for k, v in err.items() if k in _ERR_KINDS and v in _ERR_MODES}
+
+
 class Proxy:
     """An object that lives at the other end of a :class:`Channel`."""
 
@@ -488,7 +501,10 @@ class Proxy:
         object.__setattr__(self, "_eq", eq)
 
     def __call__(self, *args, **kwargs):
-        return self._ch.request("call", h=self._h, args=args, kwargs=kwargs)
+        # the caller's numpy error state travels with the call, as if the callee ran
+        # in the caller's process (a test's np.errstate(over="raise") reaches the answer)
+        return self._ch.request("call", h=self._h, args=args, kwargs=kwargs,
+                                err=np.geterr())
 
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__"):
