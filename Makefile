@@ -11,18 +11,28 @@ OUT ?= build/grades/$(CHAPTER)
 # pytest workers: the chapter tests share one worker per file (loadfile).
 JOBS ?= 2
 
-.PHONY: install system lab test release autograde bench lint clean html screenshots
+# The course hub's environment (make hub, tests/test_hub.py): a venv every user
+# of the machine can read, from Debian's python3, with JupyterHub's proxy from npm.
+HUB_PREFIX ?= /opt/dlnotes-hub
+HUB_PYTHON ?= /usr/bin/python3
+HUB_STAMP  := $(HUB_PREFIX)/.installed
+IS_ROOT    := $(filter 0,$(shell id -u))
+
+.PHONY: install system lab test release autograde bench lint clean html screenshots hub hub-env
 
 install: system $(STAMP)
 
 # Debian packages behind the grading sandbox and the real-server tests:
-# bubblewrap (sandbox), postgresql (gradebook test server), chromium (browser tests).
+# bubblewrap (sandbox), postgresql (gradebook test server), chromium (browser tests),
+# python3-venv and npm (the course hub's environment and proxy).
 # Installed with apt-get when missing and run as root; otherwise say what to install.
 system:
 	@missing=""; \
 	command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
 	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	$(HUB_PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "apt-get install$$missing"; \
@@ -49,7 +59,27 @@ lab: $(STAMP) $(patsubst solutions/%.py,chapters/%.ipynb,$(wildcard solutions/[0
 	@# says so if a JupyterLab already serves workspace/, else prints URL and starts one
 	$(BIN)/python -m dlnotes_course.lab
 
-test: system $(STAMP)
+# Debian's python3, not .venv's: other users (the hub's students) must be able to run it.
+# dlnotes is installed as a copy (not editable), refreshed when src/ changes.
+hub-env: $(HUB_STAMP)
+$(HUB_STAMP): pyproject.toml hub/constraints.txt hub/package.json hub/package-lock.json \
+		$(shell find src -name '*.py')
+	@test -n "$(IS_ROOT)" || { echo "make hub-env: writes $(HUB_PREFIX); run it as root"; exit 1; }
+	test -x $(HUB_PREFIX)/bin/python || $(HUB_PYTHON) -m venv $(HUB_PREFIX)
+	$(HUB_PREFIX)/bin/python -m pip install --quiet --upgrade pip
+	$(HUB_PREFIX)/bin/python -m pip install --quiet -c hub/constraints.txt torch==2.13.0
+	$(HUB_PREFIX)/bin/python -m pip install --quiet -c hub/constraints.txt '.[hub]'
+	mkdir -p $(HUB_PREFIX)/proxy
+	cp hub/package.json hub/package-lock.json $(HUB_PREFIX)/proxy/
+	cd $(HUB_PREFIX)/proxy && npm ci --quiet --no-audit --no-fund
+	chmod -R a+rX $(HUB_PREFIX)
+	touch $(HUB_STAMP)
+
+# a demo course hub on 127.0.0.1 (one instructor, two students), as root; Ctrl-C stops it
+hub: $(STAMP) hub-env
+	$(BIN)/python -m dlnotes_course.hub
+
+test: system $(STAMP) $(if $(IS_ROOT),hub-env)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q
 
 release: $(STAMP)
@@ -61,7 +91,7 @@ html: $(STAMP)
 
 # browser tests, also refreshing the screenshot per chapter in docs/screenshots/
 screenshots: $(STAMP)
-	DLNOTES_DOC_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_browser.py -q
+	DLNOTES_DOC_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_browser.py tests/test_hub.py -q
 
 # e.g. make autograde CHAPTER=01_metrics SUBMISSIONS=exports/ GRADE_ARGS="--workers 8 --db postgresql://..."
 autograde: $(STAMP)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-from .layout import chapter_ids, chapters_dir
+from .layout import chapter_ids, chapters_dir, source_path
 from .layout import course_dir as default_course_dir
 from .nbgrader_setup import nbgrader_api
 from .source import load_chapter
@@ -118,6 +118,59 @@ def find_leaks(released_nb, source_nb) -> list[str]:
         if cell.cell_type == "code" and cell.get("outputs"):
             leaks.append(f"{where}: has outputs")
     return leaks
+
+
+VERSION_KEY = "dlnotes_release"
+
+
+def release_version(chapter: str, root: Path | None = None, when=None) -> dict:
+    """What identifies one release of ``chapter``: date, source commit, source hash.
+
+    ``commit`` is the checkout's ``git`` commit (with ``+changes`` when the
+    chapter source differs from it), or ``None`` outside a git checkout.
+    """
+    import datetime
+    import hashlib
+    import subprocess
+
+    path = source_path(chapter, root)
+    when = when or datetime.datetime.now(datetime.timezone.utc)
+    commit = None
+    try:
+        git = ["git", "-C", str(path.parent)]
+        commit = subprocess.run([*git, "rev-parse", "--short=10", "HEAD"], capture_output=True,
+                                text=True, check=True, timeout=30).stdout.strip() or None
+        changed = subprocess.run([*git, "status", "--porcelain", "--", path.name],
+                                 capture_output=True, text=True, check=True,
+                                 timeout=30).stdout.strip()
+        if commit and changed:
+            commit += "+changes"
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {"chapter": chapter, "date": when.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "commit": commit, "source_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def version_label(version: dict) -> str:
+    """``2026-11-23 19:05:12 UTC, source commit 16163ea1f2`` (or the source hash)."""
+    what = (f"source commit {version['commit']}" if version.get("commit")
+            else f"source sha256 {version['source_sha256'][:12]}")
+    return f"{version['date']}, {what}"
+
+
+def stamp_version(nb, version: dict):
+    """Put the release version in the notebook's first cell (replacing an older stamp).
+
+    The cell is markdown with the version in ``metadata.dlnotes_release``; the
+    grader ignores markdown, so a stamped submission grades like any other.
+    """
+    text = (f"*Release of {version['chapter']}: {version_label(version)}.* "
+            "Fetching a newer release never overwrites this copy; see the course page "
+            "for how to get the new one next to it.")
+    cell = nbformat.v4.new_markdown_cell(text, metadata={VERSION_KEY: dict(version)})
+    cells = [c for c in nb.cells if VERSION_KEY not in c.get("metadata", {})]
+    nb.cells = [cell, *cells]
+    return nb
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,220 @@
+"""nbgrader's exchange, with permissions that keep students out of each other's work.
+
+nbgrader's default exchange trusts every user of the machine: it makes the
+exchange root world-writable (so a student can rename the course folder away
+and put their own in its place), each submission folder ``0777`` with files
+``0644`` (readable and writable by anyone who learns the folder name), and its
+collect only *warns* when a submission folder named ``alice+...`` is owned by
+someone else, then collects it as Alice's (nbgrader issue #1225 and others).
+
+Here:
+
+- :func:`prepare_exchange` (run once as root) makes the root ``1777`` and owned
+  by root (like ``/tmp``: anyone may create an entry, only its owner may rename
+  or delete it), the course folder ``0755`` owned by the instructor, ``inbound``
+  ``3733`` (students can create their submission folder but not list the
+  folder, and the sticky bit stops them renaming or deleting others' entries;
+  set-group-id gives every submission the instructor's group), ``outbound``
+  ``0755`` and ``feedback`` ``0711`` (fetchable by exact name only).
+- :class:`PrivateSubmit` (the students' submit, set in the hub's nbgrader
+  configuration) leaves each submission ``0770`` with files ``0640``: the
+  student and the instructor's group, nobody else.
+- :class:`OwnerCheckedCollect` (the instructor's collect) skips a submission
+  folder that claims a student it is not owned by, and copies regular files
+  only: a symbolic link in a submission (pointing at another student's work,
+  which the instructor can read) is left behind with a warning.
+
+A student who changes their own nbgrader configuration back to nbgrader's
+defaults only loosens their *own* submission; the exchange's folders and the
+instructor's collect do not depend on what students run.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import stat
+from pathlib import Path
+
+from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.exchange.default.submit import ExchangeSubmit
+from nbgrader.utils import ignore_patterns
+
+ROOT_MODE = 0o1777
+COURSE_MODE = 0o755
+INBOUND_MODE = 0o3733
+OUTBOUND_MODE = 0o755
+FEEDBACK_MODE = 0o711
+SUBMISSION_DIR_MODE = 0o770
+SUBMISSION_FILE_MODE = 0o640
+
+
+def owner_name(path: str | Path) -> str:
+    """The user name owning ``path`` (not following a final symbolic link)."""
+    uid = os.lstat(path).st_uid
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def prepare_exchange(root: Path, course_id: str, instructor: str) -> list[str]:
+    """Create or repair the exchange of ``course_id`` under ``root``; needs root.
+
+    Returns what was changed, one line each. ``ValueError`` for a bad course
+    id or an unknown instructor account.
+    """
+    if not course_id or not course_id.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"course_id must be letters, digits, '-' or '_', got {course_id!r}")
+    try:
+        account = pwd.getpwnam(instructor)
+    except KeyError:
+        raise ValueError(f"instructor must be an existing user account, got {instructor!r}") \
+            from None
+    root = Path(root)
+    changes = []
+
+    def ensure(path: Path, mode: int, uid: int, gid: int):
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            raise ValueError(f"{path} must be a directory, found something else")
+        if not path.exists():
+            path.mkdir(parents=True)
+            changes.append(f"created {path}")
+        st = path.stat()
+        if (st.st_uid, st.st_gid) != (uid, gid):
+            os.chown(path, uid, gid)
+            changes.append(f"{path}: owner set to uid {uid}, gid {gid}")
+        if stat.S_IMODE(st.st_mode) != mode:
+            os.chmod(path, mode)
+            changes.append(f"{path}: mode {oct(stat.S_IMODE(st.st_mode))} -> {oct(mode)}")
+
+    ensure(root, ROOT_MODE, 0, 0)
+    course = root / course_id
+    uid, gid = account.pw_uid, account.pw_gid
+    ensure(course, COURSE_MODE, uid, gid)
+    ensure(course / "inbound", INBOUND_MODE, uid, gid)
+    ensure(course / "outbound", OUTBOUND_MODE, uid, gid)
+    ensure(course / "feedback", FEEDBACK_MODE, uid, gid)
+    return changes
+
+
+def check_exchange(root: Path, course_id: str) -> list[str]:
+    """How the exchange of ``course_id`` is less safe than :func:`prepare_exchange` leaves it."""
+    problems = []
+    root = Path(root)
+    want = {root: ROOT_MODE, root / course_id: COURSE_MODE,
+            root / course_id / "inbound": INBOUND_MODE,
+            root / course_id / "outbound": OUTBOUND_MODE,
+            root / course_id / "feedback": FEEDBACK_MODE}
+    for path, mode in want.items():
+        if not path.is_dir():
+            problems.append(f"{path}: missing")
+            continue
+        have = stat.S_IMODE(path.stat().st_mode)
+        if have != mode:
+            problems.append(f"{path}: mode {oct(have)}, expected {oct(mode)}")
+    if root.is_dir() and root.stat().st_uid != 0:
+        problems.append(f"{root}: owned by {owner_name(root)}, expected root")
+    return problems
+
+
+class RegularFilesCopy:
+    """An exchange step's ``do_copy`` that copies folders and regular files only.
+
+    nbgrader copies with ``shutil.copytree``, which follows symbolic links and
+    copies each folder's mode last. Here a link (or device, fifo, socket) is
+    left out with a warning naming the student and the notebook, and folders
+    are made with ``mkdir``, so they keep the set-group-id inherited from
+    ``inbound``: every file of a submission, including the ``timestamp.txt``
+    nbgrader writes afterwards, belongs to the instructor's group.
+    """
+
+    def do_copy(self, src, dest, log=None):
+        size = self.get_size(src)
+        if size > 1000 * self.coursedir.max_dir_size:
+            raise RuntimeError(f"Directory size is too big. Size is {size}, "
+                               f"maximum size is {1000 * self.coursedir.max_dir_size}")
+        ignore = ignore_patterns(exclude=self.coursedir.ignore, include=self.coursedir.include,
+                                 max_file_size=self.coursedir.max_file_size, log=self.log)
+        student = self._student_of(src)
+        os.makedirs(dest)
+        for folder, dirs, files in os.walk(src):
+            target = os.path.join(dest, os.path.relpath(folder, src))
+            ignored = set(ignore(folder, dirs + files))
+            for name in sorted(dirs):
+                path = os.path.join(folder, name)
+                if name in ignored or os.path.islink(path):
+                    dirs.remove(name)
+                    if name not in ignored:
+                        self._left_out(student, path)
+                    continue
+                os.mkdir(os.path.join(target, name))
+            for name in files:
+                path = os.path.join(folder, name)
+                if name in ignored:
+                    continue
+                if not stat.S_ISREG(os.lstat(path).st_mode):
+                    self._left_out(student, path)
+                    continue
+                shutil.copyfile(path, os.path.join(target, name), follow_symlinks=False)
+
+    def _student_of(self, src) -> str:
+        return os.path.basename(src).split("+", 1)[0]
+
+    def _left_out(self, student, path):
+        line = (f"student {student}, notebook {self.coursedir.assignment_id}: "
+                f"left out {path}: not a regular file")
+        self.log.warning(line)
+        getattr(self, "skipped", []).append(line)
+
+
+class PrivateSubmit(RegularFilesCopy, ExchangeSubmit):
+    """nbgrader's submit: the submission readable by its student and the instructors only."""
+
+    def _student_of(self, src) -> str:
+        return self.assignment_filename.split("+", 1)[0]
+
+    def copy_files(self):
+        # the student cannot list inbound; the new folder's name is known from init_dest
+        path = os.path.join(self.inbound_path, self.assignment_filename)
+        try:
+            super().copy_files()
+        finally:
+            # nbgrader has just made the new folder 0777 and its files 0644.
+            if os.path.isdir(path) and not os.path.islink(path) and \
+                    os.lstat(path).st_uid == os.geteuid():
+                self.set_perms(path, fileperms=SUBMISSION_FILE_MODE,
+                               dirperms=SUBMISSION_DIR_MODE)
+
+
+class OwnerCheckedCollect(RegularFilesCopy, ExchangeCollect):
+    """nbgrader's collect, taking each student's latest submission *that they own*."""
+
+    def init_src(self):
+        super().init_src()
+        self.skipped = []
+        kept = []
+        for rec in self.src_records:
+            if self._owned(rec):
+                kept.append(rec)
+                continue
+            # the latest folder was forged: fall back to the student's latest own one
+            pattern = os.path.join(self.inbound_path, "{}+{}+*".format(
+                glob.escape(rec["username"]), glob.escape(self.coursedir.assignment_id)))
+            own = [r for r in map(self._path_to_record, glob.glob(pattern)) if self._owned(r)]
+            if own:
+                kept.append(self._sort_by_timestamp(own)[0])
+        self.src_records = kept
+
+    def _owned(self, rec) -> bool:
+        path = os.path.join(self.inbound_path, rec["filename"])
+        owner = owner_name(path)
+        if owner == rec["username"] and os.path.isdir(path) and not os.path.islink(path):
+            return True
+        line = (f"student {rec['username']}, notebook {self.coursedir.assignment_id}: "
+                f"skipped {rec['filename']}, owned by {owner}, not by the student it names")
+        self.log.warning(line)
+        self.skipped.append(line)
+        return False
