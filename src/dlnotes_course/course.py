@@ -139,6 +139,7 @@ def feedback(chapter: str, course: Path, grades: Path) -> list[str]:
     the students whose feedback was released.
     """
     course = Path(course).expanduser().resolve()
+    load_course(course)
     pages = Path(grades) / "feedback"
     if not pages.is_dir():
         raise ValueError(f"--grades must be the --out folder of dlnotes-grade; "

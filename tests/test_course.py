@@ -1,0 +1,136 @@
+"""The course pieces that need no hub: release versions, exchange modes, CLI errors.
+
+The whole loop on a real JupyterHub is ``tests/test_hub.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+
+import nbformat
+import pytest
+
+from dlnotes_course import course
+from dlnotes_course.exchange import check_exchange, prepare_exchange
+from dlnotes_course.layout import chapters_dir, repo_root
+from dlnotes_course.plan import make_plan, source_steps
+from dlnotes_course.release import VERSION_KEY, release_version, stamp_version, version_label
+from dlnotes_course.source import load_chapter
+from dlnotes_course.submissions import answered
+
+CHAPTER = "01_metrics"
+
+
+def _git(cwd, *args):
+    return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_version_names_the_source_commit_and_marks_uncommitted_changes(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    src = tmp_path / "solutions" / f"{CHAPTER}.py"
+    shutil.copyfile(repo_root() / "solutions" / f"{CHAPTER}.py", src)
+    v = release_version(CHAPTER, tmp_path)            # not a git checkout
+    assert v["commit"] is None and v["source_sha256"][:12] in version_label(v)
+
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    _git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x")
+    head = _git(tmp_path, "rev-parse", "--short=10", "HEAD")
+    v = release_version(CHAPTER, tmp_path)
+    assert v["commit"] == head and f"source commit {head}" in version_label(v)
+    src.write_text(src.read_text() + "\n# an edit\n")
+    changed = release_version(CHAPTER, tmp_path)
+    assert changed["commit"] == head + "+changes"
+    assert changed["source_sha256"] != v["source_sha256"]
+
+
+def test_stamp_goes_first_replaces_an_older_one_and_grading_ignores_it():
+    release = nbformat.read(chapters_dir() / f"{CHAPTER}.ipynb", as_version=4)
+    first = release_version(CHAPTER)
+    nb = stamp_version(nbformat.from_dict(release), first)
+    assert nb.cells[0].metadata[VERSION_KEY] == first
+    assert first["date"] in nb.cells[0].source
+    later = dict(first, date="2999-01-01 00:00:00 UTC")
+    nb = stamp_version(nb, later)
+    stamps = [c for c in nb.cells if VERSION_KEY in c.metadata]
+    assert len(stamps) == 1 and nb.cells[0].metadata[VERSION_KEY] == later
+    assert len(nb.cells) == len(release.cells) + 1
+
+    source = load_chapter(CHAPTER)
+    plain = make_plan(source_steps(source), answered(release, source), release)
+    stamped = make_plan(source_steps(source), answered(nb, source), release)
+    assert stamped.tampered == plain.tampered == []
+    assert [(s.gid, s.code) for s in stamped.steps] == [(s.gid, s.code) for s in plain.steps]
+
+
+root_only = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                               reason="sets owners of the exchange folders: needs root")
+
+
+def _mode(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@root_only
+def test_prepare_exchange_sets_safe_modes_and_repairs_a_loose_one(tmp_path):
+    root = tmp_path / "exchange"
+    root.mkdir()
+    os.chmod(root, 0o777)   # as nbgrader's documentation leaves it
+    assert check_exchange(root, "c1")   # missing folders, loose root
+    changes = prepare_exchange(root, "c1", "nobody")
+    assert any("0o777 -> 0o1777" in line for line in changes)
+    assert _mode(root) == 0o1777 and root.stat().st_uid == 0
+    assert _mode(root / "c1" / "inbound") == 0o3733
+    assert _mode(root / "c1" / "feedback") == 0o711
+    assert _mode(root / "c1" / "outbound") == 0o755
+    import pwd
+    assert (root / "c1" / "inbound").stat().st_uid == pwd.getpwnam("nobody").pw_uid
+    assert check_exchange(root, "c1") == []
+    assert prepare_exchange(root, "c1", "nobody") == []   # idempotent
+    os.chmod(root / "c1" / "inbound", 0o777)
+    assert check_exchange(root, "c1") == [
+        f"{root / 'c1' / 'inbound'}: mode 0o777, expected 0o3733"]
+
+
+@pytest.mark.parametrize("course_id, instructor, what", [
+    ("../x", "nobody", "course_id"), ("", "nobody", "course_id"),
+    ("c1", "no-such-user-dlnotes", "instructor")])
+def test_prepare_exchange_rejects_bad_arguments(tmp_path, course_id, instructor, what):
+    with pytest.raises(ValueError, match=what):
+        prepare_exchange(tmp_path / "ex", course_id, instructor)
+
+
+def test_commands_on_a_folder_that_is_not_a_course_fail_clearly(tmp_path, capsys):
+    for command in ("release", "collect", "feedback"):
+        assert course.main([command, CHAPTER, "--course", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert f"dlnotes-course {command}:" in err and "--course" in err, err
+
+
+def test_init_writes_a_config_nbgrader_reads(tmp_path, capsys):
+    ex = tmp_path / "ex"
+    assert course.main(["init", str(tmp_path / "c"), "--exchange", str(ex),
+                        "--course-id", "c1"]) == 0
+    assert "WARNING: exchange" in capsys.readouterr().err   # the exchange is not prepared
+    config = course.load_course(tmp_path / "c")
+    assert config.CourseDirectory.course_id == "c1"
+    assert config.Exchange.root == str(ex)
+    assert config.ExchangeFactory.collect.endswith("OwnerCheckedCollect")
+    assert config.CourseDirectory.root == str((tmp_path / "c").resolve())
+
+
+def test_feedback_without_grades_names_the_option(tmp_path):
+    course.init(tmp_path / "c", tmp_path / "ex", "c1")
+    with pytest.raises(ValueError, match="--grades"):
+        course.feedback(CHAPTER, tmp_path / "c", tmp_path / "nowhere")
+
+
+def test_release_of_an_unknown_chapter_is_a_clear_error(tmp_path, capsys):
+    course.init(tmp_path / "c", tmp_path / "ex", "c1")
+    capsys.readouterr()
+    assert course.main(["release", "99_nothing", "--course", str(tmp_path / "c")]) == 2
+    assert "no chapter '99_nothing'" in capsys.readouterr().err
