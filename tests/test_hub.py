@@ -231,13 +231,16 @@ def forge():
     for name in ("timestamp.txt", "submission_secret.txt"):
         shutil.copy(os.path.join({str(b_latest)!r}, name), os.path.join({str(forged)!r}, name))
 attempt("submit in A's name", forge)
+attempt("jam collect with a bad folder name",
+        lambda: os.mkdir({str(ex / 'inbound' / (hub.b + '+' + CHAPTER + '+not a date'))!r}))
 attempt("link A's notebook into own submission",
         lambda: os.symlink({str(a_dir / (CHAPTER + '.ipynb'))!r}, {str(b_latest / 'a.ipynb')!r}))
 print(json.dumps(r))
 """)
     denied = {k: v for k, v in attempts.items() if v != "done"}
-    assert set(denied) == set(attempts) - {"submit in A's name",
-                                           "link A's notebook into own submission"}, attempts
+    allowed = {"submit in A's name", "jam collect with a bad folder name",
+               "link A's notebook into own submission"}
+    assert set(denied) == set(attempts) - allowed, attempts
     assert all(v == "PermissionError" for v in denied.values()), attempts
     # creating entries is what a submission is; collect must not be fooled by them
     assert attempts["submit in A's name"] == "done"
@@ -246,6 +249,7 @@ print(json.dumps(r))
     out = instructor(hub, "collect", CHAPTER).stdout
     assert f"student {hub.a}, notebook {CHAPTER}: skipped" in out and hub.b in out, out
     assert "a.ipynb: not a regular file" in out, out
+    assert "not a date: not a submission folder name" in out, out
     course = hubmod.home(hub.instructor) / "course"
     submitted = course / "submitted"
     assert answers_of(nbformat.read(submitted / hub.a / CHAPTER / f"{CHAPTER}.ipynb", 4)) \
@@ -351,8 +355,10 @@ def _browser_fetch(hub, user):
     shot(page, "hub-1-fetched")
     # the fetched notebook opens on its release version
     page.goto(f"{hub.base}/user/{user}/lab/tree/{CHAPTER}/{CHAPTER}.ipynb")
-    page.locator(".jp-NotebookPanel .jp-Cell", has_text=f"Release of {CHAPTER}").first.wait_for()
-    assert f"Release of {CHAPTER}" in page.locator(".jp-NotebookPanel .jp-Cell").first.inner_text()
+    cell = page.locator(".jp-NotebookPanel .jp-Cell", has_text=f"Release of {CHAPTER}").first
+    cell.wait_for()
+    assert cell.evaluate(
+        "el => [...el.parentElement.querySelectorAll(':scope > .jp-Cell')].indexOf(el)") == 0
     shot(page, "hub-2-version")
     _open_assignments(page)
 

@@ -124,10 +124,23 @@ def release(chapter: str, course: Path, root: Path | None = None) -> dict:
 
 
 def collect(chapter: str, course: Path) -> list[str]:
-    """Collect the latest submission of ``chapter`` each student owns; return warnings."""
-    log = _check(_api(course).collect(chapter, update=True), "collect")
-    return [line.split("] ", 1)[-1] for line in log.splitlines()
-            if "skipped" in line or "left out" in line]
+    """Collect the latest submission of ``chapter`` each student owns; return warnings.
+
+    Each warning names the student, the notebook and what was skipped (a
+    forged or oversized folder, a link or unreadable file left out).
+    """
+    from nbgrader.exchange import ExchangeError
+
+    api = _api(course)
+    api.coursedir.assignment_id = chapter
+    app = api.exchange.Collect(coursedir=api.coursedir, authenticator=api.authenticator,
+                               parent=api)
+    app.update = True
+    try:
+        app.start()
+    except ExchangeError as exc:
+        raise RuntimeError(f"nbgrader collect failed: {exc}") from None
+    return list(getattr(app, "skipped", []))
 
 
 def feedback(chapter: str, course: Path, grades: Path) -> list[str]:

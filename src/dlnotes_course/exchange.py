@@ -38,7 +38,8 @@ import shutil
 import stat
 from pathlib import Path
 
-from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.exchange.default.collect import ExchangeCollect, groupby
 from nbgrader.exchange.default.submit import ExchangeSubmit
 from nbgrader.utils import ignore_patterns
 
@@ -132,13 +133,14 @@ class RegularFilesCopy:
     """
 
     def do_copy(self, src, dest, log=None):
+        student = self._student_of(src)
         size = self.get_size(src)
         if size > 1000 * self.coursedir.max_dir_size:
-            raise RuntimeError(f"Directory size is too big. Size is {size}, "
-                               f"maximum size is {1000 * self.coursedir.max_dir_size}")
+            raise RuntimeError(f"student {student}, notebook {self.coursedir.assignment_id}: "
+                               f"{src} holds {size} bytes, more than the "
+                               f"{1000 * self.coursedir.max_dir_size} allowed")
         ignore = ignore_patterns(exclude=self.coursedir.ignore, include=self.coursedir.include,
                                  max_file_size=self.coursedir.max_file_size, log=self.log)
-        student = self._student_of(src)
         os.makedirs(dest)
         for folder, dirs, files in os.walk(src):
             target = os.path.join(dest, os.path.relpath(folder, src))
@@ -158,16 +160,19 @@ class RegularFilesCopy:
                 if not stat.S_ISREG(os.lstat(path).st_mode):
                     self._left_out(student, path)
                     continue
-                shutil.copyfile(path, os.path.join(target, name), follow_symlinks=False)
+                try:
+                    shutil.copyfile(path, os.path.join(target, name), follow_symlinks=False)
+                except OSError as exc:
+                    self._left_out(student, path, f"unreadable ({exc.strerror})")
+
+    def _left_out(self, student, path, why="not a regular file"):
+        line = (f"student {student}, notebook {self.coursedir.assignment_id}: "
+                f"left out {path}: {why}")
+        self.log.warning(line)
+        getattr(self, "skipped", []).append(line)
 
     def _student_of(self, src) -> str:
         return os.path.basename(src).split("+", 1)[0]
-
-    def _left_out(self, student, path):
-        line = (f"student {student}, notebook {self.coursedir.assignment_id}: "
-                f"left out {path}: not a regular file")
-        self.log.warning(line)
-        getattr(self, "skipped", []).append(line)
 
 
 class PrivateSubmit(RegularFilesCopy, ExchangeSubmit):
@@ -193,28 +198,65 @@ class OwnerCheckedCollect(RegularFilesCopy, ExchangeCollect):
     """nbgrader's collect, taking each student's latest submission *that they own*."""
 
     def init_src(self):
-        super().init_src()
+        """nbgrader's choice of submissions, minus unreadable names and forged folders.
+
+        A folder whose name does not parse (nbgrader stops the whole collect on
+        it), that is not owned by the student it names, or that is larger than
+        ``max_dir_size`` is skipped with a warning; the student's latest other
+        submission counts instead.
+        """
+        if self.coursedir.course_id == "":
+            self.fail("No course id specified. Re-run with --course flag.")
+        self.course_path = os.path.join(self.root, self.coursedir.course_id)
+        self.inbound_path = os.path.join(self.course_path, "inbound")
+        if not os.path.isdir(self.inbound_path):
+            self.fail(f"Course not found: {self.inbound_path}")
+        if not os.access(self.inbound_path, os.R_OK | os.X_OK):
+            self.fail(f"You don't have read permissions for the directory: {self.inbound_path}")
         self.skipped = []
-        kept = []
-        for rec in self.src_records:
-            if self._owned(rec):
-                kept.append(rec)
+        wanted = self.coursedir.student_id
+        student = glob.escape(wanted) if wanted and wanted != "*" else "*"
+        assignment = glob.escape(self.coursedir.assignment_id)
+        pattern = os.path.join(self.inbound_path, f"{student}+{assignment}+*")
+        records = []
+        for path in glob.glob(pattern):
+            try:
+                rec = self._path_to_record(path)
+            except Exception:  # noqa: BLE001 - nbgrader raises on a bad name or date
+                self._skip(os.path.basename(path).split("+", 1)[0], os.path.basename(path),
+                           "not a submission folder name")
                 continue
-            # the latest folder was forged: fall back to the student's latest own one
-            pattern = os.path.join(self.inbound_path, "{}+{}+*".format(
-                glob.escape(rec["username"]), glob.escape(self.coursedir.assignment_id)))
-            own = [r for r in map(self._path_to_record, glob.glob(pattern)) if self._owned(r)]
-            if own:
-                kept.append(self._sort_by_timestamp(own)[0])
-        self.src_records = kept
+            if not self._owned(rec):
+                continue
+            size = self.get_size(path)
+            if size > 1000 * self.coursedir.max_dir_size:
+                self._skip(rec["username"], rec["filename"], f"{size} bytes, more than the "
+                           f"{1000 * self.coursedir.max_dir_size} allowed")
+                continue
+            records.append(rec)
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            try:
+                duedate = gb.find_assignment(self.coursedir.assignment_id).duedate
+            except MissingEntry:
+                duedate = None
+        self.src_records = []
+        for recs in groupby(records, lambda r: r["username"]).values():
+            recs = self._sort_by_timestamp(recs)
+            if duedate is not None and self.before_duedate:
+                recs = [r for r in recs if r["timestamp"] <= duedate] or recs
+            self.src_records.append(recs[0])
+
+    def _skip(self, student, name, why):
+        line = (f"student {student}, notebook {self.coursedir.assignment_id}: "
+                f"skipped {name}: {why}")
+        self.log.warning(line)
+        self.skipped.append(line)
 
     def _owned(self, rec) -> bool:
         path = os.path.join(self.inbound_path, rec["filename"])
         owner = owner_name(path)
         if owner == rec["username"] and os.path.isdir(path) and not os.path.islink(path):
             return True
-        line = (f"student {rec['username']}, notebook {self.coursedir.assignment_id}: "
-                f"skipped {rec['filename']}, owned by {owner}, not by the student it names")
-        self.log.warning(line)
-        self.skipped.append(line)
+        self._skip(rec["username"], rec["filename"],
+                   f"owned by {owner}, not by the student it names")
         return False
