@@ -123,6 +123,13 @@ def test_init_writes_a_config_nbgrader_reads(tmp_path, capsys):
     assert config.CourseDirectory.root == str((tmp_path / "c").resolve())
 
 
+def test_init_rejects_a_course_id_that_is_not_a_folder_name(tmp_path, capsys):
+    assert course.main(["init", str(tmp_path / "c"), "--exchange", str(tmp_path / "ex"),
+                        "--course-id", "a/../b"]) == 2
+    assert "course_id must be" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
+
+
 def test_feedback_without_grades_names_the_option(tmp_path):
     course.init(tmp_path / "c", tmp_path / "ex", "c1")
     with pytest.raises(ValueError, match="--grades"):

@@ -86,8 +86,9 @@ def _check(result: dict, what: str) -> str:
 
 def init(course: Path, exchange: Path, course_id: str) -> Path:
     """Create the course folder and its ``nbgrader_config.py``; return the config path."""
-    from .exchange import check_exchange
+    from .exchange import check_course_id, check_exchange
 
+    check_course_id(course_id)
     course = Path(course).expanduser().resolve()
     course.mkdir(parents=True, exist_ok=True)
     config = course / "nbgrader_config.py"

@@ -61,14 +61,21 @@ def owner_name(path: str | Path) -> str:
         return f"uid {uid}"
 
 
+def check_course_id(course_id: str) -> str:
+    """``course_id`` if it is a safe folder name (letters, digits, ``-``, ``_``), else ValueError."""
+    if not course_id or not course_id.replace("_", "").replace("-", "").isalnum() \
+            or not course_id.isascii():
+        raise ValueError(f"course_id must be letters, digits, '-' or '_', got {course_id!r}")
+    return course_id
+
+
 def prepare_exchange(root: Path, course_id: str, instructor: str) -> list[str]:
     """Create or repair the exchange of ``course_id`` under ``root``; needs root.
 
     Returns what was changed, one line each. ``ValueError`` for a bad course
     id or an unknown instructor account.
     """
-    if not course_id or not course_id.replace("_", "").replace("-", "").isalnum():
-        raise ValueError(f"course_id must be letters, digits, '-' or '_', got {course_id!r}")
+    check_course_id(course_id)
     try:
         account = pwd.getpwnam(instructor)
     except KeyError:
