@@ -62,7 +62,7 @@ def owner_name(path: str | Path) -> str:
 
 
 def check_course_id(course_id: str) -> str:
-    """``course_id`` if it is a safe folder name (letters, digits, ``-``, ``_``), else ValueError."""
+    """``course_id`` if it is a safe folder name (letters, digits, - and _); else ValueError."""
     if not course_id or not course_id.replace("_", "").replace("-", "").isalnum() \
             or not course_id.isascii():
         raise ValueError(f"course_id must be letters, digits, '-' or '_', got {course_id!r}")
