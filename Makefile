@@ -49,6 +49,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,cluster]'
+	$(BIN)/python -m dlnotes_course.lab --install-settings
 	touch $(STAMP)
 
 chapters/%.ipynb: solutions/%.py | $(STAMP)
@@ -72,6 +73,7 @@ $(HUB_STAMP): pyproject.toml hub/constraints.txt hub/package.json hub/package-lo
 	mkdir -p $(HUB_PREFIX)/proxy
 	cp hub/package.json hub/package-lock.json $(HUB_PREFIX)/proxy/
 	cd $(HUB_PREFIX)/proxy && npm ci --quiet --no-audit --no-fund
+	$(HUB_PREFIX)/bin/python -m dlnotes_course.lab --install-settings
 	chmod -R a+rX $(HUB_PREFIX)
 	touch $(HUB_STAMP)
 

@@ -189,6 +189,9 @@ def test_reader_lab_has_student_nbgrader_parts_only(page, lab):
     assert any("Assignment List" in i for i in items), items
     assert not any("Formgrader" in i or "Course List" in i for i in items), items
     assert lab.status("/formgrader") == 404  # the instructor's server extension is off
+    # widget callbacks run on the kernel's main shell, never beside a running cell
+    kernels = lab.api("/lab/api/settings/@jupyterlab/apputils-extension:kernels-settings")
+    assert kernels["schema"]["properties"]["commsOverSubshells"]["default"] == "disabled"
     assert page.get_by_text("Create Assignment").count() == 0
 
 

@@ -169,6 +169,8 @@ def test_class_loop(hub, tmp_path):
     # the formgrader is the instructor's only
     assert hub.status(hub.instructor, "/formgrader") == 200
     assert hub.status(hub.b, "/formgrader") == 404
+    kernels = hub.server(hub.b, "/lab/api/settings/@jupyterlab/apputils-extension:kernels-settings")
+    assert kernels["schema"]["properties"]["commsOverSubshells"]["default"] == "disabled"
 
     # 1. The instructor releases the chapter, stamped with its version.
     out = instructor(hub, "release", CHAPTER).stdout

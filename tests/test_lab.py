@@ -2,12 +2,14 @@
 
 import json
 import socket
+from pathlib import Path
 
 from dlnotes_course.lab import (
     INSTRUCTOR_LAB_PLUGINS,
     INSTRUCTOR_SERVER_EXTENSIONS,
     configure_for_readers,
     free_port,
+    install_lab_overrides,
     lab_command,
 )
 
@@ -28,6 +30,27 @@ def test_reader_setup_switches_off_instructor_parts_only(tmp_path):
     server = json.loads((etc / "jupyter_server_config.json").read_text())
     exts = server["ServerApp"]["jpserver_extensions"]
     assert all(exts[e] is False for e in INSTRUCTOR_SERVER_EXTENSIONS)
+
+
+def test_widget_comms_stay_on_the_main_shell(tmp_path):
+    """The override names a real JupyterLab setting and a value its schema allows."""
+    import sys
+
+    path = install_lab_overrides(str(tmp_path))
+    assert path == tmp_path / "share/jupyter/lab/settings/overrides.d/dlnotes.json"
+    overrides = json.loads(path.read_text())
+    schemas = Path(sys.prefix) / "share" / "jupyter" / "lab" / "schemas"
+    for plugin, values in overrides.items():
+        package, name = plugin.rsplit(":", 1)
+        schema = json.loads((schemas / package / f"{name}.json").read_text())
+        for key, value in values.items():
+            allowed = [c["const"] for c in schema["properties"][key]["oneOf"]]
+            assert value in allowed, (plugin, key, allowed)
+    assert overrides["@jupyterlab/apputils-extension:kernels-settings"] == {
+        "commsOverSubshells": "disabled"}
+    # what make install wrote into this venv, which make lab and the browser tests use
+    assert json.loads((Path(sys.prefix) / "share/jupyter/lab/settings/overrides.d/"
+                       "dlnotes.json").read_text()) == overrides
 
 
 def test_lab_listens_on_loopback_only_on_a_free_port(tmp_path):

@@ -86,6 +86,29 @@ def configure_for_readers(prefix: str | None = None) -> bool:
     return _merge_json(etc / "jupyter_server_config.json", server) or changed
 
 
+# JupyterLab 4.4+ sends widget messages to a kernel *subshell* by default: a
+# slider's callback then runs in another thread while a cell runs in the main
+# one. matplotlib is not thread-safe (seen in the browser tests: a log-scale
+# tick label failing to parse inside the optimizer chapter's widget), so every
+# JupyterLab of the book keeps comms on the main shell.
+LAB_OVERRIDES = {
+    "@jupyterlab/apputils-extension:kernels-settings": {"commsOverSubshells": "disabled"},
+}
+
+
+def install_lab_overrides(prefix: str | None = None) -> Path:
+    """Write the book's JupyterLab setting defaults for the environment at ``prefix``.
+
+    They go to ``share/jupyter/lab/settings/overrides.d/dlnotes.json``, which
+    JupyterLab reads as defaults (a user's own settings still win).
+    """
+    path = Path(prefix or sys.prefix) / "share" / "jupyter" / "lab" / "settings" / \
+        "overrides.d" / "dlnotes.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(LAB_OVERRIDES, indent=2, sort_keys=True) + "\n")
+    return path
+
+
 def free_port(start: int = 8888, tries: int = 50) -> int:
     """The first loopback port from ``start`` on that nothing listens on."""
     for port in range(start, start + tries):
@@ -145,7 +168,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="dlnotes-lab", description=main.__doc__)
     parser.add_argument("--workspace", type=Path, default=repo_root() / "workspace")
     parser.add_argument("--port", type=int, default=8888, help="first port to try (8888)")
+    parser.add_argument("--install-settings", action="store_true",
+                        help="only write the book's JupyterLab setting defaults into this venv")
     args = parser.parse_args(argv)
+    install_lab_overrides()
+    if args.install_settings:
+        return 0
     workspace = args.workspace.resolve()
 
     for line in sync(chapters_dir(), workspace):
