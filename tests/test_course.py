@@ -1,20 +1,17 @@
-"""The course pieces that need no hub: release versions, exchange modes, CLI errors.
+"""The course commands without a hub: release versions and command-line errors.
 
 The whole loop on a real JupyterHub is ``tests/test_hub.py``.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import stat
 import subprocess
 
 import nbformat
 import pytest
 
 from dlnotes_course import course
-from dlnotes_course.exchange import check_exchange, prepare_exchange
 from dlnotes_course.layout import chapters_dir, repo_root
 from dlnotes_course.plan import make_plan, source_steps
 from dlnotes_course.release import VERSION_KEY, release_version, stamp_version, version_label
@@ -65,43 +62,6 @@ def test_stamp_goes_first_replaces_an_older_one_and_grading_ignores_it():
     stamped = make_plan(source_steps(source), answered(nb, source), release)
     assert stamped.tampered == plain.tampered == []
     assert [(s.gid, s.code) for s in stamped.steps] == [(s.gid, s.code) for s in plain.steps]
-
-
-root_only = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
-                               reason="sets owners of the exchange folders: needs root")
-
-
-def _mode(path):
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@root_only
-def test_prepare_exchange_sets_safe_modes_and_repairs_a_loose_one(tmp_path):
-    root = tmp_path / "exchange"
-    root.mkdir()
-    os.chmod(root, 0o777)   # as nbgrader's documentation leaves it
-    assert check_exchange(root, "c1")   # missing folders, loose root
-    changes = prepare_exchange(root, "c1", "nobody")
-    assert any("0o777 -> 0o1777" in line for line in changes)
-    assert _mode(root) == 0o1777 and root.stat().st_uid == 0
-    assert _mode(root / "c1" / "inbound") == 0o3733
-    assert _mode(root / "c1" / "feedback") == 0o711
-    assert _mode(root / "c1" / "outbound") == 0o755
-    import pwd
-    assert (root / "c1" / "inbound").stat().st_uid == pwd.getpwnam("nobody").pw_uid
-    assert check_exchange(root, "c1") == []
-    assert prepare_exchange(root, "c1", "nobody") == []   # idempotent
-    os.chmod(root / "c1" / "inbound", 0o777)
-    assert check_exchange(root, "c1") == [
-        f"{root / 'c1' / 'inbound'}: mode 0o777, expected 0o3733"]
-
-
-@pytest.mark.parametrize("course_id, instructor, what", [
-    ("../x", "nobody", "course_id"), ("", "nobody", "course_id"),
-    ("c1", "no-such-user-dlnotes", "instructor")])
-def test_prepare_exchange_rejects_bad_arguments(tmp_path, course_id, instructor, what):
-    with pytest.raises(ValueError, match=what):
-        prepare_exchange(tmp_path / "ex", course_id, instructor)
 
 
 def test_commands_on_a_folder_that_is_not_a_course_fail_clearly(tmp_path, capsys):
