@@ -101,3 +101,13 @@ def test_release_of_an_unknown_chapter_is_a_clear_error(tmp_path, capsys):
     capsys.readouterr()
     assert course.main(["release", "99_nothing", "--course", str(tmp_path / "c")]) == 2
     assert "no chapter '99_nothing'" in capsys.readouterr().err
+
+
+def test_feedback_never_turns_a_page_name_into_a_path_outside_submitted(tmp_path, capsys):
+    course.init(tmp_path / "c", tmp_path / "ex", "c1")
+    pages = tmp_path / "grades" / "feedback"
+    pages.mkdir(parents=True)
+    (pages / "...html").write_text("<p>not a student</p>")   # student id ".."
+    assert course.feedback(CHAPTER, tmp_path / "c", tmp_path / "grades") == []
+    assert "student .., notebook 01_metrics: no collected submission" in capsys.readouterr().err
+    assert not (tmp_path / "c" / "feedback").exists()

@@ -28,8 +28,6 @@ from pathlib import Path
 
 import nbformat
 
-STUDENT_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@-")
-
 CONFIG_TEMPLATE = '''"""this course's nbgrader configuration, by ``dlnotes-course init``."""
 
 from pathlib import Path
@@ -152,6 +150,8 @@ def feedback(chapter: str, course: Path, grades: Path) -> list[str]:
     that only that student's fetch finds it), then into the exchange. Returns
     the students whose feedback was released.
     """
+    from .grade import STUDENT_ID
+
     course = Path(course).expanduser().resolve()
     load_course(course)
     pages = Path(grades) / "feedback"
@@ -162,7 +162,7 @@ def feedback(chapter: str, course: Path, grades: Path) -> list[str]:
     for page in sorted(pages.glob("*.html")):
         student = page.stem
         submitted = course / "submitted" / student / chapter
-        if set(student) - STUDENT_ID_CHARS or not (submitted / "timestamp.txt").is_file():
+        if not STUDENT_ID.match(student) or not (submitted / "timestamp.txt").is_file():
             print(f"feedback: student {student}, notebook {chapter}: no collected submission "
                   f"in {submitted}; not released", file=sys.stderr)
             continue

@@ -69,6 +69,15 @@ def check_course_id(course_id: str) -> str:
     return course_id
 
 
+def _layout(root: Path, course_id: str) -> list[tuple[Path, int, bool]]:
+    """The exchange's folders: (path, mode, owned by the instructor rather than root)."""
+    course = root / course_id
+    return [(root, ROOT_MODE, False), (course, COURSE_MODE, True),
+            (course / "inbound", INBOUND_MODE, True),
+            (course / "outbound", OUTBOUND_MODE, True),
+            (course / "feedback", FEEDBACK_MODE, True)]
+
+
 def prepare_exchange(root: Path, course_id: str, instructor: str) -> list[str]:
     """Create or repair the exchange of ``course_id`` under ``root``; needs root.
 
@@ -98,13 +107,8 @@ def prepare_exchange(root: Path, course_id: str, instructor: str) -> list[str]:
             os.chmod(path, mode)
             changes.append(f"{path}: mode {oct(stat.S_IMODE(st.st_mode))} -> {oct(mode)}")
 
-    ensure(root, ROOT_MODE, 0, 0)
-    course = root / course_id
-    uid, gid = account.pw_uid, account.pw_gid
-    ensure(course, COURSE_MODE, uid, gid)
-    ensure(course / "inbound", INBOUND_MODE, uid, gid)
-    ensure(course / "outbound", OUTBOUND_MODE, uid, gid)
-    ensure(course / "feedback", FEEDBACK_MODE, uid, gid)
+    for path, mode, instructors in _layout(root, course_id):
+        ensure(path, mode, *((account.pw_uid, account.pw_gid) if instructors else (0, 0)))
     return changes
 
 
@@ -112,11 +116,7 @@ def check_exchange(root: Path, course_id: str) -> list[str]:
     """How the exchange of ``course_id`` is less safe than :func:`prepare_exchange` leaves it."""
     problems = []
     root = Path(root)
-    want = {root: ROOT_MODE, root / course_id: COURSE_MODE,
-            root / course_id / "inbound": INBOUND_MODE,
-            root / course_id / "outbound": OUTBOUND_MODE,
-            root / course_id / "feedback": FEEDBACK_MODE}
-    for path, mode in want.items():
+    for path, mode, _ in _layout(root, course_id):
         if not path.is_dir():
             problems.append(f"{path}: missing")
             continue
@@ -173,8 +173,11 @@ class RegularFilesCopy:
                     self._left_out(student, path, f"unreadable ({exc.strerror})")
 
     def _left_out(self, student, path, why="not a regular file"):
-        line = (f"student {student}, notebook {self.coursedir.assignment_id}: "
-                f"left out {path}: {why}")
+        self._warn(student, f"left out {path}: {why}")
+
+    def _warn(self, student, what):
+        """Log a line naming the student and the notebook; keep it in ``skipped``."""
+        line = f"student {student}, notebook {self.coursedir.assignment_id}: {what}"
         self.log.warning(line)
         getattr(self, "skipped", []).append(line)
 
@@ -254,10 +257,7 @@ class OwnerCheckedCollect(RegularFilesCopy, ExchangeCollect):
             self.src_records.append(recs[0])
 
     def _skip(self, student, name, why):
-        line = (f"student {student}, notebook {self.coursedir.assignment_id}: "
-                f"skipped {name}: {why}")
-        self.log.warning(line)
-        self.skipped.append(line)
+        self._warn(student, f"skipped {name}: {why}")
 
     def _owned(self, rec) -> bool:
         path = os.path.join(self.inbound_path, rec["filename"])
