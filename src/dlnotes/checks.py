@@ -11,7 +11,7 @@ Examples
 >>> check_close(0.25, 0.5, "precision", mistakes={"recall instead of precision": 0.25})
 Traceback (most recent call last):
 ...
-AssertionError: precision: expected 0.5, got 0.25. Likely mistake: recall instead of precision.
+dlnotes.checks.CheckFailure: precision: expected 0.5, got 0.25. Likely mistake: recall instead of precision.
 """
 
 from __future__ import annotations
@@ -22,11 +22,24 @@ import sys
 
 import numpy as np
 
-__all__ = ["answer", "check_close", "check_equal", "no_delegation", "FORBIDDEN_PACKAGES"]
+__all__ = ["CheckFailure", "answer", "check_close", "check_equal", "no_delegation",
+           "FORBIDDEN_PACKAGES"]
 
 #: Packages a graded answer may not call: the reference itself and the
 #: libraries that already implement the exercises.
 FORBIDDEN_PACKAGES = ("dlnotes", "sklearn", "torch")
+
+
+class CheckFailure(AssertionError):
+    """A failed check; ``mistake`` is the explanation of the known mistake it matched.
+
+    The grader records ``mistake`` per check (the class report counts them);
+    it is ``""`` when the wrong answer matched no known mistake.
+    """
+
+    def __init__(self, message: str, mistake: str = ""):
+        super().__init__(message)
+        self.mistake = mistake
 
 
 def _short(value, limit: int = 120) -> str:
@@ -97,9 +110,8 @@ def check_close(got, expected, label: str, *, atol: float = 1e-9, rtol: float = 
         message += " Your answer contains NaN: a 0/0 or log(0) that should have been handled?"
     for explanation, wrong in (mistakes or {}).items():
         if _matches(arr, wrong, atol, rtol):
-            message += f" Likely mistake: {explanation}."
-            break
-    raise AssertionError(message)
+            raise CheckFailure(f"{message} Likely mistake: {explanation}.", explanation)
+    raise CheckFailure(message)
 
 
 def check_equal(got, expected, label: str, *, mistakes: dict | None = None) -> None:
@@ -114,9 +126,8 @@ def check_equal(got, expected, label: str, *, mistakes: dict | None = None) -> N
     message = f"{label}: expected {_short(expected)}, got {_short(got)}."
     for explanation, wrong in (mistakes or {}).items():
         if np.shape(wrong) == arr.shape and np.array_equal(arr, np.asarray(wrong)):
-            message += f" Likely mistake: {explanation}."
-            break
-    raise AssertionError(message)
+            raise CheckFailure(f"{message} Likely mistake: {explanation}.", explanation)
+    raise CheckFailure(message)
 
 
 def _package_dirs(names) -> list[str]:

@@ -60,6 +60,8 @@ class Check:
     score: float
     max_score: float
     message: str = ""
+    mistake: str = ""       # the known mistake the failure matched (dlnotes.checks), or ""
+    seconds: float = 0.0    # time the check's cell took
 
     @property
     def passed(self) -> bool:
@@ -79,6 +81,7 @@ class Result:
     notebook: str = ""
     checks: list[Check] = field(default_factory=list)
     warning: str = ""
+    seconds: float = 0.0    # grading time of the submission
 
     @property
     def valid_id(self) -> bool:
