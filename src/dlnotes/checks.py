@@ -19,11 +19,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import weakref
 
 import numpy as np
 
-__all__ = ["CheckFailure", "answer", "check_close", "check_equal", "no_delegation",
-           "FORBIDDEN_PACKAGES"]
+__all__ = ["CheckFailure", "answer", "check_close", "check_equal", "inplace", "is_inplace",
+           "no_delegation", "FORBIDDEN_PACKAGES"]
 
 #: Packages a graded answer may not call: the reference itself and the
 #: libraries that already implement the exercises.
@@ -40,6 +41,36 @@ class CheckFailure(AssertionError):
     def __init__(self, message: str, mistake: str = ""):
         super().__init__(message)
         self.mistake = mistake
+
+
+_INPLACE: dict[int, weakref.ref] = {}
+
+
+def inplace(*arrays):
+    """Hand ``arrays`` to an answer for in-place update (optimizer parameters, running stats).
+
+    In a notebook this changes nothing. When grading, an answer's changes to an
+    array reach the test only for arrays marked here: every other array a test
+    passes in stays as the test made it, whatever the answer does to its copy.
+    Returns the array itself (one argument) or the tuple of arrays.
+
+    >>> import numpy as np
+    >>> w = inplace(np.zeros(3))
+    >>> is_inplace(w), is_inplace(np.zeros(3))
+    (True, False)
+    """
+    for a in arrays:
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"inplace takes numpy arrays, got {type(a).__name__}")
+        key = id(a)
+        _INPLACE[key] = weakref.ref(a, lambda _, key=key: _INPLACE.pop(key, None))
+    return arrays[0] if len(arrays) == 1 else arrays
+
+
+def is_inplace(a) -> bool:
+    """True if ``a`` was handed over with :func:`inplace` and is still alive."""
+    ref = _INPLACE.get(id(a))
+    return ref is not None and ref() is a
 
 
 def _short(value, limit: int = 120) -> str:
