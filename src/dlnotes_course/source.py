@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jupytext
@@ -118,3 +119,133 @@ def is_demo(cell) -> bool:
     if nbg.get("grade") or nbg.get("solution"):
         return False
     return DEMO_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+# -- the one view of a chapter's cells -----------------------------------------
+CELL_KINDS = ("markdown", "setup", "answer", "test", "demo")
+
+
+def nbgrader_meta(cell) -> dict:
+    """A cell's nbgrader metadata (``{}`` when it has none)."""
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def cell_kind(cell) -> str:
+    """``markdown``, ``demo``, ``test`` (graded), ``answer`` (solution) or ``setup``."""
+    if cell.get("cell_type") != "code":
+        return "markdown"
+    if is_demo(cell):
+        return "demo"
+    meta = nbgrader_meta(cell)
+    if meta.get("grade"):
+        return "test"
+    if meta.get("solution"):
+        return "answer"
+    return "setup"
+
+
+def test_ids(answer: str) -> tuple[str, str]:
+    """The checks of an answer, by the naming rule: ``test_<answer>``, ``test_<answer>_hidden``."""
+    return f"test_{answer}", f"test_{answer}_hidden"
+
+
+def answer_of_test(test_id: str) -> str:
+    """The answer a check belongs to by the naming rule (``""`` if the name breaks it)."""
+    if not test_id.startswith("test_"):
+        return ""
+    return test_id.removeprefix("test_").removesuffix("_hidden")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a chapter: where it is, what kind it is, its grade id and points."""
+
+    index: int
+    cell_id: str
+    kind: str                   # one of CELL_KINDS
+    grade_id: str | None        # None for cells without nbgrader metadata
+    points: float
+    locked: bool
+    source: str
+
+
+@dataclass
+class Chapter:
+    """A chapter's instructor notebook seen as cells of known kinds.
+
+    The single reader of nbgrader cell metadata for release, grading,
+    feedback, gradebook and site.
+    """
+
+    name: str
+    notebook: nbformat.NotebookNode
+    cells: list[Cell] = field(default_factory=list)
+
+    @classmethod
+    def from_notebook(cls, nb, name: str) -> Chapter:
+        cells = []
+        for i, c in enumerate(nb.cells):
+            meta = nbgrader_meta(c)
+            kind = cell_kind(c)
+            cells.append(Cell(i, str(c.get("id", i)), kind, meta.get("grade_id") or None,
+                              float(meta.get("points", 0) or 0) if kind == "test" else 0.0,
+                              bool(meta.get("locked")), c.get("source", "")))
+        return cls(name, nb, cells)
+
+    @classmethod
+    def load(cls, chapter: str, root: Path | None = None) -> Chapter:
+        return cls.from_notebook(load_chapter(chapter, root), chapter)
+
+    def of_kind(self, kind: str) -> list[Cell]:
+        return [c for c in self.cells if c.kind == kind]
+
+    @property
+    def answers(self) -> list[Cell]:
+        return self.of_kind("answer")
+
+    @property
+    def tests(self) -> list[Cell]:
+        return self.of_kind("test")
+
+    @property
+    def points(self) -> dict[str, float]:
+        """``{grade_id: points}`` of every check, in notebook order."""
+        return {c.grade_id: c.points for c in self.tests}
+
+    def tests_of(self, answer: str) -> list[Cell]:
+        """The checks of one answer, by the naming rule."""
+        names = test_ids(answer)
+        return [c for c in self.tests if c.grade_id in names]
+
+    def answer_names(self, answer: str) -> frozenset[str]:
+        """Top-level names the instructor's answer cell binds: what the tests may use."""
+        cell = next((c for c in self.answers if c.grade_id == answer), None)
+        return frozenset() if cell is None else bound_names(cell.source)
+
+    def naming_problems(self) -> list[str]:
+        """Checks whose name does not follow ``test_<answer>[_hidden]`` for an answer here."""
+        answers = {c.grade_id for c in self.answers}
+        return [f"{self.name}: check {c.grade_id!r} must be named test_<answer> or "
+                f"test_<answer>_hidden for one of its answers ({', '.join(sorted(answers))})"
+                for c in self.tests if answer_of_test(c.grade_id) not in answers]
+
+
+def bound_names(code: str) -> frozenset[str]:
+    """Names a cell binds at top level (``def``, ``class``, assignment, import)."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return frozenset()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return frozenset(names)
