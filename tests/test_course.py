@@ -13,9 +13,9 @@ import pytest
 
 from dlnotes_course import course
 from dlnotes_course.layout import chapters_dir, repo_root
-from dlnotes_course.plan import make_plan, source_steps
+from dlnotes_course.plan import make_plan
 from dlnotes_course.release import VERSION_KEY, release_version, stamp_version, version_label
-from dlnotes_course.source import load_chapter
+from dlnotes_course.source import Chapter, load_chapter
 from dlnotes_course.submissions import answered
 
 CHAPTER = "01_metrics"
@@ -58,10 +58,12 @@ def test_stamp_goes_first_replaces_an_older_one_and_grading_ignores_it():
     assert len(nb.cells) == len(release.cells) + 1
 
     source = load_chapter(CHAPTER)
-    plain = make_plan(source_steps(source), answered(release, source), release)
-    stamped = make_plan(source_steps(source), answered(nb, source), release)
+    chapter = Chapter.from_notebook(source, CHAPTER)
+    plain = make_plan(chapter, answered(release, source), release)
+    stamped = make_plan(chapter, answered(nb, source), release)
     assert stamped.tampered == plain.tampered == []
-    assert [(s.gid, s.code) for s in stamped.steps] == [(s.gid, s.code) for s in plain.steps]
+    assert [(s.grade_id, s.code) for s in stamped.steps] == \
+        [(s.grade_id, s.code) for s in plain.steps]
 
 
 def test_commands_on_a_folder_that_is_not_a_course_fail_clearly(tmp_path, capsys):

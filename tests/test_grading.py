@@ -73,8 +73,7 @@ def test_collect_rejects_bad_and_duplicate_ids(tmp_path):
     (tmp_path / "twice.ipynb").write_text("{}")
     (tmp_path / "twice" / CHAPTER).mkdir(parents=True)
     (tmp_path / "twice" / CHAPTER / f"{CHAPTER}.ipynb").write_text("{}")
-    (tmp_path / ".." ).exists()
-    found = {s: p for s, _, p in collect(tmp_path, CHAPTER)}
+    found = {s.student: s.problem for s in collect(tmp_path, CHAPTER)}
     assert found["ok"] == ""
     assert "student id" in found["bad id"]
     assert "more than once" in found["twice"]
@@ -85,9 +84,10 @@ def test_nbgrader_layout_is_read(tmp_path):
     nb_dir.mkdir(parents=True)
     (nb_dir / f"{CHAPTER}.ipynb").write_text("{}")
     (tmp_path / "bob").mkdir()
-    found = {s: (path, p) for s, path, p in collect(tmp_path, CHAPTER)}
-    assert found["alice"][0] == nb_dir / f"{CHAPTER}.ipynb" and found["alice"][1] == ""
-    assert "no 01_metrics.ipynb" in found["bob"][1]
+    found = {s.student: s for s in collect(tmp_path, CHAPTER)}
+    assert found["alice"].label == str(nb_dir / f"{CHAPTER}.ipynb")
+    assert found["alice"].problem == "" and found["alice"].data == b"{}"
+    assert "no 01_metrics.ipynb" in found["bob"].problem
 
 
 def test_cli_reports_bad_chapter_without_traceback(tmp_path, capsys):

@@ -1,42 +1,37 @@
 """``dlnotes-grade``: grade a class's submissions of one chapter.
 
+Data flows one way: **submission** (read once, as bytes) → **plan**
+(:mod:`~dlnotes_course.plan`) → **sandboxed answers ⇄ tests**
+(:mod:`~dlnotes_course.runner`, in a child process of a worker) → **result**
+(:mod:`~dlnotes_course.results`) → **outputs** (this module: ``results/``,
+``grades.csv``, ``report.txt``, feedback pages, the gradebook).
+
 Layouts accepted for ``SUBMISSIONS``:
 
 - nbgrader's: ``SUBMISSIONS/<student>/<chapter>/<chapter>.ipynb`` (the
   ``submitted/`` folder of a course, or a copy of it);
 - flat, as exported by an LMS: ``SUBMISSIONS/<student>.ipynb``.
 
-Each submission is graded in a sandbox (:mod:`dlnotes_course.runner`): its
-answers run in a sandboxed student process, the instructor's test cells run in
-a grader worker next to the reference. Workers are local processes
+Symbolic links are never followed. Workers are local processes
 (``--workers``) or a Dask cluster (``--dask``); either way they only return
-results, and this driver alone writes to ``OUT``:
-
-- ``results/<student>.json``: one result per submission, written atomically
-  and keyed by the chapter, the hash of the instructor source and the hash of
-  the submission, so that a run started again grades only what is missing or
-  changed (``--regrade`` forces all);
-- ``grades.csv``: ``student,chapter,score,max_score,status,reason``;
-- ``feedback/<student>.html``: every check with its teaching message, never
-  the code of a test;
-- ``report.txt``: one line per problem, naming the student, the notebook and
-  the check;
-
-and the gradebook (nbgrader's database; SQLite in the course directory by
-default, any SQLAlchemy URL with ``--db``).
+results, and this driver alone writes to ``OUT``.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import os
 import re
+import stat
 import sys
 import time
-from concurrent.futures import as_completed
-from dataclasses import dataclass, field
+from concurrent.futures import Executor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -44,121 +39,161 @@ import nbformat
 from .feedback import write_feedback
 from .layout import chapters_dir, repo_root, source_path
 from .layout import course_dir as default_course_dir
-from .source import load_chapter
+from .results import Check, Outcome, Result, clean
+from .source import Chapter
+
+__all__ = ["Check", "Result", "Submission", "collect", "grade_folder", "main"]
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_@-][A-Za-z0-9_.@-]*$")
 CSV_COLUMNS = ("student", "chapter", "score", "max_score", "status", "reason")
-# Bump when grading changes in a way that must invalidate stored results.
-GRADER_VERSION = "2"
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+# The code whose change changes grades: a stored result graded by other code is stale.
+GRADING_MODULES = ("grade", "runner", "plan", "results", "source", "wire", "codec", "policy",
+                   "sandbox", "student_process")
 
 
+# -- submissions --------------------------------------------------------------
 @dataclass
-class Check:
-    """One graded cell: its id, points and, if it failed, the message."""
-
-    grade_id: str
-    score: float
-    max_score: float
-    message: str = ""
-    mistake: str = ""       # the known mistake the failure matched (dlnotes.checks), or ""
-    seconds: float = 0.0    # time the check's cell took
-
-    @property
-    def passed(self) -> bool:
-        return self.score >= self.max_score
-
-
-@dataclass
-class Result:
-    """The outcome for one submission (one row of ``grades.csv``)."""
+class Submission:
+    """One student's notebook, read once: what is graded is what was validated."""
 
     student: str
-    chapter: str
-    score: float
-    max_score: float
-    status: str
-    reason: str = ""
-    notebook: str = ""
-    checks: list[Check] = field(default_factory=list)
-    warning: str = ""
-    seconds: float = 0.0    # grading time of the submission
+    label: str                  # where it came from, for the report
+    data: bytes = b""
+    problem: str = ""           # why it cannot be graded ("" if it can)
 
     @property
     def valid_id(self) -> bool:
         return bool(STUDENT_ID.match(self.student))
 
-    def row(self) -> dict:
-        return {"student": self.student, "chapter": self.chapter,
-                "score": f"{self.score:g}", "max_score": f"{self.max_score:g}",
-                "status": self.status, "reason": self.reason}
+
+def _read_no_follow(path: Path) -> tuple[bytes, str]:
+    """The bytes of a regular file, never through a symbolic link; ``(b"", why)`` if not."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        if path.is_symlink():
+            return b"", "is a symbolic link; links in SUBMISSIONS are never followed"
+        return b"", f"unreadable file: {exc.strerror or exc}"
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return b"", "not a regular file"
+        if st.st_size > MAX_NOTEBOOK_BYTES:
+            return b"", f"larger than {MAX_NOTEBOOK_BYTES // 2**20} MB"
+        return fh.read(MAX_NOTEBOOK_BYTES + 1), ""
 
 
-def chapter_checks(source_nb) -> dict[str, float]:
-    """``{grade_id: points}`` of every graded cell of the instructor notebook."""
-    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
-            for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+def _found(submissions: Path, chapter: str):
+    """``(student, path, problem)`` for every entry of SUBMISSIONS, links not followed."""
+    for entry in sorted(submissions.iterdir()):
+        if entry.is_symlink():
+            yield entry.name.removesuffix(".ipynb"), entry, \
+                "is a symbolic link; links in SUBMISSIONS are never followed"
+        elif entry.is_dir():
+            folder = entry / chapter
+            notebooks = sorted(folder.glob("*.ipynb")) if folder.is_dir() \
+                and not folder.is_symlink() else []
+            named = [p for p in notebooks if p.stem == chapter]
+            path = named[0] if named else (notebooks[0] if len(notebooks) == 1 else None)
+            yield entry.name, path, "" if path else (
+                f"no {chapter}.ipynb under {entry.name}/{chapter}/" if not notebooks
+                else f"several notebooks under {entry.name}/{chapter}/ and none named {chapter}")
+        elif entry.suffix == ".ipynb":
+            yield entry.stem, entry, ""
 
 
-def collect(submissions: Path, chapter: str) -> list[tuple[str, Path | None, str]]:
-    """List ``(student, notebook_path, problem)`` for every submission found.
+def collect(submissions: Path, chapter: str) -> list[Submission]:
+    """Every submission in ``submissions``, read once; problems named, never raised.
 
-    ``problem`` is empty for a submission that can be graded. A student id that
-    is not ``[A-Za-z0-9_.@-]+`` (or starts with a dot) or appears twice is a
-    problem; it never becomes a path.
+    A student id that is not ``[A-Za-z0-9_.@-]+`` (or starts with a dot) or
+    appears twice is a problem; an id never becomes a path.
     """
     submissions = Path(submissions)
     if not submissions.is_dir():
         raise ValueError(f"SUBMISSIONS must be a folder, got {submissions}")
-    found: list[tuple[str, Path | None, str]] = []
-    for entry in sorted(submissions.iterdir()):
-        if entry.is_dir():
-            notebooks = sorted((entry / chapter).glob("*.ipynb")) if (entry / chapter).is_dir() \
-                else []
-            named = [p for p in notebooks if p.stem == chapter]
-            path = named[0] if named else (notebooks[0] if len(notebooks) == 1 else None)
-            problem = "" if path else (
-                f"no {chapter}.ipynb under {entry.name}/{chapter}/" if not notebooks
-                else f"several notebooks under {entry.name}/{chapter}/ and none named {chapter}")
-            found.append((entry.name, path, problem))
-        elif entry.suffix == ".ipynb":
-            found.append((entry.stem, entry, ""))
+    found = list(_found(submissions, chapter))
     counts: dict[str, int] = {}
     for student, _, _ in found:
         counts[student] = counts.get(student, 0) + 1
-    checked = []
+    out = []
     for student, path, problem in found:
+        label = str(path) if path else f"{submissions}/{student}"
         if not STUDENT_ID.match(student):
             problem = "student id must match [A-Za-z0-9_.@-]+ and not start with a dot"
         elif counts[student] > 1:
             problem = "this student id appears more than once in SUBMISSIONS"
-        checked.append((student, path, problem))
-    return checked
+        data = b""
+        if not problem:
+            data, problem = _read_no_follow(path)
+        out.append(Submission(student, label, data, problem))
+    return out
 
 
-def read_submission(path: Path, chapter: str, grade_ids) -> tuple[object | None, str]:
-    """Parse a submitted notebook; return ``(notebook, "")`` or ``(None, problem)``."""
+def parse_submission(data: bytes, chapter: Chapter) -> tuple[object | None, str]:
+    """Parse a submitted notebook's bytes; ``(notebook, "")`` or ``(None, problem)``."""
     try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         return None, f"unreadable file: {exc}"
     if not text.strip():
         return None, "empty file"
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
-    except Exception as exc:  # nbformat raises several types for bad JSON/schema
+    except Exception as exc:  # noqa: BLE001 - nbformat raises several types for bad JSON/schema
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, f"not a valid notebook (invalid JSON or schema): {first[:200]}"
     ids = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells}
-    if not ids & set(grade_ids):
-        return None, f"not a notebook of chapter {chapter}: none of its exercise cells found"
+    if not ids & set(chapter.points):
+        return None, f"not a notebook of chapter {chapter.name}: none of its exercise cells found"
     return nb, ""
 
 
-
-
-# -- one submission, in a worker --------------------------------------------
+# -- one submission, in a worker ------------------------------------------------
 _CONTEXTS: dict = {}
+
+
+def _context(ctx: dict):
+    """The chapter and release of a task, parsed once per worker."""
+    key = ctx["source_hash"]
+    if key not in _CONTEXTS:
+        chapter = Chapter.from_notebook(nbformat.reads(ctx["source"], as_version=4),
+                                        ctx["chapter"])
+        _CONTEXTS.clear()
+        _CONTEXTS[key] = (chapter, nbformat.reads(ctx["release"], as_version=4))
+    return _CONTEXTS[key]
+
+
+@functools.cache
+def grader_hash() -> str:
+    """Hash of the grading code and the installed ``dlnotes`` (checks and reference)."""
+    import dlnotes
+    here = Path(__file__).resolve().parent
+    files = [here / f"{m}.py" for m in GRADING_MODULES]
+    files += sorted(Path(dlnotes.__file__).resolve().parent.glob("*.py"))
+    h = hashlib.sha256()
+    for f in files:
+        if f.is_file():
+            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:32]
+
+
+def _grade_here(ctx: dict, data: bytes, on_check) -> dict:
+    """Grade one submission in this process (the child of :func:`grade_task`)."""
+    from dlnotes.checks import is_inplace
+
+    from .plan import make_plan
+    from .runner import Limits, grade_plan
+    chapter, release = _context(ctx)
+    nb, problem = parse_submission(data, chapter)
+    if nb is None:
+        return Outcome.failed(f"the worker could not read the submission: {problem}").to_dict()
+    limits = Limits(**ctx["limits"])
+    outcome = grade_plan(make_plan(chapter, nb, release), limits, hide=ctx["hide"],
+                         notebook=data, writable=is_inplace, on_check=on_check)
+    outcome.grader = grader_hash()
+    return outcome.to_dict()
 
 
 def _worker_init() -> None:
@@ -171,58 +206,34 @@ def _worker_init() -> None:
         pass
 
 
-def _context(ctx: dict):
-    key = ctx["source_hash"]
-    if key not in _CONTEXTS:
-        from .plan import demo_cell_ids, source_steps
-        source = nbformat.reads(ctx["source"], as_version=4)
-        release = nbformat.reads(ctx["release"], as_version=4)
-        _CONTEXTS.clear()
-        _CONTEXTS[key] = (source_steps(source), release, demo_cell_ids(source))
-    return _CONTEXTS[key]
-
-
 def grade_task(ctx: dict, student: str, data: bytes) -> dict:
-    """Grade one submission's bytes; runs in a worker (local or Dask)."""
-    from .plan import make_plan
-    from .runner import Limits, grade_plan
-    steps, release, demo_ids = _context(ctx)
-    nb = nbformat.reads(data.decode("utf-8"), as_version=4)
-    plan = make_plan(steps, nb, release, demo_ids)
-    limits = Limits(cell_timeout=ctx["timeout"], memory_mb=ctx["memory_mb"],
-                    sandbox=ctx["sandbox"])
-    try:
-        outcome = grade_plan(plan, limits, hide=ctx["hide"], notebook=data).to_dict()
-    except Exception as exc:  # noqa: BLE001 - one submission must not stop the class
-        outcome = _crashed(f"the grader failed on this submission: {type(exc).__name__}: {exc}")
-    return outcome
+    """Grade one submission's bytes in a child process of this worker; its outcome.
+
+    The child has a memory limit of its own (``grader_memory_mb`` of address
+    space), and one wall clock bounds all it does: past the notebook's wall
+    limit it is killed. Checks it finished before dying still count; a
+    submission can thus never take the worker, or another student, with it.
+    """
+    from .child import run_in_child
+    return run_in_child(_grade_here, ctx, data, student)
 
 
-def _crashed(why: str) -> dict:
-    """The outcome of a submission the grader itself could not finish."""
-    return {"checks": [], "status": "crashed", "flags": [], "warning": "",
-            "reasons": [why[:300]], "seconds": 0.0}
-
-
-def _result(student, chapter, label, checks: dict[str, float], outcome: dict) -> Result:
-    got = {c["grade_id"]: c for c in outcome.get("checks", [])}
-    rows = []
-    for gid, points in checks.items():
-        c = got.get(gid, {"score": 0.0, "message": "not graded"})
-        rows.append(Check(gid, float(c["score"]), points, c.get("message", "")))
-    return Result(student, chapter, sum(c.score for c in rows), sum(checks.values()),
-                  outcome.get("status", "crashed"), "; ".join(outcome.get("reasons", [])),
-                  label, rows, outcome.get("warning", ""))
-
-
+# -- the class -------------------------------------------------------------------
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name[:80]}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def file_name(student: str) -> str:
+    """A file name for a (valid) student id, short enough for any file system."""
+    if len(student) <= 100:
+        return student
+    return f"{student[:60]}-{hashlib.sha256(student.encode()).hexdigest()[:16]}"
 
 
 def _checkout() -> Path:
@@ -235,146 +246,199 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class _LocalExecutor:
-    """A process pool whose workers die with the driver."""
+@dataclass
+class Options:
+    """How to grade: limits, where workers run, where grades go."""
 
-    def __init__(self, workers: int):
+    course: Path | None = None
+    root: Path | None = None
+    cell_timeout: float = 30
+    memory_mb: int = 2048
+    grader_memory_mb: int = 4096
+    workers: int | None = None
+    db_url: str | None = None
+    dask: object = None          # a scheduler address or a dask.distributed Client
+    regrade: bool = False
+    sandbox: bool = True
+    progress: object = None      # called with each Result as it is graded
+
+    def limits(self) -> dict:
+        return {"cell_timeout": float(self.cell_timeout), "memory_mb": int(self.memory_mb),
+                "grader_memory_mb": int(self.grader_memory_mb), "sandbox": bool(self.sandbox)}
+
+
+@contextmanager
+def _executor(options: Options):
+    """A ``concurrent.futures.Executor``: local processes, or Dask's on a scheduler."""
+    if options.dask is None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-        self.pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init,
-                                        mp_context=multiprocessing.get_context("fork"))
-
-    def submit(self, fn, *args):
-        return self.pool.submit(fn, *args)
-
-    def shutdown(self):
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-class _DaskExecutor:
-    """Dask's ``concurrent.futures`` executor on an existing scheduler."""
-
-    def __init__(self, address):
-        try:
-            from dask.distributed import Client
-        except ImportError:
-            raise ValueError("--dask needs dask.distributed: pip install 'dlnotes[cluster]'") \
-                from None
-        self.client = address if not isinstance(address, str) else Client(address, timeout=30)
-        self._own = isinstance(address, str)
-        self.executor = self.client.get_executor(pure=False)
-
-    def submit(self, fn, *args):
-        return self.executor.submit(fn, *args)
-
-    def shutdown(self):
-        self.executor.shutdown(wait=True)
-        if self._own:
-            self.client.close()
-
-
-def grade_folder(chapter: str, submissions: Path, out: Path, course: Path | None = None,
-                 cell_timeout: float = 30, root: Path | None = None, progress=None,
-                 workers: int | None = None, memory_mb: int = 2048, db_url: str | None = None,
-                 dask=None, regrade: bool = False, sandbox: bool = True) -> list[Result]:
-    """Grade every submission of ``chapter`` in ``submissions``; write ``out``.
-
-    Returns one :class:`Result` per submission found, in student order.
-    ``dask`` is a scheduler address (or a ``dask.distributed.Client``).
-    """
-    out = Path(out)
-    submissions = Path(submissions)
-    source_nb = load_chapter(chapter, root)
-    release_path = chapters_dir(root) / f"{chapter}.ipynb"
-    if not release_path.exists():
-        raise ValueError(f"no release {release_path}: run dlnotes-release {chapter}")
-    release_text = release_path.read_text(encoding="utf-8")
-    checks = chapter_checks(source_nb)
-    max_score = sum(checks.values())
-    course = Path(course or default_course_dir(root)).resolve()
-    db_url = db_url or f"sqlite:///{course / 'gradebook.db'}"
+        pool = ProcessPoolExecutor(max_workers=max(1, int(options.workers or os.cpu_count() or 1)),
+                                   initializer=_worker_init,
+                                   mp_context=multiprocessing.get_context("fork"))
+        with pool:
+            yield pool
+        return
     try:
-        from sqlalchemy.engine import make_url
-        make_url(db_url)
-    except Exception as exc:  # noqa: BLE001 - ArgumentError and friends
-        raise ValueError(f"--db must be an SQLAlchemy URL, got {db_url!r} ({exc})") from None
-    source_text = source_path(chapter, root).read_bytes()
-    source_hash = _sha(GRADER_VERSION.encode() + source_text + release_text.encode())
-    ctx = {"source": nbformat.writes(source_nb), "release": release_text,
-           "source_hash": source_hash, "timeout": float(cell_timeout),
-           "memory_mb": int(memory_mb), "sandbox": bool(sandbox),
-           "hide": sorted({str(p) for p in (Path(root or repo_root()).resolve(), _checkout(),
-                                             course, submissions.resolve(), out.resolve())})}
-    results: dict[str, Result] = {}
-    jobs = []
-    for student, path, problem in collect(submissions, chapter):
-        label = str(path) if path else f"{submissions}/{student}"
-        data = b""
-        if not problem:
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                problem = f"unreadable file: {exc.strerror or exc}"
-        if not problem:
-            nb, problem = read_submission(path, chapter, checks)
-        if problem:
-            results[student + "\0" + label] = Result(
-                student, chapter, 0.0, max_score, "invalid", problem, label,
-                [Check(g, 0.0, p, "not graded") for g, p in checks.items()])
-            continue
-        key = f"{chapter}:{source_hash}:{_sha(data)}"
-        stored = out / "results" / f"{student}.json"
-        if not regrade and stored.exists():
-            try:
-                saved = json.loads(stored.read_text(encoding="utf-8"))
-                if saved.get("key") == key:
-                    results[student] = _result(student, chapter, label, checks,
-                                               saved["outcome"])
-                    continue
-            except (OSError, ValueError, KeyError, TypeError):
-                pass
-        jobs.append((student, label, key, data))
+        from dask.distributed import Client
+    except ImportError:
+        raise ValueError("--dask needs dask.distributed: pip install 'dlnotes[cluster]'") \
+            from None
+    own = isinstance(options.dask, str)
+    client = Client(options.dask, timeout=30) if own else options.dask
+    try:
+        with client.get_executor(pure=False) as executor:
+            yield executor
+    finally:
+        if own:
+            client.close()
 
-    if jobs:
-        if dask is not None:
-            executor = _DaskExecutor(dask)
-        else:
-            executor = _LocalExecutor(max(1, int(workers or os.cpu_count() or 1)))
+
+class ClassGrading:
+    """One run of ``dlnotes-grade``: what to grade, what is stored, what to write."""
+
+    def __init__(self, chapter: str, submissions: Path, out: Path, options: Options):
+        self.name, self.submissions, self.out, self.o = chapter, Path(submissions), Path(out), \
+            options
+        self.chapter = Chapter.load(chapter, options.root)
+        release_path = chapters_dir(options.root) / f"{chapter}.ipynb"
+        if not release_path.exists():
+            raise ValueError(f"no release {release_path}: run dlnotes-release {chapter}")
+        release_text = release_path.read_text(encoding="utf-8")
+        self.points = self.chapter.points
+        self.course = Path(options.course or default_course_dir(options.root)).resolve()
+        self.db_url = options.db_url or f"sqlite:///{self.course / 'gradebook.db'}"
+        try:
+            from sqlalchemy.engine import make_url
+            make_url(self.db_url)
+        except Exception as exc:  # noqa: BLE001 - ArgumentError and friends
+            raise ValueError(f"--db must be an SQLAlchemy URL, got {self.db_url!r} ({exc})") \
+                from None
+        source_hash = _sha(source_path(chapter, options.root).read_bytes()
+                           + release_text.encode())
+        self.grader = grader_hash()
+        self.ctx = {"chapter": chapter, "source": nbformat.writes(self.chapter.notebook),
+                    "release": release_text, "source_hash": source_hash,
+                    "limits": options.limits(),
+                    "hide": sorted({str(p) for p in (Path(options.root or repo_root()).resolve(),
+                                                     _checkout(), self.course,
+                                                     self.submissions.resolve(),
+                                                     self.out.resolve())})}
+        self.results: dict[str, Result] = {}
+
+    # -- resume -------------------------------------------------------------------
+    def key(self, sub: Submission, grader: str) -> str:
+        """What a stored result must match to be reused."""
+        return _sha(json.dumps([self.name, self.ctx["source_hash"], _sha(sub.data),
+                                self.ctx["limits"], grader]).encode())
+
+    def _sandbox_expected(self) -> bool:
+        from .sandbox import bwrap_problem
+        return bool(self.o.sandbox) and not bwrap_problem()
+
+    def stored(self, sub: Submission) -> dict | None:
+        path = self.out / "results" / f"{file_name(sub.student)}.json"
+        if self.o.regrade or not path.exists():
+            return None
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            outcome = saved["outcome"]
+            if saved.get("student") == sub.student \
+                    and saved.get("key") == self.key(sub, self.grader) \
+                    and outcome.get("sandboxed") == self._sandbox_expected():
+                return outcome
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+        return None
+
+    def store(self, sub: Submission, outcome: dict) -> None:
+        if outcome.get("grader_error"):
+            return   # the grader's own failure: grade it again next time
+        key = self.key(sub, outcome.get("grader") or self.grader)
+        _write_atomic(self.out / "results" / f"{file_name(sub.student)}.json",
+                      json.dumps({"key": key, "student": sub.student, "outcome": outcome}))
+
+    # -- grading --------------------------------------------------------------------
+    def run(self) -> list[Result]:
+        jobs = []
+        for sub in collect(self.submissions, self.name):
+            if not sub.problem:
+                _, sub.problem = parse_submission(sub.data, self.chapter)
+            if sub.problem:
+                self.results[sub.student + "\0" + sub.label] = Result.invalid(
+                    sub.student, self.name, sub.label, self.points, sub.problem)
+                continue
+            outcome = self.stored(sub)
+            if outcome is not None:
+                self._record(sub, outcome, graded_now=False)
+            else:
+                jobs.append(sub)
+        for _ in range(3):    # a broken pool is replaced, and what it held graded again
+            if not jobs:
+                break
+            jobs = self._grade(jobs)
+        for sub in jobs:
+            self._record(sub, Outcome.failed("the grading worker died twice on a fresh pool; "
+                                             "run the same command again").to_dict())
+        return [self.results[k] for k in sorted(self.results)]
+
+    def _grade(self, jobs: list[Submission]) -> list[Submission]:
+        """Grade ``jobs``; return those a broken worker pool lost."""
+        lost = []
         bar = _progress_bar(len(jobs))
         try:
-            futures = {executor.submit(grade_task, ctx, s, d): (s, label, key)
-                       for s, label, key, d in jobs}
-            for fut in as_completed(futures):
-                student, label, key = futures[fut]
-                try:
-                    outcome = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker died: that row, not the run
-                    outcome = _crashed(f"the grading worker failed: {type(exc).__name__}: {exc}")
-                if outcome.get("status") != "crashed" or outcome.get("checks"):
-                    _write_atomic(out / "results" / f"{student}.json",
-                                  json.dumps({"key": key, "student": student,
-                                              "outcome": outcome}))
-                results[student] = _result(student, chapter, label, checks, outcome)
-                if bar is not None:
-                    bar.update(1)
-                if progress:
-                    progress(results[student])
+            with _executor(self.o) as executor:
+                executor: Executor
+                futures = {executor.submit(grade_task, self.ctx, s.student, s.data): s
+                           for s in jobs}
+                for fut in as_completed(futures):
+                    sub = futures[fut]
+                    try:
+                        outcome = fut.result()
+                    except BrokenProcessPool:
+                        lost.append(sub)
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - that row, not the run
+                        outcome = Outcome.failed("the grading worker failed: "
+                                                 f"{type(exc).__name__}: {exc}").to_dict()
+                    self.store(sub, outcome)
+                    self._record(sub, outcome)
+                    if bar is not None:
+                        bar.update(1)
         finally:
             if bar is not None:
                 bar.close()
-            executor.shutdown()
+        return lost
 
-    ordered = [results[k] for k in sorted(results)]
-    write_outputs(ordered, out)
-    from .gradebook import record_results
-    if db_url.startswith("sqlite:///"):
-        Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    record_results(db_url, chapter, source_nb, ordered)
-    if db_url.startswith("sqlite:///"):
-        _hand_back(course, [out, Path(db_url.removeprefix("sqlite:///"))])
-    else:
-        _hand_back(course, [out])
-    return ordered
+    def _record(self, sub: Submission, outcome: dict, graded_now: bool = True) -> None:
+        result = Result.from_outcome(sub.student, self.name, sub.label, self.points, outcome)
+        self.results[sub.student] = result
+        if self.o.progress and graded_now:
+            self.o.progress(result)
+
+    # -- outputs --------------------------------------------------------------------
+    def write(self, results: list[Result]) -> None:
+        write_outputs(results, self.out)
+        from .gradebook import record_results
+        sqlite = self.db_url.removeprefix("sqlite:///") if self.db_url.startswith("sqlite:///") \
+            else None
+        if sqlite:
+            Path(sqlite).parent.mkdir(parents=True, exist_ok=True)
+        record_results(self.db_url, self.name, self.chapter.notebook, results)
+        _hand_back(self.course, [self.out] + ([Path(sqlite)] if sqlite else []))
+
+
+def grade_folder(chapter: str, submissions: Path, out: Path, course: Path | None = None,
+                 **options) -> list[Result]:
+    """Grade every submission of ``chapter`` in ``submissions``; write ``out``.
+
+    ``options`` are the fields of :class:`Options`. Returns one :class:`Result`
+    per submission found, in student order.
+    """
+    grading = ClassGrading(chapter, submissions, out, Options(course=course, **options))
+    results = grading.run()
+    grading.write(results)
+    return results
 
 
 def _hand_back(course: Path, paths) -> None:
@@ -404,32 +468,31 @@ def _progress_bar(total: int):
 
 
 def write_outputs(results: list[Result], out: Path) -> None:
-    """Write ``grades.csv``, ``report.txt`` and one feedback page per student."""
+    """Write ``grades.csv``, ``report.txt`` and one feedback page per student.
+
+    Every student-controlled text is cleaned (:func:`~dlnotes_course.results.clean`):
+    it can never start a line of the report or a row or column of the CSV.
+    """
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "grades.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for r in results:
             writer.writerow(r.row())
-    lines = []
-    warnings_ = sorted({r.warning for r in results if r.warning})
-    lines += [f"WARNING\t{w}" for w in warnings_]
+    lines = [f"WARNING\t{clean(w)}" for w in sorted({r.warning for r in results if r.warning})]
     for r in results:
+        who = f"{clean(r.student)}\t{clean(r.notebook)}"
         if r.status != "graded":
-            lines.append(f"{r.student}\t{r.notebook}\t{r.status}: {r.reason}")
-        for c in r.checks:
-            if not c.passed and r.status != "invalid":
-                lines.append(f"{r.student}\t{r.notebook}\t{c.grade_id}: {c.message}")
+            lines.append(f"{who}\t{r.status}: {clean(r.reason)}")
+        lines += [f"{who}\t{c.grade_id}: {clean(c.message)}" for c in r.checks
+                  if not c.passed and r.status != "invalid"]
     (out / "report.txt").write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
     for r in results:
         if STUDENT_ID.match(r.student):
-            write_feedback(r, out / "feedback" / f"{r.student}.html")
+            write_feedback(r, out / "feedback" / f"{file_name(r.student)}.html")
 
 
-
-
-def main(argv=None) -> int:
-    """``dlnotes-grade CHAPTER SUBMISSIONS --out DIR [options]``."""
+def _parser():
     import argparse
 
     parser = argparse.ArgumentParser(
@@ -452,7 +515,17 @@ def main(argv=None) -> int:
                         help="grade everything again, ignoring stored results")
     parser.add_argument("--course", type=Path, default=None,
                         help="nbgrader course directory (default autograder/course)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    """``dlnotes-grade CHAPTER SUBMISSIONS --out DIR [options]``.
+
+    Exit status: 0 when every submission got a row; 1 when the gradebook could
+    not be written (the results are kept: run the same command again); 2 with a
+    one-line error when the grader cannot run.
+    """
+    args = _parser().parse_args(argv)
     for name in ("timeout", "memory"):
         if getattr(args, name) <= 0:
             print(f"dlnotes-grade: --{name} must be positive", file=sys.stderr)
@@ -463,8 +536,9 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     try:
         results = grade_folder(args.chapter, args.submissions, args.out, args.course,
-                               args.timeout, workers=args.workers, memory_mb=args.memory,
-                               db_url=args.db, dask=args.dask, regrade=args.regrade)
+                               cell_timeout=args.timeout, workers=args.workers,
+                               memory_mb=args.memory, db_url=args.db, dask=args.dask,
+                               regrade=args.regrade)
     except (ValueError, OSError) as exc:
         print(f"dlnotes-grade: {exc}", file=sys.stderr)
         return 2

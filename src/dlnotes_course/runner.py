@@ -2,16 +2,17 @@
 
 The student's cells run in a sandboxed student process
 (:mod:`dlnotes_course.sandbox`) that can import only numpy, scipy and the
-standard library. The test cells run here, in the grader's own process, next
-to the real ``dlnotes`` reference: the names an answer cell defines reach them
-as proxies (:mod:`dlnotes_course.wire`), so every comparison happens where
-student code cannot reach it. Whatever a submission patches, it patches in its
-own process.
+standard library. The test cells run here, in the grader, next to the real
+``dlnotes`` reference. Of the names an answer cell binds, only those the
+instructor's answer cell binds (the functions and classes the tests use)
+reach the tests, as proxies (:mod:`dlnotes_course.wire`); a student's name
+never replaces a builtin or a name of the grader's own cells. Every
+comparison happens where student code cannot reach it.
 
-When the student process hangs past the cell limit, runs out of memory or
-dies, it is killed, a new one replays the cells that ran before (without the
-one that killed it), and grading goes on with the next cell: the checks that
-completed still count, the rest are graded normally.
+When the student process hangs past the cell limit, runs out of memory, dies
+or breaks the channel's protocol, it is killed, a new one replays the cells
+that ran before (without the one that killed it), and grading goes on with
+the next cell: the checks that completed still count.
 """
 
 from __future__ import annotations
@@ -19,45 +20,42 @@ from __future__ import annotations
 import functools
 import time
 import types
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 from .plan import Plan, Step
-from .sandbox import KEPT_OUTPUT, StudentProcess
+from .results import Check, Outcome, clean
+from .sandbox import StudentProcess
 from .wire import ChannelClosed, ChannelTimeout, ProtocolError
 
 MAX_RESTARTS = 5
+MAX_FLAGS = 50
+_DEATHS = (ChannelTimeout, ChannelClosed, ProtocolError)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Limits:
     cell_timeout: float = 30.0
-    memory_mb: int = 2048
-    notebook_timeout: float | None = None   # default: 10 x cell_timeout
+    memory_mb: int = 2048            # the student process and its children
+    grader_memory_mb: int = 4096     # the grader's side of one submission
     sandbox: bool = True
 
     @property
     def wall(self) -> float:
-        return self.notebook_timeout or 10 * self.cell_timeout
+        """The notebook's limit: everything done for one submission."""
+        return 10 * self.cell_timeout
 
 
-@dataclass
-class Outcome:
-    """What grading one submission produced (JSON-able: it crosses to the driver)."""
+@dataclass(frozen=True)
+class Event:
+    """Something that ended a student process: ``status`` is timeout, memory or crashed."""
 
-    checks: list[dict] = field(default_factory=list)   # grade_id, score, max_score, message
-    status: str = "graded"
-    reasons: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
-    warning: str = ""
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+    status: str
+    cell: str
+    why: str
 
 
-class _Shell:
-    def __getattr__(self, attr):
-        return lambda *a, **k: None
+class _GiveUp(Exception):
+    """Out of restarts, or past the wall limit: the remaining checks score 0."""
 
 
 @functools.cache
@@ -66,8 +64,16 @@ def _transformer():
     return TransformerManager()
 
 
-def _transform(code: str) -> str:
-    """IPython syntax (magics, ``!cmd``) to plain Python, as a kernel would."""
+def transform(code: str) -> str:
+    """IPython syntax (magics, ``!cmd``) to plain Python, as a kernel would.
+
+    Plain Python, which almost every cell is, is returned as it is.
+    """
+    try:
+        compile(code, "<cell>", "exec")
+        return code
+    except (SyntaxError, ValueError):
+        pass
     try:
         return _transformer().transform_cell(code)
     except Exception:  # noqa: BLE001 - leave it to the compiler to report
@@ -77,251 +83,308 @@ def _transform(code: str) -> str:
 def _message(exc: BaseException) -> str:
     if isinstance(exc, AssertionError):
         return str(exc) or "a check failed"
-    name = type(exc).__name__
-    return f"{name}: {exc}".strip().rstrip(":")
+    return f"{type(exc).__name__}: {exc}".strip().rstrip(":")
 
 
-def _test_ids(answer: str) -> tuple[str, str]:
-    """The checks of an answer cell, by the naming rule of docs/authoring.md."""
-    return f"test_{answer}", f"test_{answer}_hidden"
+class _Flags:
+    """What a submission was seen trying: ordered, de-duplicated, capped."""
 
+    def __init__(self):
+        self.seen: dict[str, None] = {}
 
-def _tests_of(gid: str, steps: list[Step]) -> list[str]:
-    return [s.gid for s in steps if s.kind == "test" and s.gid in _test_ids(gid)]
+    def add(self, note: str) -> bool:
+        note = clean(note, 300)
+        if note in self.seen or len(self.seen) >= MAX_FLAGS:
+            return False
+        self.seen[note] = None
+        return True
+
+    def __iter__(self):
+        return iter(self.seen)
 
 
 class _Session:
     """The student process plus what is needed to replay it after a restart."""
 
-    def __init__(self, limits: Limits, hide, notebook: bytes, outcome: Outcome):
-        self.limits, self.hide, self.notebook, self.outcome = limits, hide, notebook, outcome
+    def __init__(self, limits: Limits, hide, notebook: bytes, writable, wall_end: float):
+        self.limits, self.hide, self.notebook = limits, hide, notebook
+        self.writable, self.wall_end = writable, wall_end
         self.replay: list[dict] = []
         self.restarts = 0
         self.output_bytes = 0
+        self.warnings: list[str] = []
+        self.sandboxed = False
         self.proc = None
         self._start()
 
     def _start(self):
         self.proc = StudentProcess(self.limits.memory_mb, self.hide, self.notebook,
-                                   sandbox=self.limits.sandbox)
-        if self.proc.warning and self.proc.warning not in self.outcome.warning:
-            self.outcome.warning = "; ".join(w for w in (self.outcome.warning,
-                                                          self.proc.warning) if w)
+                                   sandbox=self.limits.sandbox, writable=self.writable)
+        self.sandboxed = self.proc.sandboxed
+        if self.proc.warning and self.proc.warning not in self.warnings:
+            self.warnings.append(self.proc.warning)
 
     @property
     def channel(self):
         return self.proc.channel
 
-    def deadline(self, seconds: float) -> None:
-        self.channel.deadline = time.monotonic() + seconds
+    def arm(self) -> None:
+        """The deadline of the next request: the cell limit, within the wall limit."""
+        now = time.monotonic()
+        self.channel.deadline = min(now + self.limits.cell_timeout, self.wall_end)
 
-    def exec(self, kind: str, label: str, code: str, locked: bool = False) -> dict:
-        msg = {"kind": kind, "label": label, "code": _transform(code), "locked": locked}
-        self.deadline(self.limits.cell_timeout)
+    def exec(self, kind: str, label: str, code: str, names=(), locked: bool = False) -> dict:
+        self.arm()
+        msg = {"kind": kind, "label": label, "code": transform(code), "locked": locked,
+               "names": sorted(names)}
         reply = self.channel.request("exec", **msg)
         self.replay.append(msg)
-        return reply
+        return reply if isinstance(reply, dict) else {}
 
     def died(self, exc: BaseException) -> tuple[str, str]:
         """Kill the student process; ``(status, why)`` of its end."""
         if isinstance(exc, ChannelTimeout):
-            status, why = "timeout", f"ran past the {self.limits.cell_timeout:g} s cell limit"
+            status = "timeout"
+            why = (f"ran past the notebook's {self.limits.wall:g} s wall limit"
+                   if time.monotonic() >= self.wall_end - 1e-3
+                   else f"ran past the {self.limits.cell_timeout:g} s cell limit")
         else:
             time.sleep(0.05)
             if self.proc.oom_killed():
                 status = "memory"
                 why = f"went over the {self.limits.memory_mb} MB memory limit"
             elif isinstance(exc, ProtocolError):
-                status, why = "crashed", f"broke the grader's channel ({exc})"
+                status, why = "crashed", f"broke the grader's channel ({clean(exc, 200)})"
             else:
-                try:
-                    self.proc.proc.wait(timeout=2)
-                except Exception:  # noqa: BLE001
-                    pass
+                self.proc.wait(2)
                 status, why = "crashed", f"the student process {self.proc.exit_description()}"
         self.close()
         return status, why
 
-    def restart(self, names_sink) -> bool:
-        """Start a new student process and replay; False when out of restarts."""
-        self.restarts += 1
-        if self.restarts > MAX_RESTARTS:
-            return False
-        self._start()
-        for msg in list(self.replay):
+    def restart(self) -> bool:
+        """Start a new student process and replay; False when out of restarts or time."""
+        while self.restarts < MAX_RESTARTS and time.monotonic() < self.wall_end:
+            self.restarts += 1
+            self._start()
             try:
-                self.deadline(self.limits.cell_timeout)
-                reply = self.channel.request("exec", **msg)
-            except (ChannelTimeout, ChannelClosed, ProtocolError):
-                self.replay.remove(msg)
+                for msg in list(self.replay):
+                    self.arm()
+                    failed = msg
+                    self.channel.request("exec", **msg)
+            except _DEATHS:
+                self.replay.remove(failed)
                 self.close()
-                return self.restart(names_sink)
-            if msg["kind"] != "setup":
-                names_sink(reply)
-        return True
+                continue
+            self.channel.take_flags()   # seen and charged when these cells first ran
+            return True
+        return False
 
     def close(self):
         if self.proc is not None:
             self.output_bytes += self.proc.output_bytes[0]
             self.proc.close()
+            self.proc = None
 
 
-def grade_plan(plan: Plan, limits: Limits, hide=(), notebook: bytes = b"") -> Outcome:
-    """Run ``plan`` for one submission and score each test cell."""
-    start = time.monotonic()
-    outcome = Outcome()
-    steps = plan.steps
-    ns: dict = {"__name__": "__main__", "get_ipython": lambda: _Shell(),
-                "display": lambda *a, **k: None}
-    locked_names: set[str] = set()
-    answer_errors: dict[str, str] = {}
-    zeroed: dict[str, str] = {}          # test gid -> why (flags)
-    events: list[tuple[str, str, str]] = []   # (status, cell, why)
-    session = _Session(limits, hide, notebook, outcome)
-    seen_notices = 0
+class PlanRun:
+    """Runs one submission's plan: one method per kind of cell, then the outcome."""
 
-    def take_names(reply):
-        if isinstance(reply, dict) and isinstance(reply.get("names"), dict):
-            for name, value in reply["names"].items():
-                if not name.isidentifier():
-                    continue
-                if name in locked_names:
-                    if callable(ns.get(name)) and not isinstance(ns.get(name), types.ModuleType):
-                        session.channel.notices.append(
-                            f"redefined the provided name {name} (the tests use the original)")
-                    continue
-                ns[name] = value
+    def __init__(self, plan: Plan, limits: Limits, hide=(), notebook: bytes = b"",
+                 writable=None, on_check=None):
+        from .policy import notebook_namespace
+        self.plan, self.limits = plan, limits
+        self.hide, self.notebook, self.writable = hide, notebook, writable
+        self.on_check = on_check or (lambda check: None)
+        self.ns: dict = notebook_namespace()
+        self.grader_names: set[str] = set(self.ns)      # bound by the grader's own cells
+        self.answer_errors: dict[str, str] = {}
+        self.zeroed: dict[str, str] = {}                 # check -> the flag that zeroes it
+        self.events: list[Event] = []
+        self.flags = _Flags()
+        self.checks: dict[str, Check] = {}
+        self.session: _Session | None = None
+        # what the tests use as answers: a student's own cell may define them too
+        self.answer_names = frozenset().union(*(s.names for s in plan.steps
+                                                if s.kind == "answer"))
 
-    def collect_flags(context_tests: list[str]):
-        nonlocal seen_notices
-        notices = session.channel.notices
-        new = notices[seen_notices:]
-        seen_notices = len(notices)
-        for note in new:
-            if note not in outcome.flags:
-                outcome.flags.append(note)
-            for t in context_tests:
-                zeroed.setdefault(t, note)
+    # -- the run --------------------------------------------------------------
+    def run(self) -> Outcome:
+        start = time.monotonic()
+        self.wall_end = start + self.limits.wall
+        self.session = _Session(self.limits, self.hide, self.notebook, self.writable,
+                                self.wall_end)
+        try:
+            for step in self.plan.steps:
+                self._student_cells(step)
+                getattr(self, f"_{step.kind}")(step)
+        except _GiveUp:
+            pass
+        finally:
+            self.session.close()
+        return self._outcome(time.monotonic() - start)
 
-    def guarded(run, cell: str, context_tests: list[str]):
-        """Run ``run()``; on the death of the student process restart and return None."""
-        nonlocal seen_notices
+    def _check_wall(self, cell: str) -> None:
+        if time.monotonic() >= self.wall_end:
+            self.events.append(Event("timeout", cell, "the notebook ran past its "
+                                     f"{self.limits.wall:g} s wall limit"))
+            raise _GiveUp()
+
+    def _context(self, step: Step) -> list[str]:
+        """The checks a flag raised while ``step`` runs zeroes."""
+        if step.kind == "answer":
+            return self.plan.tests_of(step.grade_id)
+        return [step.grade_id] if step.kind == "test" else []
+
+    def _charge(self, context: list[str]) -> None:
+        for note in self.session.channel.take_flags():
+            self.flags.add(note)
+            for check in context:
+                self.zeroed.setdefault(check, clean(note, 300))
+
+    def _guarded(self, run, cell: str, context: list[str]):
+        """``run()``; if the student process dies meanwhile, restart it and return None."""
+        self._check_wall(cell)
         try:
             return run()
-        except (ChannelTimeout, ChannelClosed, ProtocolError) as exc:
-            collect_flags(context_tests)
-            status, why = session.died(exc)
-            events.append((status, cell, why))
-            seen_notices = 0
-            if not session.restart(take_names):
+        except _DEATHS as exc:
+            self._charge(context)
+            status, why = self.session.died(exc)
+            self.events.append(Event(status, cell, why))
+            if time.monotonic() >= self.wall_end or not self.session.restart():
                 raise _GiveUp() from None
             return None
         finally:
-            if not session.channel.closed:
-                collect_flags(context_tests)
+            if self.session.proc is not None and not self.session.channel.closed:
+                self._charge(context)
 
-    scores: dict[str, tuple[float, str]] = {}
-    try:
-        for step in steps:
-            if time.monotonic() - start > limits.wall:
-                events.append(("timeout", step.gid,
-                               f"the notebook ran past its {limits.wall:g} s wall limit"))
-                break
-            context = _tests_of(step.gid, steps) if step.kind == "answer" else (
-                [step.gid] if step.kind == "test" else [])
-            for i, code in enumerate(step.student_cells):
-                guarded(lambda c=code, label=f"{step.gid}-student-{i}": take_names(
-                    session.exec("student", label, c)), f"your cell before {step.gid}", context)
-            if step.kind == "setup":
-                if step.code.strip():
-                    before = set(ns)
-                    try:
-                        exec(compile(_transform(step.code), f"<setup {step.gid}>", "exec"), ns)
-                    except Exception as exc:  # noqa: BLE001 - the grader's own cell failed
-                        outcome.warning += f"; provided cell {step.gid} failed: {_message(exc)}"
-                    locked_names.update(k for k in ns if k not in before)
-                    guarded(lambda s=step: session.exec("setup", s.gid, s.code, s.locked),
-                            step.gid, [])
-            elif step.kind == "answer":
-                if step.missing:
-                    answer_errors[step.gid] = (f"the answer cell '{step.gid}' is missing from "
-                                               "the notebook (deleted, or its metadata changed)")
-                    continue
-                reply = guarded(lambda s=step: session.exec("answer", s.gid, s.code),
-                                step.gid, context)
-                if reply is None:
-                    answer_errors[step.gid] = f"your cell '{step.gid}' " + events[-1][2]
-                    continue
-                take_names(reply)
-                err = reply.get("error") if isinstance(reply, dict) else None
-                if isinstance(err, dict):
-                    answer_errors[step.gid] = (f"your cell '{step.gid}' raised "
-                                               f"{err.get('type')}: {err.get('msg')}")
+    def _take_names(self, reply: dict, allowed: frozenset) -> None:
+        names = reply.get("names")
+        if not isinstance(names, dict):
+            return
+        for name, value in names.items():
+            if name in allowed and name not in self.grader_names:
+                self.ns[name] = value
+            elif name in self.grader_names and callable(self.ns.get(name)) \
+                    and not isinstance(self.ns.get(name), types.ModuleType):
+                self.flags.add(f"redefined the provided name {name} (the tests use the original)")
+
+    # -- one method per kind of cell --------------------------------------------
+    def _student_cells(self, step: Step) -> None:
+        context = self._context(step)
+        for i, code in enumerate(step.student_cells):
+            reply = self._guarded(
+                lambda c=code, i=i: self.session.exec("student", f"{step.label}-student-{i}", c),
+                f"your cell before {step.label}", context)
+            if reply:
+                self._take_names(reply, self.answer_names)
+
+    def _setup(self, step: Step) -> None:
+        if not step.code.strip():
+            return
+        before = set(self.ns)
+        try:
+            exec(compile(transform(step.code), f"<setup {step.label}>", "exec"), self.ns)
+        except Exception as exc:  # noqa: BLE001 - the grader's own cell failed
+            self.session.warnings.append(f"provided cell {step.label} failed: {_message(exc)}")
+        self.grader_names.update(set(self.ns) - before)
+        self._guarded(lambda: self.session.exec("setup", step.label, step.code,
+                                                locked=step.locked), step.label, [])
+
+    def _answer(self, step: Step) -> None:
+        gid = step.grade_id
+        if step.missing:
+            self.answer_errors[gid] = (f"the answer cell '{gid}' is missing from the notebook "
+                                       "(deleted, or its metadata changed)")
+            return
+        reply = self._guarded(lambda: self.session.exec("answer", gid, step.code, step.names),
+                              gid, self._context(step))
+        if reply is None:
+            self.answer_errors[gid] = f"your cell '{gid}' {self.events[-1].why}"
+            return
+        self._take_names(reply, step.names)
+        err = reply.get("error")
+        if isinstance(err, dict):
+            kind, text = clean(err.get("type"), 80), clean(err.get("msg"), 300)
+            if kind in ("SystemExit", "KeyboardInterrupt"):
+                how = "sys.exit()" if kind == "SystemExit" else "an interrupt"
+                why = (f"your cell '{gid}' raised {kind} ({how}): the rest of that cell "
+                       "did not run")
+                self.answer_errors[gid] = why
             else:
-                def run_test(s=step):
-                    session.deadline(limits.cell_timeout)
-                    session.channel.request("label", label=s.gid)
-                    before = {k: id(v) for k, v in ns.items()}
-                    try:
-                        # one namespace, as in a notebook: a later test may use an
-                        # earlier one's helpers, which answers may not redefine
-                        exec(compile(s.code, f"<test {s.gid}>", "exec"), ns)
-                    except (ChannelTimeout, ChannelClosed, ProtocolError):
-                        raise
-                    except BaseException as exc:  # noqa: BLE001 - a failed check
-                        if isinstance(exc, KeyboardInterrupt):
-                            raise
-                        return (0.0, _message(exc))
-                    finally:
-                        locked_names.update(k for k, v in ns.items() if before.get(k) != id(v))
-                    return (s.points, "")
-                result = guarded(run_test, step.gid, context)
-                if result is None:
-                    result = (0.0, f"{events[-1][2]} while this check ran")
-                scores[step.gid] = result
-    except _GiveUp:
-        pass
-    finally:
-        session.close()
+                self.answer_errors[gid] = f"your cell '{gid}' raised {kind}: {text}"
 
-    for step in steps:
-        if step.kind != "test":
-            continue
-        score, message = scores.get(step.gid, (0.0, "not run: grading of this notebook "
-                                               "stopped before this check"))
-        answer = next((gid for gid, err in answer_errors.items()
-                       if step.gid in _test_ids(gid)), None)
-        if score < step.points and answer:
-            message = f"{answer_errors[answer]}. {message}"
-        if step.gid in zeroed:
-            score, message = 0.0, f"flagged: {zeroed[step.gid]}"
-        outcome.checks.append({"grade_id": step.gid, "score": float(score),
-                               "max_score": float(step.points), "message": message})
+    def _test(self, step: Step) -> None:
+        start = time.monotonic()
+        result = self._guarded(lambda: self._run_test(step), step.grade_id, [step.grade_id])
+        if result is None:
+            result = (0.0, f"{self.events[-1].why} while this check ran", "")
+        score, message, mistake = result
+        check = Check(step.grade_id, float(score), step.points, message, mistake,
+                      round(time.monotonic() - start, 4))
+        self.checks[step.grade_id] = check
+        self.on_check(check)
 
-    if session.output_bytes > KEPT_OUTPUT:
-        outcome.reasons.append(f"printed {session.output_bytes / 1e6:.1f} MB of output; "
-                               f"kept the first {KEPT_OUTPUT // 1024} KB")
-    for _status, cell, why in events:
-        outcome.reasons.append(f"cell {cell}: {why}")
-    statuses = [e[0] for e in events]
-    if outcome.flags:
-        outcome.status = "flagged"
-        outcome.reasons.insert(0, "attempt to game the checks: " + "; ".join(outcome.flags))
-    elif plan.tampered:
-        outcome.status = "tampered"
-    else:
-        for candidate in ("memory", "timeout", "crashed"):
-            if candidate in statuses:
-                outcome.status = candidate
-                break
-    if plan.tampered:
-        outcome.reasons.insert(0, "locked or test cells were changed and restored from the "
-                               "instructor source: " + ", ".join(plan.tampered))
-    if plan.missing_answers:
-        outcome.reasons.append("answer cells missing: " + ", ".join(plan.missing_answers))
-    outcome.seconds = round(time.monotonic() - start, 3)
-    return outcome
+    def _run_test(self, step: Step):
+        self.session.arm()
+        self.session.channel.request("label", label=step.grade_id)
+        before = {k: id(v) for k, v in self.ns.items()}
+        try:
+            # one namespace, as in a notebook: a later test may use an earlier one's helpers
+            exec(compile(step.code, f"<test {step.grade_id}>", "exec"), self.ns)
+        except _DEATHS:
+            raise
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a failed check
+            return 0.0, clean(_message(exc)), clean(getattr(exc, "mistake", "") or "", 300)
+        finally:
+            self.grader_names.update(k for k, v in self.ns.items() if before.get(k) != id(v))
+        return step.points, "", ""
+
+    # -- the outcome ------------------------------------------------------------
+    def _outcome(self, seconds: float) -> Outcome:
+        outcome = Outcome(seconds=round(seconds, 3), sandboxed=self.session.sandboxed,
+                          warning="; ".join(self.session.warnings))
+        for step in self.plan.steps:
+            if step.kind == "test":
+                outcome.checks.append(self._final_check(step).__dict__)
+        if self.session.output_bytes > 64 * 1024:
+            outcome.reasons.append(f"printed {self.session.output_bytes / 1e6:.1f} MB of "
+                                   "output (output is not kept)")
+        outcome.reasons += [f"cell {e.cell}: {e.why}" for e in self.events]
+        outcome.reasons += [why for why in self.answer_errors.values()
+                            if "SystemExit" in why or "KeyboardInterrupt" in why]
+        outcome.flags = list(self.flags)
+        statuses = [e.status for e in self.events]
+        if outcome.flags:
+            outcome.status = "flagged"
+            outcome.reasons.insert(0, "attempt to game the checks: " + "; ".join(outcome.flags))
+        elif self.plan.tampered:
+            outcome.status = "tampered"
+        else:
+            outcome.status = next((s for s in ("memory", "timeout", "crashed") if s in statuses),
+                                  "graded")
+        if self.plan.tampered:
+            outcome.reasons.insert(0, "locked or test cells were changed and restored from the "
+                                   "instructor source: " + ", ".join(self.plan.tampered))
+        if self.plan.missing_answers:
+            outcome.reasons.append("answer cells missing: " + ", ".join(self.plan.missing_answers))
+        return outcome
+
+    def _final_check(self, step: Step) -> Check:
+        check = self.checks.get(step.grade_id) or Check(
+            step.grade_id, 0.0, step.points,
+            "not run: grading of this notebook stopped before this check")
+        from .source import answer_of_test
+        error = self.answer_errors.get(answer_of_test(step.grade_id))
+        if check.score < step.points and error:
+            check.message = f"{error}. {check.message}"
+        if step.grade_id in self.zeroed:
+            check.score, check.message = 0.0, f"flagged: {self.zeroed[step.grade_id]}"
+        return check
 
 
-class _GiveUp(Exception):
-    pass
+def grade_plan(plan: Plan, limits: Limits, hide=(), notebook: bytes = b"", writable=None,
+               on_check=None) -> Outcome:
+    """Run ``plan`` for one submission and score each test cell."""
+    return PlanRun(plan, limits, hide, notebook, writable, on_check).run()

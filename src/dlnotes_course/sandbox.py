@@ -185,7 +185,7 @@ class StudentProcess:
     """One sandboxed student process and the grader's end of its channel."""
 
     def __init__(self, memory_mb: int = 2048, hide: tuple = (), notebook: bytes = b"",
-                 sandbox: bool = True):
+                 sandbox: bool = True, writable=None):
         self.cgroup, problem = Cgroup.create(memory_mb)
         notes = [problem] if problem else []
         grader_end, student_end = socket.socketpair()
@@ -256,6 +256,12 @@ class StudentProcess:
     # -- life and death ------------------------------------------------------
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    def wait(self, seconds: float) -> None:
+        try:
+            self.proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            pass
 
     def oom_killed(self) -> bool:
         return self.cgroup is not None and self.cgroup.oom_kills() > 0

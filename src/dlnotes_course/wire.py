@@ -101,6 +101,12 @@ class Channel:
         self.closed = False
         self.on_request = None                     # optional hook(op, msg, bufs)
         self.on_served = None                      # optional hook(value), after a request
+        self._taken = 0
+
+    def take_flags(self) -> list[str]:
+        """The flags seen since the last call."""
+        new, self._taken = self.notices[self._taken:], len(self.notices)
+        return new
 
     # -- encoding ----------------------------------------------------------
     def _new_id(self) -> int:
