@@ -41,8 +41,10 @@ def render(result) -> str:
             f"<td>{c.score:g} / {c.max_score:g}</td>"
             f"<td class='{'pass' if ok else 'fail'}'>{'passed' if ok else 'failed'}</td>"
             f"<td>{esc(c.message) if not ok else ''}</td></tr>")
-    status = "" if result.status == "graded" else (
-        f"<p class='fail'><b>{esc(result.status)}</b>: {esc(result.reason)}</p>")
+    if result.status != "graded":
+        status = f"<p class='fail'><b>{esc(result.status)}</b>: {esc(result.reason)}</p>"
+    else:
+        status = f"<p><b>Note</b>: {esc(result.reason)}</p>" if result.reason else ""
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{esc(result.chapter)} feedback for {esc(result.student)}</title>"
