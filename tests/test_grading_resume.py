@@ -102,3 +102,35 @@ def test_killed_driver_leaves_no_process_and_resumes(course_copy, slow_class, tm
 
     # --regrade forces all
     assert sorted(_grade(course_copy, slow_class, out, regrade=True)[1]) == STUDENTS
+
+
+def test_limits_sandbox_and_grader_code_are_part_of_the_key(course_copy, slow_class, tmp_path,
+                                                              monkeypatch):
+    from dlnotes_course import grade, sandbox
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for s in STUDENTS[:2]:
+        (subs / f"{s}.ipynb").write_bytes((slow_class / f"{s}.ipynb").read_bytes())
+    out = tmp_path / "out"
+    first, graded = _grade(course_copy, subs, out, cell_timeout=1)
+    assert sorted(graded) == STUDENTS[:2]
+    assert all(r.status == "timeout" for r in first)
+    assert _grade(course_copy, subs, out, cell_timeout=1)[1] == []
+
+    # a larger --timeout grades the timeout rows again, and now they pass
+    again, graded = _grade(course_copy, subs, out, cell_timeout=5)
+    assert sorted(graded) == STUDENTS[:2]
+    assert all(r.status == "graded" and r.score == r.max_score for r in again)
+
+    # other grading code (runner, channel, reference...) regrades
+    monkeypatch.setattr(grade, "grader_hash", lambda: "another-grader")
+    assert sorted(_grade(course_copy, subs, out, cell_timeout=5)[1]) == STUDENTS[:2]
+    assert _grade(course_copy, subs, out, cell_timeout=5)[1] == []
+
+    # results graded without the sandbox are not reused once it works
+    monkeypatch.setattr(sandbox, "bwrap_problem", lambda: "bubblewrap (bwrap) is not installed")
+    unsandboxed, graded = _grade(course_copy, subs, out, cell_timeout=5)
+    assert sorted(graded) == STUDENTS[:2] and all(r.warning for r in unsandboxed)
+    monkeypatch.undo()
+    monkeypatch.setattr(grade, "grader_hash", lambda: "another-grader")
+    assert sorted(_grade(course_copy, subs, out, cell_timeout=5)[1]) == STUDENTS[:2]
