@@ -355,3 +355,32 @@ def test_make_moons_matches_sklearn(n, noise, seed):
 def test_make_moons_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         data.make_moons(**kwargs)
+
+
+# -- the text corpus -----------------------------------------------------------
+def test_text_corpus_split_vocabulary_and_round_trip():
+    import pydoc_data.topics
+
+    corpus = data.load_text_corpus(val_fraction=0.1)
+    text = "\n\n".join(pydoc_data.topics.topics[k] for k in sorted(pydoc_data.topics.topics))
+    assert corpus.vocab == sorted(set(text)) and corpus.vocab_size == len(set(text))
+    assert len(corpus.train) + len(corpus.val) == len(text)
+    assert abs(len(corpus.val) / len(text) - 0.1) < 1e-3
+    # contiguous: training text first, validation text last
+    assert corpus.decode(corpus.train) + corpus.decode(corpus.val) == text
+    assert corpus.train.dtype == np.int64 and corpus.train.max() < corpus.vocab_size
+    assert "PSF" in corpus.source
+
+
+def test_text_corpus_small_and_bad_input():
+    corpus = data.load_text_corpus(val_fraction=0.25, max_chars=1000)
+    assert len(corpus.train) == 750 and len(corpus.val) == 250
+    with pytest.raises(ValueError, match="not in the corpus vocabulary"):
+        corpus.encode("\u00e9\u00e9")
+    with pytest.raises(ValueError, match="ids must lie"):
+        corpus.decode([corpus.vocab_size])
+    for bad in (0.0, 0.6, -1):
+        with pytest.raises(ValueError, match="val_fraction"):
+            data.load_text_corpus(val_fraction=bad)
+    with pytest.raises(ValueError, match="max_chars"):
+        data.load_text_corpus(max_chars=1)

@@ -472,3 +472,89 @@ def test_lstm_backward_bad_final_state_gradients():
         rnn.lstm_backward(np.ones_like(hs), cache, dhT=np.ones(H_))
     with pytest.raises(ValueError, match=_must_name("dcT")):
         rnn.lstm_backward(np.ones_like(hs), cache, dcT=np.ones((N_ + 1, H_)))
+
+
+# -- one LSTM step with an explicit cache, and sampling -------------------------
+def _lstm_cell_torch(x, h, c, W_ih, W_hh, b_ih, b_hh):
+    cell = torch.nn.LSTMCell(x.shape[1], h.shape[1]).double()
+    with torch.no_grad():
+        for p, v in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh),
+                        (W_ih, W_hh, b_ih, b_hh)):
+            p.copy_(torch.from_numpy(v))
+    xt, ht, ct = (torch.tensor(a, requires_grad=True) for a in (x, h, c))
+    h2, c2 = cell(xt, (ht, ct))
+    return cell, (xt, ht, ct), h2, c2
+
+
+@pytest.mark.parametrize(("N", "I", "H"), [(1, 1, 1), (3, 4, 5), (6, 2, 3)])
+def test_lstm_step_backward_matches_torch_autograd(N, I, H, rng):
+    x, h, c = rng.normal(size=(N, I)), rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    W_ih, W_hh = rng.normal(size=(4 * H, I)), rng.normal(size=(4 * H, H))
+    b_ih, b_hh = rng.normal(size=4 * H), rng.normal(size=4 * H)
+    dh, dc = rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    h2, c2, cache = rnn.lstm_step_forward(x, h, c, W_ih, W_hh, b_ih, b_hh)
+    grads = rnn.lstm_step_backward(dh, dc, cache)
+
+    cell, (xt, ht, ct), th, tc = _lstm_cell_torch(x, h, c, W_ih, W_hh, b_ih, b_hh)
+    np.testing.assert_allclose(h2, th.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(c2, tc.detach().numpy(), rtol=1e-12, atol=1e-12)
+    (th * torch.from_numpy(dh) + tc * torch.from_numpy(dc)).sum().backward()
+    expected = (xt.grad, ht.grad, ct.grad, cell.weight_ih.grad, cell.weight_hh.grad,
+                cell.bias_ih.grad, cell.bias_hh.grad)
+    for got, want in zip(grads, expected):
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_lstm_step_forward_cache_layout_and_agreement_with_lstm_step(rng):
+    x, h, c = rng.normal(size=(2, 3)), rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
+    W_ih, W_hh, b = rng.normal(size=(16, 3)), rng.normal(size=(16, 4)), rng.normal(size=16)
+    h2, c2, cache = rnn.lstm_step_forward(x, h, c, W_ih, W_hh, b, b)
+    np.testing.assert_allclose((h2, c2), rnn.lstm_step(x, h, c, W_ih, W_hh, b, b))
+    x_, h_, c_, i, f, g, o, c_next, W_ih_, W_hh_ = cache
+    np.testing.assert_allclose(c_next, f * c + i * g)
+    np.testing.assert_allclose(h2, o * np.tanh(c_next))
+    assert all(0 < v.min() and v.max() < 1 for v in (i, f, o))
+    # None states are zeros, None gradients are zero
+    _, _, cache0 = rnn.lstm_step_forward(x, None, None, W_ih, W_hh, None, None)
+    assert not cache0[1].any() and not cache0[2].any()
+    assert not any(np.any(gr) for gr in rnn.lstm_step_backward(None, None, cache0))
+
+
+def test_lstm_step_backward_rejects_bad_input(rng):
+    _, _, cache = rnn.lstm_step_forward(rng.normal(size=(2, 3)), None, None,
+                                        rng.normal(size=(8, 3)), rng.normal(size=(8, 2)),
+                                        None, None)
+    with pytest.raises(ValueError, match="dh"):
+        rnn.lstm_step_backward(np.ones((3, 2)), None, cache)
+    with pytest.raises(ValueError, match="cache"):
+        rnn.lstm_step_backward(None, None, cache[:5])
+
+
+def test_sample_next_greedy_makes_no_draw():
+    rng = np.random.default_rng(3)
+    state = rng.bit_generator.state
+    assert rnn.sample_next(np.array([0.5, 2.0, 1.9]), 0, rng) == 1
+    assert rng.bit_generator.state == state
+
+
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 3.0])
+def test_sample_next_draws_from_the_tempered_softmax(temperature):
+    logits = np.random.default_rng(1).normal(size=7) * 3
+    p = torch.softmax(torch.tensor(logits) / temperature, dim=0).numpy()
+    got = [rnn.sample_next(logits, temperature, r) for r in
+           (np.random.default_rng(s) for s in range(200))]
+    want = [int(np.random.default_rng(s).choice(7, p=p)) for s in range(200)]
+    assert got == want
+
+
+def test_sample_next_never_draws_a_masked_token_and_rejects_bad_input():
+    rng = np.random.default_rng(0)
+    logits = np.array([1.0, -np.inf, 0.5, -np.inf])
+    assert {rnn.sample_next(logits, 2.0, rng) for _ in range(300)} == {0, 2}
+    for bad, match in (([np.nan, 1.0], "logits"), ([-np.inf], "logits"), ([], "logits")):
+        with pytest.raises(ValueError, match=match):
+            rnn.sample_next(bad, 1.0, rng)
+    with pytest.raises(ValueError, match="temperature"):
+        rnn.sample_next([1.0], -0.1, rng)
+    with pytest.raises(ValueError, match="rng"):
+        rnn.sample_next([1.0], 1.0, 0)

@@ -57,6 +57,9 @@ __all__ = [
     "lstm_step",
     "lstm_forward",
     "lstm_backward",
+    "lstm_step_forward",
+    "lstm_step_backward",
+    "sample_next",
     "gru_step",
     "gru_forward",
     "gru_backward",
@@ -886,3 +889,142 @@ def gru_backward(dhs, cache):
         dh_next = dh * z[t] + dah[t] @ W_hh
 
     return _finish(dax, dah, dh_next, cache)
+
+
+# --------------------------------------------------------------------------
+# one LSTM step with an explicit cache, and sampling the next token
+# --------------------------------------------------------------------------
+
+def lstm_step_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
+    r"""One LSTM step (as :func:`lstm_step`) that also returns what its backward needs.
+
+    Returns
+    -------
+    h_next, c_next : ndarray, shape (N, H)
+    cache : tuple
+        ``(x, h_prev, c_prev, i, f, g, o, c_next, W_ih, W_hh)``: the input, the
+        previous states (zeros where ``None`` was given), the four activated gates
+        (each (N, H), torch's order), the new cell state and the two weights.
+        :func:`lstm_step_backward` reads exactly this layout.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> h, c, cache = lstm_step_forward([[3.0]], None, [[2.0]], np.zeros((4, 1)),
+    ...                                 np.zeros((4, 1)), None, None)
+    >>> [float(g[0, 0]) for g in cache[3:7]]   # i, f, g, o with zero weights
+    [0.5, 0.5, 0.0, 0.5]
+    """
+    x, (h, c), W_ih, W_hh, b_ih, b_hh = _prepare(
+        x_t, {"h": h, "c": c}, W_ih, W_hh, b_ih, b_hh, "ifgo", "x_t")
+    h_next, c_next, gates = _lstm_cell(_input_term(x, W_ih, b_ih), h, c, W_hh.T, b_hh)
+    H = h.shape[1]
+    i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
+    return h_next, c_next, (x, h, c, i, f, g, o, c_next, W_ih, W_hh)
+
+
+def lstm_step_backward(dh, dc, cache):
+    r"""Backward pass of one LSTM step, from the cache of :func:`lstm_step_forward`.
+
+    With :math:`\delta c = dc + dh \odot o \odot (1 - \tanh^2 c')` (the cell state
+    is reached directly and through :math:`h' = o \odot \tanh c'`):
+
+    .. math::
+        \begin{aligned}
+        d o &= dh \odot \tanh c', &
+        d c_{t-1} &= \delta c \odot f, \\
+        d i &= \delta c \odot g, &
+        d f &= \delta c \odot c_{t-1}, \qquad d g = \delta c \odot i,
+        \end{aligned}
+
+    then through the gate non-linearities, :math:`d a = [d i\, i(1-i),\;
+    d f\, f(1-f),\; d g\,(1-g^2),\; d o\, o(1-o)]`, and the two affine maps:
+    :math:`dx = da\, W_{ih}`, :math:`dh_{t-1} = da\, W_{hh}`,
+    :math:`dW_{ih} = da^\top x`, :math:`dW_{hh} = da^\top h_{t-1}`,
+    :math:`db_{ih} = db_{hh} = \sum_n da`.
+
+    Parameters
+    ----------
+    dh, dc : array_like, shape (N, H), or None
+        Gradients of the loss with respect to ``h_next`` and ``c_next``
+        (``None`` means zero).
+    cache : tuple
+        As returned by :func:`lstm_step_forward`.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, I)
+    dh_prev, dc_prev : ndarray, shape (N, H)
+    dW_ih : ndarray, shape (4H, I)
+    dW_hh : ndarray, shape (4H, H)
+    db_ih, db_hh : ndarray, shape (4H,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _, _, cache = lstm_step_forward([[1.0]], [[0.0]], [[2.0]], np.zeros((4, 1)),
+    ...                                 np.zeros((4, 1)), None, None)
+    >>> float(lstm_step_backward(None, [[1.0]], cache)[2][0, 0])   # dc_prev = f = 1/2
+    0.5
+    """
+    if not isinstance(cache, tuple) or len(cache) != 10:
+        raise ValueError("cache must be the 10-tuple returned by lstm_step_forward")
+    x, h, c, i, f, g, o, c_next, W_ih, W_hh = cache
+    dtype = c_next.dtype
+    dh = np.zeros_like(c_next) if dh is None else _check_dout(dh, "dh", c_next.shape, dtype)
+    dc = np.zeros_like(c_next) if dc is None else _check_dout(dc, "dc", c_next.shape, dtype)
+    tc = tanh(c_next)
+    delta_c = dc + dh * o * (1 - tc * tc)
+    da = np.concatenate([delta_c * g * i * (1 - i), delta_c * c * f * (1 - f),
+                         delta_c * i * (1 - g * g), dh * tc * o * (1 - o)], axis=1)
+    db = da.sum(axis=0)
+    return (da @ W_ih, da @ W_hh, delta_c * f, da.T @ x, da.T @ h, db, db.copy())
+
+
+def sample_next(logits, temperature, rng):
+    r"""Draw the next token id from ``logits`` at a temperature.
+
+    ``temperature == 0`` is greedy: the arg-max, and no draw is made (``rng`` is
+    left untouched). Otherwise one draw ``rng.choice(V, p=p)`` with
+
+    .. math:: p = \operatorname{softmax}(z / T), \qquad
+              p_k = \frac{e^{(z_k - \max z)/T}}{\sum_j e^{(z_j - \max z)/T}}.
+
+    Low temperatures sharpen the distribution towards the arg-max, high ones
+    flatten it towards uniform. Entries of ``-inf`` (masked by top-k) get
+    probability 0.
+
+    Parameters
+    ----------
+    logits : array_like, shape (V,)
+        Unnormalised log-probabilities; at least one finite.
+    temperature : float
+        ``>= 0``.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sample_next([0.1, 3.0, -1.0], 0, np.random.default_rng(0))
+    1
+    >>> sample_next([0.0, -np.inf, 0.0], 1.0, np.random.default_rng(0)) in (0, 2)
+    True
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    if z.ndim != 1 or z.size == 0:
+        raise ValueError(f"logits must be a non-empty 1-D array, got shape {z.shape}")
+    if np.isnan(z).any() or np.isposinf(z).any() or not np.isfinite(z).any():
+        raise ValueError("logits must be finite or -inf, with at least one finite entry")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.number)) \
+            or not np.isfinite(temperature) or temperature < 0:
+        raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    if temperature == 0:
+        return int(np.argmax(z))
+    e = np.exp((z - z.max()) / float(temperature))
+    return int(rng.choice(z.size, p=e / e.sum()))
