@@ -479,7 +479,7 @@ def _lstm_cell_torch(x, h, c, W_ih, W_hh, b_ih, b_hh):
     cell = torch.nn.LSTMCell(x.shape[1], h.shape[1]).double()
     with torch.no_grad():
         for p, v in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh),
-                        (W_ih, W_hh, b_ih, b_hh)):
+                        (W_ih, W_hh, b_ih, b_hh), strict=True):
             p.copy_(torch.from_numpy(v))
     xt, ht, ct = (torch.tensor(a, requires_grad=True) for a in (x, h, c))
     h2, c2 = cell(xt, (ht, ct))
@@ -501,7 +501,7 @@ def test_lstm_step_backward_matches_torch_autograd(N, I, H, rng):
     (th * torch.from_numpy(dh) + tc * torch.from_numpy(dc)).sum().backward()
     expected = (xt.grad, ht.grad, ct.grad, cell.weight_ih.grad, cell.weight_hh.grad,
                 cell.bias_ih.grad, cell.bias_hh.grad)
-    for got, want in zip(grads, expected):
+    for got, want in zip(grads, expected, strict=True):
         np.testing.assert_allclose(got, want.numpy(), rtol=1e-10, atol=1e-12)
 
 
