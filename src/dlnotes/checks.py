@@ -8,10 +8,10 @@ student receives shows the message, never the test's code.
 Examples
 --------
 >>> check_close(0.5, 0.5, "precision")
->>> check_close(0.25, 0.5, "precision", mistakes={"recall, not precision": 0.25})
+>>> check_close(0.25, 0.5, "precision", mistakes={"recall": 0.25})
 Traceback (most recent call last):
 ...
-dlnotes.checks.CheckFailure: precision: expected 0.5, got 0.25. Likely mistake: recall, not precision.
+dlnotes.checks.CheckFailure: precision: expected 0.5, got 0.25. Likely mistake: recall.
 """
 
 from __future__ import annotations
