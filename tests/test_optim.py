@@ -737,3 +737,35 @@ def test_eps_zero_with_zero_gradient_gives_nan_like_torch():
         optim.Adagrad([w], lr=0.1, eps=0.0).step([np.array([1.0, 0.0])])
     np.testing.assert_array_equal(np.isnan(w), torch.isnan(t_w.detach()).numpy())
     assert w[0] == pytest.approx(t_w[0].item()) and math.isnan(w[1])
+
+
+# -- warm-up + cosine ------------------------------------------------------------
+@pytest.mark.parametrize(("W", "T", "eta_min"), [(1, 2, 0.0), (3, 10, 0.0), (5, 40, 0.01),
+                                                 (10, 11, 0.002)])
+def test_warmup_cosine_matches_torch_sequential_lr(W, T, eta_min):
+    base_lr = 0.3
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=base_lr)
+    sched = torch.optim.lr_scheduler.SequentialLR(opt, [
+        torch.optim.lr_scheduler.LinearLR(opt, start_factor=1 / W, end_factor=1.0,
+                                          total_iters=W),
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=T - W, eta_min=eta_min)],
+        milestones=[W])
+    for t in range(T + 1):
+        got = optim.warmup_cosine_lr(t, base_lr, W, T, eta_min)
+        assert got == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12, abs=1e-15), t
+        opt.step()
+        sched.step()
+    assert optim.warmup_cosine_lr(T + 1, base_lr, W, T, eta_min) == eta_min
+    assert optim.warmup_cosine_lr(10 * T, base_lr, W, T, eta_min) == eta_min
+
+
+def test_warmup_cosine_peak_and_bad_arguments():
+    assert optim.warmup_cosine_lr(4, 0.5, 4, 9) == 0.5
+    for kwargs, name in (({"warmup_steps": 0}, "warmup_steps"),
+                         ({"warmup_steps": 9}, "warmup_steps"),
+                         ({"t": -1}, "t"), ({"base_lr": -1.0}, "base_lr"),
+                         ({"eta_min": -0.1}, "eta_min")):
+        args = {"t": 0, "base_lr": 0.5, "warmup_steps": 4, "total_steps": 9, **kwargs}
+        with pytest.raises(ValueError, match=name):
+            optim.warmup_cosine_lr(**args)

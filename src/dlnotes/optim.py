@@ -64,6 +64,7 @@ __all__ = [
     "cosine_annealing_lr",
     "one_cycle_lr",
     "linear_warmup_lr",
+    "warmup_cosine_lr",
     "gradient_descent",
 ]
 
@@ -1033,3 +1034,67 @@ def gradient_descent(grad_fn, params, X, y, lr: float, epochs: int, batch_size=N
         if callback is not None:
             callback(epoch, opt.params)
     return history
+
+
+def warmup_cosine_lr(t: int, base_lr: float, warmup_steps: int, total_steps: int,
+                     eta_min: float = 0.0) -> float:
+    r"""Linear warm-up for ``warmup_steps``, then one cosine decay down to ``eta_min``.
+
+    With :math:`W` = ``warmup_steps`` and :math:`T` = ``total_steps``:
+
+    .. math::
+        \eta_t = \begin{cases}
+        \eta_0 \left(\frac{1}{W} + \left(1 - \frac{1}{W}\right)\frac{t}{W}\right)
+            & 0 \le t < W \\[4pt]
+        \eta_{\min} + \tfrac12(\eta_0 - \eta_{\min})
+            \left(1 + \cos\frac{\pi (t - W)}{T - W}\right) & W \le t \le T \\[4pt]
+        \eta_{\min} & t > T
+        \end{cases}
+
+    For :math:`0 \le t \le T` this is torch's ``SequentialLR([LinearLR(opt,
+    start_factor=1/W, total_iters=W), CosineAnnealingLR(opt, T_max=T - W,
+    eta_min)], milestones=[W])`` after ``t`` calls of ``step()`` (``LinearLR``
+    cannot start from 0, hence the first step at :math:`\eta_0 / W`). After
+    :math:`T` it holds :math:`\eta_{\min}`, where torch's cosine would rise again.
+
+    Parameters
+    ----------
+    t : int
+        Steps taken so far, ``t >= 0``.
+    base_lr : float
+        :math:`\eta_0 \ge 0`, the peak learning rate, reached at ``t = W``.
+    warmup_steps : int
+        :math:`W`, with ``1 <= warmup_steps < total_steps``.
+    total_steps : int
+        :math:`T`, the step at which the decay ends.
+    eta_min : float, default 0.0
+        Final learning rate, ``>= 0``.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        Naming the argument out of range.
+
+    Examples
+    --------
+    >>> [round(warmup_cosine_lr(t, 1.0, 2, 6), 4) for t in range(8)]
+    [0.5, 0.75, 1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
+    """
+    t = check_positive_int(t, "t", 0)
+    base_lr = check_in_range(base_lr, "base_lr", 0.0, math.inf)
+    warmup_steps = check_positive_int(warmup_steps, "warmup_steps", 1)
+    total_steps = check_positive_int(total_steps, "total_steps", 2)
+    if warmup_steps >= total_steps:
+        raise ValueError(f"warmup_steps must be smaller than total_steps, got "
+                         f"warmup_steps={warmup_steps}, total_steps={total_steps}")
+    eta_min = check_in_range(eta_min, "eta_min", 0.0, math.inf)
+    W, T = warmup_steps, total_steps
+    if t < W:
+        return float(base_lr * (1 / W + (1 - 1 / W) * t / W))
+    if t > T:
+        return float(eta_min)
+    return float(eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * (t - W) / (T - W))) / 2)
