@@ -210,14 +210,17 @@ class Cgroup:
                     time.sleep(0.02)
 
 
-def sweep_stale(min_age: float = 600.0) -> list[str]:
+def sweep_stale(min_age: float = 600.0, prefix: str = CGROUP_PREFIX) -> list[str]:
     """Remove empty ``dlnotes-*`` cgroups older than ``min_age`` seconds (left by a killed run).
 
-    Only empty ones: a cgroup with a process in it belongs to a run still going.
-    Returns the folders removed.
+    Only empty ones: a cgroup with a process in it belongs to a run still going
+    (and one younger than ``min_age`` may be about to get its process).
+    ``prefix`` narrows the names swept. Returns the folders removed.
     """
     if min_age < 0:
         raise ValueError(f"min_age must be >= 0 seconds, got {min_age}")
+    if not prefix.startswith(CGROUP_PREFIX):
+        raise ValueError(f"prefix must start with {CGROUP_PREFIX!r}, got {prefix!r}")
     try:
         parents = [_own_cgroup("")] if _v2() else [_own_cgroup("memory"), _own_cgroup("pids")]
     except OSError:
@@ -225,7 +228,7 @@ def sweep_stale(min_age: float = 600.0) -> list[str]:
     removed, now = [], time.time()
     for parent in parents:
         try:
-            children = [d for d in parent.iterdir() if d.name.startswith(CGROUP_PREFIX)]
+            children = [d for d in parent.iterdir() if d.name.startswith(prefix)]
         except OSError:
             continue
         for d in children:
