@@ -169,6 +169,32 @@ class Tracked:
         return out
 
 
+class Flags:
+    """Distinct flags, at most :data:`MAX_FLAGS` of :data:`MAX_FLAG_CHARS` characters each.
+
+    >>> flags = Flags()
+    >>> for text in ["a", "b", "a"]:
+    ...     flags.add(text)
+    >>> flags.take(), flags.take()
+    (['a', 'b'], [])
+    """
+
+    def __init__(self):
+        self._seen: set[str] = set()
+        self._new: list[str] = []
+
+    def add(self, text: str) -> None:
+        text = str(text)[:MAX_FLAG_CHARS]
+        if text not in self._seen and len(self._seen) < MAX_FLAGS:
+            self._seen.add(text)
+            self._new.append(text)
+
+    def take(self) -> list[str]:
+        """The flags added since the last call."""
+        new, self._new = self._new, []
+        return new
+
+
 class _Hooks:
     __slots__ = ("array", "other", "handle")
 
@@ -573,21 +599,16 @@ class GraderChannel(Channel):
     def __init__(self, sock: socket.socket, writable=None):
         super().__init__(sock)
         self.writable = writable
-        self._flags_seen: set[str] = set()
-        self._flags_new: list[str] = []
+        self.flags = Flags()
 
     # -- flags -------------------------------------------------------------
     def note(self, text: str) -> None:
         """Record a flag (an attempt to game the checks) seen on this channel."""
-        text = str(text)[:MAX_FLAG_CHARS]
-        if text not in self._flags_seen and len(self._flags_seen) < MAX_FLAGS:
-            self._flags_seen.add(text)
-            self._flags_new.append(text)
+        self.flags.add(text)
 
     def take_flags(self) -> list[str]:
         """The flags seen since the last call (at most :data:`MAX_FLAGS` per channel)."""
-        new, self._flags_new = self._flags_new, []
-        return new
+        return self.flags.take()
 
     def _incoming_flags(self, flags) -> None:
         if flags is None:
@@ -647,20 +668,16 @@ class StudentChannel(Channel):
 
     def __init__(self, sock: socket.socket):
         super().__init__(sock)
-        self._flags_known: set[str] = set()
-        self._flags_pending: list[str] = []
+        self.flags = Flags()
 
     def flag(self, text: str) -> None:
         """Report an attempt to game the checks to the grader (with the next message)."""
-        text = str(text)[:MAX_FLAG_CHARS]
-        if text not in self._flags_known and len(self._flags_known) < MAX_FLAGS:
-            self._flags_known.add(text)
-            self._flags_pending.append(text)
+        self.flags.add(text)
 
     def _outgoing_flags(self, msg):
-        if self._flags_pending:
-            msg["flags"] = self._flags_pending[:MAX_FLAGS_PER_MESSAGE]
-            del self._flags_pending[:MAX_FLAGS_PER_MESSAGE]
+        pending = self.flags.take()
+        if pending:
+            msg["flags"] = pending
 
     def _encode_array_request(self, a, bufs):
         # an argument of a call to a grader function: its changes come back with the reply
