@@ -108,21 +108,24 @@ class Tracked:
 
     ``aid -> [weakref, digest, dtype, shape]``: what no live object holds is
     forgotten (``on_death(aid)`` is called), and :meth:`changed` hashes only the
-    live arrays.
+    live arrays. A weakref callback only queues the death (it may run in the
+    middle of anything); the tables change in :meth:`purge`.
     """
 
     def __init__(self, on_death=None):
         self.entries: dict[str, list] = {}
         self._ids: dict[int, str] = {}
+        self._dead: list[tuple] = []
         self.on_death = on_death
 
     def __len__(self):
+        self.purge()
         return len(self.entries)
 
-    def add(self, aid: str, a: np.ndarray) -> None:
-        key = id(a)
-
-        def gone(ref, aid=aid, key=key):
+    def purge(self) -> None:
+        """Forget the arrays that died."""
+        while self._dead:
+            aid, key, ref = self._dead.pop()
             entry = self.entries.get(aid)
             if entry is not None and entry[0] is ref:
                 del self.entries[aid]
@@ -130,6 +133,13 @@ class Tracked:
                     del self._ids[key]
                 if self.on_death is not None:
                     self.on_death(aid)
+
+    def add(self, aid: str, a: np.ndarray) -> None:
+        self.purge()
+        key = id(a)
+
+        def gone(ref, aid=aid, key=key):
+            self._dead.append((aid, key, ref))
 
         self.forget(aid)
         self.forget(self._ids.get(key, ""))
@@ -157,6 +167,7 @@ class Tracked:
 
     def changed(self):
         """``(aid, array)`` of the live arrays changed since they were last in step."""
+        self.purge()
         out = []
         for aid, entry in list(self.entries.items()):
             a = entry[0]()
@@ -218,7 +229,7 @@ class Channel:
         self.origins: dict[int, str] = {}          # handle id -> "value" | "attr"
         self._ids: dict[int, int] = {}             # id(our object) -> handle id
         self._proxies: dict[int, weakref.ref] = {}  # their handle id -> live proxy
-        self._free: set[int] = set()               # their handles our proxies released
+        self._dead_proxies: list[tuple] = []       # (handle id, weakref) of proxies that died
         self.tracked = Tracked(self._array_died if self.side == "g" else None)
         self._drop: set[str] = set()               # our tracked arrays that died
         self._requests: list[dict] = []            # call-scoped arrays of our pending requests
@@ -284,8 +295,7 @@ class Channel:
             raise ProtocolError("bad handle")
         ref = self._proxies.get(hid)
         proxy = ref() if ref is not None else None
-        if proxy is None:
-            self._free.discard(hid)   # it was re-sent before our release went out
+        if proxy is None:   # (a release queued for a dead proxy of it is now void)
             proxy = Proxy(self, [side, hid], _text(tree.get("n", "?"), MAX_NAME))
             if type(tree.get("f")) is str:   # a function's or class's own name
                 object.__setattr__(proxy, "__name__", tree["f"][:MAX_NAME])
@@ -294,10 +304,18 @@ class Channel:
 
     def _proxy_died(self, hid):
         def died(ref):
+            self._dead_proxies.append((hid, ref))
+        return died
+
+    def _released(self) -> list[int]:
+        """Their handles our dead proxies held (sent with the next message)."""
+        free = []
+        while self._dead_proxies:
+            hid, ref = self._dead_proxies.pop()
             if self._proxies.get(hid) is ref:
                 del self._proxies[hid]
-                self._free.add(hid)
-        return died
+                free.append(hid)
+        return free
 
     def _array_died(self, aid: str) -> None:
         self._drop.add(aid)
@@ -352,8 +370,9 @@ class Channel:
     # -- framing -----------------------------------------------------------
     def send(self, msg: dict, bufs: list) -> None:
         msg["sync"] = self._outgoing_sync(bufs, msg.get("op") == "reply")
-        if self._free:
-            msg["free"], self._free = sorted(self._free), set()
+        free = self._released()
+        if free:
+            msg["free"] = free
         if self._drop:
             msg["drop"], self._drop = sorted(self._drop), set()
         self._outgoing_flags(msg)
