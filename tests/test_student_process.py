@@ -167,9 +167,9 @@ def test_close_removes_the_cgroup_even_after_a_crash():
 def test_cgroup_limits_any_process_and_counts_its_oom_kills():
     cgroup, problem = Cgroup.create(64, name_prefix="dlnotes-test-grader-")
     assert cgroup is not None, problem
-    child = subprocess.Popen([sys.executable, "-c", "import sys\nsys.stdin.readline()\n"
-                              "x = bytearray(300 * 1024 * 1024)\nx[::4096] = b'1' * len(x[::4096])\n"],
-                             stdin=subprocess.PIPE)
+    hog = ("import sys\nsys.stdin.readline()\n"
+           "x = bytearray(300 * 1024 * 1024)\nx[::4096] = b'1' * len(x[::4096])\n")
+    child = subprocess.Popen([sys.executable, "-c", hog], stdin=subprocess.PIPE)
     try:
         cgroup.add(child.pid)
         assert child.pid in cgroup.pids()
@@ -202,3 +202,24 @@ def test_sweep_removes_only_empty_stale_cgroups():
         empty.remove()
     with pytest.raises(ValueError, match="dlnotes-"):
         Cgroup.create(64, name_prefix="other-")
+
+
+def test_a_grader_in_its_own_cgroup_makes_student_cgroups_beside_it():
+    grader, problem = Cgroup.create(512, name_prefix="dlnotes-test-grader-")
+    assert grader is not None, problem
+    code = ("import sys\nsys.stdin.readline()\n"
+            "from dlnotes_course.sandbox import Cgroup\n"
+            "student, _ = Cgroup.create(64)\n"
+            "print(*student.dirs)\nstudent.remove()\n")
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        grader.add(child.pid)
+        out, _ = child.communicate("go\n", timeout=120)
+    finally:
+        child.kill()
+        grader.remove()
+    student_dirs = [Path(d) for d in out.split()]
+    assert len(student_dirs) == len(grader.dirs)
+    for s, g in zip(student_dirs, grader.dirs, strict=True):
+        assert s.parent == g.parent and s.name.startswith("dlnotes-") and s != g
