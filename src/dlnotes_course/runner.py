@@ -18,13 +18,14 @@ the next cell: the checks that completed still count.
 from __future__ import annotations
 
 import functools
+import subprocess
 import time
 import types
 from dataclasses import dataclass
 
 from .plan import Plan, Step
 from .results import Check, Outcome, clean
-from .sandbox import StudentProcess
+from .sandbox import StudentProcess, bwrap_problem
 from .wire import ChannelClosed, ChannelTimeout, ProtocolError
 
 MAX_RESTARTS = 5
@@ -120,7 +121,7 @@ class _Session:
     def _start(self):
         self.proc = StudentProcess(self.limits.memory_mb, self.hide, self.notebook,
                                    sandbox=self.limits.sandbox, writable=self.writable)
-        self.sandboxed = self.proc.sandboxed
+        self.sandboxed = self.limits.sandbox and not bwrap_problem()
         if self.proc.warning and self.proc.warning not in self.warnings:
             self.warnings.append(self.proc.warning)
 
@@ -134,6 +135,7 @@ class _Session:
         self.channel.deadline = min(now + self.limits.cell_timeout, self.wall_end)
 
     def exec(self, kind: str, label: str, code: str, names=(), locked: bool = False) -> dict:
+        """Run a cell in the student process; only ``names`` come back with values."""
         self.arm()
         msg = {"kind": kind, "label": label, "code": transform(code), "locked": locked,
                "names": sorted(names)}
@@ -156,7 +158,10 @@ class _Session:
             elif isinstance(exc, ProtocolError):
                 status, why = "crashed", f"broke the grader's channel ({clean(exc, 200)})"
             else:
-                self.proc.wait(2)
+                try:
+                    self.proc.proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    pass
                 status, why = "crashed", f"the student process {self.proc.exit_description()}"
         self.close()
         return status, why
@@ -181,7 +186,7 @@ class _Session:
 
     def close(self):
         if self.proc is not None:
-            self.output_bytes += self.proc.output_bytes[0]
+            self.output_bytes += self.proc.output_bytes
             self.proc.close()
             self.proc = None
 
@@ -258,13 +263,13 @@ class PlanRun:
                 self._charge(context)
 
     def _take_names(self, reply: dict, allowed: frozenset) -> None:
-        names = reply.get("names")
-        if not isinstance(names, dict):
-            return
-        for name, value in names.items():
-            if name in allowed and name not in self.grader_names:
-                self.ns[name] = value
-            elif name in self.grader_names and callable(self.ns.get(name)) \
+        names, bound = reply.get("names"), reply.get("bound")
+        if isinstance(names, dict):
+            for name, value in names.items():
+                if name in allowed and name not in self.grader_names:
+                    self.ns[name] = value
+        for name in bound if isinstance(bound, list) else []:
+            if name in self.grader_names and callable(self.ns.get(name)) \
                     and not isinstance(self.ns.get(name), types.ModuleType):
                 self.flags.add(f"redefined the provided name {name} (the tests use the original)")
 
@@ -273,7 +278,8 @@ class PlanRun:
         context = self._context(step)
         for i, code in enumerate(step.student_cells):
             reply = self._guarded(
-                lambda c=code, i=i: self.session.exec("student", f"{step.label}-student-{i}", c),
+                lambda c=code, i=i: self.session.exec("student", f"{step.label}-student-{i}", c,
+                                                      self.answer_names),
                 f"your cell before {step.label}", context)
             if reply:
                 self._take_names(reply, self.answer_names)
