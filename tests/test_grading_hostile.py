@@ -70,21 +70,15 @@ def attacked(tmp_path_factory):
     for _ in range(16):
         nb.cells.insert(3, nbformat.v4.new_code_cell(f"import time\ntime.sleep({TIMEOUT * 0.9})"))
     write("many_slow_cells", nb=nb)
-    # a flood of flags, sent with every message
+    # a flood of flags: new ones with every message, as many as one message may carry
     write("flag_flood", {"precision": precision + (
         "\nimport sys\n"
-        "_sp = sys.modules.get('student_process') or sys.modules.get('__main__')\n"
-        "_ch = getattr(_sp, 'channel', None)\n"
+        "_ch = sys.modules['__main__'].channel\n"
         "_n = [0]\n"
-        "def _flood():\n"
-        "    if _ch is not None:\n"
-        "        for i in range(20000):\n"
-        "            _n[0] += 1\n"
-        "            _ch.flags.append(f'flag {_n[0]} ' + 'x' * 400)\n"
-        "_real = precision\n"
-        "def precision(y_true, y_pred):\n"
-        "    _flood()\n"
-        "    return _real(y_true, y_pred)\n")})
+        "def _flood(msg):\n"
+        "    msg['flags'] = [f'flag {_n[0] + i} ' + 'x' * 400 for i in range(20)]\n"
+        "    _n[0] += 20\n"
+        "_ch._outgoing_flags = _flood\n")})
     # a reply the grader must hold: millions of Python ints
     write("huge_list", {"recall": recall + (
         "\n_real_recall = recall\n"
@@ -183,8 +177,8 @@ def test_one_wall_clock_covers_the_students_own_cells(attacked):
 
 def test_a_flood_of_flags_is_capped(attacked):
     r = _row(attacked, "flag_flood")
-    assert r.status == "flagged"
-    assert len(r.reason) < 30_000
+    assert r.status == "flagged", r.reason
+    assert r.reason.count("flag ") <= 50 and len(r.reason) < 30_000
     assert r.seconds < 60
 
 

@@ -41,8 +41,8 @@ def test_exits_and_errors_end_only_their_cell(proc, code, error):
     reply = run(proc, "before_exit = [1]\n" + code)
     assert reply["error"]["type"] == error
     assert reply["names"] == {"before_exit": [1]}
-    assert run(proc, "alive = [before_exit[0] + 1]\n") == {"names": {"alive": [2]},
-                                                            "error": None}
+    after = run(proc, "alive = [before_exit[0] + 1]\n")
+    assert (after["names"], after["error"]) == ({"alive": [2]}, None)
 
 
 DELEGATION = {

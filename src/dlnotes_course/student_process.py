@@ -228,6 +228,17 @@ def _check_value(label, value) -> None:
         flag(f"{label} is a {cls.__name__} that redefines {', '.join(suspicious)}")
 
 
+def _forget_forbidden() -> None:
+    """Drop the stand-ins of forbidden packages from ``sys.modules``.
+
+    A provided cell's ``from dlnotes.checks import ...`` leaves a stand-in there;
+    a later ``import dlnotes`` from an answer would find it cached and never ask
+    the import guard, which is what flags delegation.
+    """
+    for name in [n for n in sys.modules if policy.is_forbidden(n)]:
+        del sys.modules[name]
+
+
 class Notebook:
     """The notebook namespace and what an ``exec`` request does to it."""
 
@@ -247,6 +258,7 @@ class Notebook:
             error = {"type": wire._text(type(exc).__name__, wire.MAX_NAME),
                      "msg": wire._text(exc)}
         self.check()
+        _forget_forbidden()
         changed = {k: v for k, v in self.ns.items() if not k.startswith("__")
                    and (k not in before or before[k] is not v)
                    and not isinstance(v, types.ModuleType)}
