@@ -52,10 +52,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m dlnotes_course.lab --install-settings
 	touch $(STAMP)
 
-chapters/%.ipynb: solutions/%.py | $(STAMP)
+# A chapter's release is built only when it is missing: git gives a fresh clone's
+# files checkout times, so a rule on the source's time would re-release them all.
+# After editing a source, `make release` (the chapter tests fail while a release
+# is out of sync with its source).
+CHAPTER_RELEASES := $(patsubst solutions/%.py,chapters/%.ipynb,$(wildcard solutions/[0-9]*.py))
+chapters/%.ipynb: | $(STAMP)
 	$(BIN)/dlnotes-release $*
 
-lab: $(STAMP) $(patsubst solutions/%.py,chapters/%.ipynb,$(wildcard solutions/[0-9]*.py))
+lab: $(STAMP) | $(CHAPTER_RELEASES)
 	@# syncs workspace/, switches off nbgrader's instructor parts for readers,
 	@# says so if a JupyterLab already serves workspace/, else prints URL and starts one
 	$(BIN)/python -m dlnotes_course.lab
@@ -82,6 +87,7 @@ hub: $(STAMP) hub-env
 	$(BIN)/python -m dlnotes_course.hub
 
 test: system $(STAMP) $(if $(IS_ROOT),hub-env)
+	$(BIN)/ruff check src tests solutions benchmarks
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q
 
 release: $(STAMP)

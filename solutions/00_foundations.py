@@ -49,7 +49,7 @@
 # %%
 import numpy as np
 
-from dlnotes.checks import answer, check_close, check_equal, no_delegation
+from dlnotes.checks import answer, check_close, check_equal
 
 # %% [markdown]
 # ## 1. Supervised learning as fitting a function
@@ -245,8 +245,8 @@ from dlnotes import data as _ref_data
 
 
 def _kfold_checked(n, k, shuffle=False, seed=None):
-    """Run the student's folds (under no_delegation) and compare them with the reference."""
-    folds = no_delegation(kfold_indices, n, k, shuffle, seed)
+    """Run the student's folds and compare them with the reference."""
+    folds = answer(kfold_indices, n, k, shuffle, seed)
     got = answer(lambda: [(np.asarray(tr), np.asarray(va)) for tr, va in folds],
                  name="kfold_indices, iterating its result,")
     expected = list(_ref_data.kfold_indices(n, k, shuffle, seed))
@@ -419,7 +419,7 @@ for _n_tr, _D in ((40, 3), (7, 5), (1, 2)):
                        size=(_m, _D)) for _m in (_n_tr, 6, 5)]
     _Xs[1] += 3.0  # validation and test drawn from a shifted distribution
     with np.errstate(all="ignore"):
-        _got = no_delegation(standardize, *_Xs)
+        _got = answer(standardize, *_Xs)
     _exp = _ref_data.standardize(*_Xs)
     check_equal(len(_got), 3, "number of arrays returned by standardize(X_tr, X_va, X_te)")
     _all = np.vstack(_Xs)
@@ -439,7 +439,7 @@ for _n_tr, _D in ((40, 3), (7, 5), (1, 2)):
 # A constant column is only centred; a single array gives a tuple of one.
 _X = np.column_stack([_rng.normal(size=6), np.full(6, 3.0)])
 with np.errstate(all="ignore"):
-    _got = no_delegation(standardize, _X)
+    _got = answer(standardize, _X)
 check_equal(len(_got), 1, "number of arrays returned by standardize(X_tr) (a tuple of one)")
 check_close(_got[0], _ref_data.standardize(_X)[0],
             "standardize with a constant column (sigma = 0: centre it, divide by 1)")
@@ -568,7 +568,7 @@ for _n, _loc, _rtol in ((2, 0.0, 1e-7), (15, 0.0, 1e-7), (40, -3.0, 1e-7), (10, 
     _w0 = np.sum(_x * _y) / np.sum(_x * _x)
     _ws = np.sum((_x - _xm) * (_y - _ym)) / np.sum((_y - _ym) ** 2)
     with np.errstate(all="ignore"):
-        _got = no_delegation(fit_line, _x, _y)
+        _got = answer(fit_line, _x, _y)
         _wt = (_n * np.sum(_x * _y) - _x.sum() * _y.sum()) / (_n * np.sum(_x * _x) - _x.sum() ** 2)
     check_close(_got, (_w, _b), f"fit_line on {_n} random points with x around {_loc:g}",
                 rtol=_rtol, atol=1e-9,
@@ -763,7 +763,7 @@ for _N, _D, _K in ((30, 3, None), (8, 1, None), (25, 4, 2), (1, 2, None), (5, 6,
     _exp = _ref.normal_equation(_X, _y)
     _label = f"normal_equation with X of shape {_X.shape} and y of shape {_y.shape}"
     try:
-        _got = no_delegation(normal_equation, _X, _y)
+        _got = answer(normal_equation, _X, _y)
     except AssertionError as _e:
         if "LinAlgError" not in str(_e):
             raise
@@ -778,7 +778,7 @@ _x1 = _rng.normal(size=20)
 _X = np.column_stack([_x1, _rng.normal(size=20), _x1])
 _y = _rng.normal(size=20)
 try:
-    _got = no_delegation(normal_equation, _X, _y)
+    _got = answer(normal_equation, _X, _y)
 except AssertionError as _e:
     if "LinAlgError" not in str(_e):
         raise
@@ -792,7 +792,7 @@ _X = np.column_stack([_x1, _x1 + 1e-7 * _rng.normal(size=50)])
 _y = _X @ np.array([1.0, 2.0]) + 1.0
 with np.errstate(all="ignore"):
     try:
-        _got = no_delegation(normal_equation, _X, _y)
+        _got = answer(normal_equation, _X, _y)
     except AssertionError as _e:
         _got = None
         _err = str(_e)
@@ -915,20 +915,20 @@ for _N, _D, _scale, _soft in ((20, 3, 1.0, False), (1, 4, 1.0, False), (50, 2, 3
                                                         if _scale > 100 else ""))
     with np.errstate(over="raise"):
         try:
-            _out = no_delegation(logistic_regression_grad, _w, _b, _X, _y)
+            _grads = answer(logistic_regression_grad, _w, _b, _X, _y)
         except AssertionError as _e:
             if "overflow" not in str(_e):
                 raise
             raise AssertionError(f"{_e}. Likely mistake: 1/(1 + exp(-z)) overflows for large "
                                  "|z|; use the provided stable sigmoid") from None
-    check_equal(len(_out), 2, "how many values logistic_regression_grad returns (dw, db)")
+    check_equal(len(_grads), 2, "how many values logistic_regression_grad returns (dw, db)")
     _dz = _p - _y
-    check_close(_out[0], _dw, f"dw, {_label}", atol=1e-10,
+    check_close(_grads[0], _dw, f"dw, {_label}", atol=1e-10,
                 mistakes={"L is the mean over samples: divide by N": _N * _dw,
                           "sign: the gradient is X^T (p - y) / N, not X^T (y - p) / N": -_dw,
                           "the factor p(1 - p) cancels: dL/dz = p - y; p(1 - p) belongs to "
                           "the squared error's gradient": _X.T @ (_dz * _p * (1 - _p)) / _N})
-    check_close(_out[1], _db, f"db, {_label}", atol=1e-10,
+    check_close(_grads[1], _db, f"db, {_label}", atol=1e-10,
                 mistakes={"L is the mean over samples: divide by N": _N * _db,
                           "sign: the gradient is X^T (p - y) / N, not X^T (y - p) / N": -_db})
 ### END HIDDEN TESTS
@@ -1067,20 +1067,20 @@ for _N, _D, _C, _scale in ((30, 4, 5, 1.0), (1, 3, 2, 1.0), (12, 2, 10, 2.0), (8
         ", logits up to ±800" if _scale > 100 else "")
     with np.errstate(over="raise"):
         try:
-            _out = no_delegation(softmax_regression_grad, _W, _bb, _X, _y)
+            _grads = answer(softmax_regression_grad, _W, _bb, _X, _y)
         except AssertionError as _e:
             if "overflow" not in str(_e):
                 raise
             raise AssertionError(f"{_e}. Likely mistake: exp of large logits overflows; use "
                                  "the provided softmax (it subtracts the row maximum)") from None
-    check_equal(len(_out), 2, "how many values softmax_regression_grad returns (dW, db)")
-    check_close(_out[0], _dW, f"dW, {_label}", atol=1e-10,
+    check_equal(len(_grads), 2, "how many values softmax_regression_grad returns (dW, db)")
+    check_close(_grads[0], _dW, f"dW, {_label}", atol=1e-10,
                 mistakes={"L is the mean over samples: divide by N": _N * _dW,
                           "sign: dZ = P - Y, not Y - P": -_dW,
                           "subtract the one-hot labels: dZ = (P - Y) / N": _X.T @ _P / _N,
                           "the labels must be one-hot: P - y[:, None] subtracts the class "
                           "index from every column": _X.T @ (_P - _y[:, None]) / _N})
-    check_close(_out[1], _db, f"db, {_label}", atol=1e-10,
+    check_close(_grads[1], _db, f"db, {_label}", atol=1e-10,
                 mistakes={"L is the mean over samples: divide by N": _N * _db,
                           "sign: dZ = P - Y, not Y - P": -_db})
 ### END HIDDEN TESTS

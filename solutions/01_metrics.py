@@ -34,7 +34,7 @@
 # %%
 import numpy as np
 
-from dlnotes.checks import answer, check_close, check_equal, no_delegation
+from dlnotes.checks import answer, check_close, check_equal
 
 # %% [markdown]
 # ## 1. The confusion matrix
@@ -98,7 +98,7 @@ for _n in (1, 7, 50):
     _t = _rng.integers(0, 2, _n)
     _p = _rng.integers(0, 2, _n)
     _want = _ref.confusion_matrix(_t, _p)
-    _got = no_delegation(confusion_matrix, _t, _p)
+    _got = answer(confusion_matrix, _t, _p)
     if np.array_equal(np.asarray(_got), _want.T) and not np.array_equal(_want, _want.T):
         raise AssertionError("confusion_matrix: rows and columns look swapped: "
                              "rows are the true class, columns the predicted class.")
@@ -107,9 +107,9 @@ for _n in (1, 7, 50):
         raise AssertionError("confusion_matrix: you put the positive class first "
                              "([[TP, FN], [FP, TN]]); this book uses [[TN, FP], [FN, TP]].")
     check_equal(_got, _want, f"confusion_matrix on {_n} random labels")
-check_equal(no_delegation(confusion_matrix, [0, 0, 0], [0, 0, 0]), [[3, 0], [0, 0]],
+check_equal(answer(confusion_matrix, [0, 0, 0], [0, 0, 0]), [[3, 0], [0, 0]],
             "confusion_matrix with no positives at all")
-check_equal(no_delegation(confusion_matrix, np.array([True, False]), np.array([True, True])),
+check_equal(answer(confusion_matrix, np.array([True, False]), np.array([True, True])),
             [[0, 1], [0, 1]], "confusion_matrix with boolean labels")
 ### END HIDDEN TESTS
 
@@ -177,11 +177,11 @@ _rng = np.random.default_rng(202)
 for _n in (3, 20, 200):
     _t = _rng.integers(0, 2, _n)
     _p = (_rng.random(_n) < 0.3).astype(int)
-    check_close(no_delegation(precision, _t, _p), _ref.precision(_t, _p),
+    check_close(answer(precision, _t, _p), _ref.precision(_t, _p),
                 f"precision on {_n} random labels",
                 mistakes={"precision and recall look swapped": _ref.recall(_t, _p),
                           "this is accuracy, not precision": _ref.accuracy(_t, _p)})
-check_close(no_delegation(precision, [1, 0, 1], [0, 0, 0]), 0.0,
+check_close(answer(precision, [1, 0, 1], [0, 0, 0]), 0.0,
             "precision with no predicted positives (0/0 must give 0.0)")
 ### END HIDDEN TESTS
 
@@ -208,10 +208,10 @@ _rng = np.random.default_rng(303)
 for _n in (3, 20, 200):
     _t = (_rng.random(_n) < 0.4).astype(int)
     _p = _rng.integers(0, 2, _n)
-    check_close(no_delegation(recall, _t, _p), _ref.recall(_t, _p),
+    check_close(answer(recall, _t, _p), _ref.recall(_t, _p),
                 f"recall on {_n} random labels",
                 mistakes={"precision and recall look swapped": _ref.precision(_t, _p)})
-check_close(no_delegation(recall, [0, 0, 0], [1, 0, 1]), 0.0,
+check_close(answer(recall, [0, 0, 0], [1, 0, 1]), 0.0,
             "recall with no actual positives (0/0 must give 0.0)")
 ### END HIDDEN TESTS
 
@@ -238,14 +238,14 @@ for _n in (2, 30, 300):
     _t = _rng.integers(0, 2, _n)
     _p = _rng.integers(0, 2, _n)
     _pr, _rc = _ref.precision(_t, _p), _ref.recall(_t, _p)
-    check_close(no_delegation(f1_score, _t, _p), _ref.f1_score(_t, _p),
+    check_close(answer(f1_score, _t, _p), _ref.f1_score(_t, _p),
                 f"f1_score on {_n} random labels",
                 mistakes={"that is the arithmetic mean; F1 is the harmonic mean": (_pr + _rc) / 2,
                           "that is the geometric mean; F1 is the harmonic mean":
                               np.sqrt(_pr * _rc)})
-check_close(no_delegation(f1_score, [0, 0, 1], [0, 0, 0]), 0.0,
+check_close(answer(f1_score, [0, 0, 1], [0, 0, 0]), 0.0,
             "f1_score with no predicted positives (must be 0.0, not nan)")
-check_close(no_delegation(f1_score, [0, 0], [0, 0]), 0.0,
+check_close(answer(f1_score, [0, 0], [0, 0]), 0.0,
             "f1_score with no positives at all (must be 0.0, not nan)")
 ### END HIDDEN TESTS
 
@@ -396,7 +396,7 @@ for _n, _decimals in ((10, 3), (60, 1), (200, 0)):
     _t[:2] = [0, 1]
     _s = np.round(_rng.random(_n) * 3, _decimals)  # rounding makes ties
     _want = _ref.roc_curve(_t, _s)
-    _got = no_delegation(roc_curve, _t, _s)
+    _got = answer(roc_curve, _t, _s)
     if not isinstance(_got, tuple) or len(_got) != 3:
         raise AssertionError("roc_curve must return a tuple (fpr, tpr, thresholds)")
     _n_distinct = len(np.unique(_s)) + 1
@@ -452,7 +452,7 @@ for _n, _decimals in ((5, 2), (80, 1), (300, 0)):
     _t = _rng.integers(0, 2, _n)
     _t[:2] = [1, 0]
     _s = np.round(_rng.random(_n) * 4, _decimals)
-    check_close(no_delegation(roc_auc_score, _t, _s), _ref.roc_auc_score(_t, _s),
+    check_close(answer(roc_auc_score, _t, _s), _ref.roc_auc_score(_t, _s),
                 f"roc_auc_score on {_n} scores with ties",
                 mistakes={"a tied positive/negative pair must count one half, not 0":
                               _pairs(_t, _s, 0.0),
@@ -516,7 +516,7 @@ for _n, _decimals in ((6, 2), (90, 1), (250, 0)):
     _t[0] = 1
     _s = np.round(_rng.random(_n) * 5, _decimals)
     _p, _r, _ = _ref.precision_recall_curve(_t, _s)
-    check_close(no_delegation(average_precision_score, _t, _s),
+    check_close(answer(average_precision_score, _t, _s),
                 _ref.average_precision_score(_t, _s),
                 f"average_precision_score on {_n} scores with ties",
                 mistakes={"that is the trapezoidal area under the PR curve; AP is the step "

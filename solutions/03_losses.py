@@ -36,7 +36,7 @@
 # %%
 import numpy as np
 
-from dlnotes.checks import answer, check_close, no_delegation
+from dlnotes.checks import answer, check_close
 
 # %% [markdown]
 # ## 1. Regression losses
@@ -100,14 +100,14 @@ for _shape in ((1,), (7,), (4, 5)):
     _x = _rng.normal(size=_shape)
     _t = _rng.normal(size=_shape)
     _want = _ref.mse(_x, _t)
-    check_close(no_delegation(mse, _x, _t), _want, f"mse on random arrays of shape {_shape}",
+    check_close(answer(mse, _x, _t), _want, f"mse on random arrays of shape {_shape}",
                 mistakes={"sum instead of mean: divide by the number of elements":
                               _want * _x.size,
                           "that is half the squared error (the 1/2 convention), not MSE":
                               _want / 2,
                           "that is RMSE; MSE has no square root": np.sqrt(_want),
                           "that is MAE; square the errors": _ref.mae(_x, _t)})
-_got = no_delegation(mse, np.array([2.0]), np.array([2.0]))
+_got = answer(mse, np.array([2.0]), np.array([2.0]))
 if not isinstance(_got, float):
     raise AssertionError(f"mse must return a Python float, got {type(_got).__name__}")
 check_close(_got, 0.0, "mse of a perfect prediction")
@@ -139,7 +139,7 @@ for _shape in ((1,), (6,), (3, 4)):
     _x = _rng.normal(size=_shape)
     _t = _rng.normal(size=_shape)
     _want = _ref.mse_grad(_x, _t)
-    check_close(no_delegation(mse_grad, _x, _t), _want,
+    check_close(answer(mse_grad, _x, _t), _want,
                 f"mse_grad on random arrays of shape {_shape}",
                 mistakes={"missing factor 2: d/dx of d**2 is 2d": _want / 2,
                           "sum instead of mean: divide by the number of elements":
@@ -195,7 +195,7 @@ for _shape, _delta in (((1,), 1.0), ((9,), 0.5), ((3, 4), 2.5)):
     _x = _rng.normal(scale=3.0, size=_shape)
     _t = _rng.normal(size=_shape)
     _d = np.abs(_x - _t)
-    check_close(no_delegation(huber, _x, _t, delta=_delta), _ref.huber(_x, _t, delta=_delta),
+    check_close(answer(huber, _x, _t, delta=_delta), _ref.huber(_x, _t, delta=_delta),
                 f"huber on random arrays of shape {_shape}, delta={_delta}",
                 mistakes={_m_offset:
                               float(np.mean(np.where(_d < _delta, 0.5 * _d ** 2, _delta * _d))),
@@ -205,7 +205,7 @@ for _shape, _delta in (((1,), 1.0), ((9,), 0.5), ((3, 4), 2.5)):
                           "that is smooth_l1 (Huber divided by delta)":
                               _ref.huber(_x, _t, delta=_delta) / _delta,
                           "sum instead of mean": _ref.huber(_x, _t, delta=_delta) * _x.size})
-check_close(no_delegation(huber, [1.0], [0.0]), 0.5, "huber exactly at |d| = delta = 1")
+check_close(answer(huber, [1.0], [0.0]), 0.5, "huber exactly at |d| = delta = 1")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -407,7 +407,7 @@ for _shape in ((1,), (8,), (3, 5)):
     _z = _rng.normal(scale=3.0, size=_shape)
     _y = _rng.integers(0, 2, _shape).astype(float)
     _want = _ref.binary_cross_entropy_with_logits(_z, _y)
-    check_close(no_delegation(binary_cross_entropy_with_logits, _z, _y), _want,
+    check_close(answer(binary_cross_entropy_with_logits, _z, _y), _want,
                 f"BCE with logits on random logits of shape {_shape}",
                 mistakes={"sum instead of mean": _want * _z.size,
                           "the targets look flipped (y and 1 - y swapped)":
@@ -416,12 +416,12 @@ _z = np.array([800.0, -800.0, 1000.0, -1000.0, 800.0, -800.0])
 _y = np.array([1.0, 0.0, 0.0, 1.0, 0.5, 0.25])
 _unstable = "sigmoid then log overflows or gives log(0) at |z| = 800; use " \
             "max(z, 0) - z*y + log1p(exp(-|z|))"
-check_close(no_delegation(binary_cross_entropy_with_logits, _z, _y),
+check_close(answer(binary_cross_entropy_with_logits, _z, _y),
             _ref.binary_cross_entropy_with_logits(_z, _y),
             "BCE with logits [800, -800, 1000, -1000, 800, -800] and targets "
             "[1, 0, 0, 1, 0.5, 0.25] (must be exact and finite)",
             mistakes={_unstable: np.nan, _unstable + " ": np.inf})
-check_close(no_delegation(binary_cross_entropy_with_logits, [[2.0]], [[0.3]]),
+check_close(answer(binary_cross_entropy_with_logits, [[2.0]], [[0.3]]),
             _ref.binary_cross_entropy_with_logits([[2.0]], [[0.3]]),
             "BCE with a soft target 0.3 and a batch of one")
 ### END HIDDEN TESTS
@@ -512,7 +512,7 @@ for _n, _c, _eps in ((1, 2, 0.0), (6, 4, 0.0), (5, 3, 0.1), (8, 10, 0.25)):
     _z = _rng.normal(scale=2.0, size=(_n, _c))
     _y = _rng.integers(0, _c, _n)
     _want = _ref.cross_entropy(_z, _y, label_smoothing=_eps)
-    check_close(no_delegation(cross_entropy, _z, _y, label_smoothing=_eps), _want,
+    check_close(answer(cross_entropy, _z, _y, label_smoothing=_eps), _want,
                 f"cross_entropy on {_n}x{_c} random logits, label_smoothing={_eps}",
                 mistakes={"sum instead of mean over the batch": _want * _n,
                           "label smoothing gives the true class 1 - eps + eps/C and the "
@@ -522,7 +522,7 @@ for _n, _c, _eps in ((1, 2, 0.0), (6, 4, 0.0), (5, 3, 0.1), (8, 10, 0.25)):
                           "the true class by 1 - eps": _ce_with(_z, _y, _eps, "true only")})
 _z = np.array([[800.0, -800.0, 0.0], [-800.0, 800.0, 799.0]])
 _y = np.array([1, 2])
-check_close(no_delegation(cross_entropy, _z, _y, label_smoothing=0.1),
+check_close(answer(cross_entropy, _z, _y, label_smoothing=0.1),
             _ref.cross_entropy(_z, _y, label_smoothing=0.1),
             "cross_entropy with logits of +-800 (needs the max-shift)",
             mistakes={"missing max-shift: exp(800) overflows": np.nan,
@@ -567,7 +567,7 @@ for _n, _c, _eps in ((1, 3, 0.0), (5, 4, 0.0), (6, 5, 0.2)):
     _y = _rng.integers(0, _c, _n)
     _want = _ref.cross_entropy_grad(_z, _y, label_smoothing=_eps)
     _oh = np.eye(_c)[_y]
-    check_close(no_delegation(cross_entropy_grad, _z, _y, label_smoothing=_eps), _want,
+    check_close(answer(cross_entropy_grad, _z, _y, label_smoothing=_eps), _want,
                 f"cross_entropy_grad on {_n}x{_c} random logits, label_smoothing={_eps}",
                 mistakes={"sum instead of mean: divide by the batch size N": _want * _n,
                           "the sign is flipped: the gradient is softmax - onehot": -_want,
@@ -576,7 +576,7 @@ for _n, _c, _eps in ((1, 3, 0.0), (5, 4, 0.0), (6, 5, 0.2)):
                               _want + ((1 - _eps) * _oh + _eps / _c
                                        - (1 - _eps) * _oh - _eps / (_c - 1) * (1 - _oh)) / _n})
 _z = np.array([[800.0, -800.0], [0.0, 1000.0]])
-check_close(no_delegation(cross_entropy_grad, _z, [1, 1]), _ref.cross_entropy_grad(_z, [1, 1]),
+check_close(answer(cross_entropy_grad, _z, [1, 1]), _ref.cross_entropy_grad(_z, [1, 1]),
             "cross_entropy_grad with logits of +-800 (needs the max-shift)")
 ### END HIDDEN TESTS
 
@@ -635,7 +635,7 @@ for _n, _c in ((1, 3), (4, 5), (7, 2)):
     _p = _rng.dirichlet(np.ones(_c), _n)
     _q = _rng.dirichlet(np.ones(_c), _n)
     _want = _ref.kl_divergence(_p, _q)
-    check_close(no_delegation(kl_divergence, _p, _q), _want,
+    check_close(answer(kl_divergence, _p, _q), _want,
                 f"kl_divergence on {_n} random rows of {_c} classes",
                 mistakes={_m_swap: _ref.kl_divergence(_q, _p),
                           "sum over rows instead of the mean over rows": _want * _n,
@@ -643,13 +643,13 @@ for _n, _c in ((1, 3), (4, 5), (7, 2)):
                               _want / _c})
 _p = np.array([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
 _q = np.array([[0.2, 0.5, 0.3], [0.1, 0.8, 0.1]])
-check_close(no_delegation(kl_divergence, _p, _q), _ref.kl_divergence(_p, _q),
+check_close(answer(kl_divergence, _p, _q), _ref.kl_divergence(_p, _q),
             "kl_divergence with zeros in p (0 log 0 = 0)")
 _p = np.array([[0.0, 1.0], [0.3, 0.7]])
 _q = np.array([[0.0, 1.0], [0.6, 0.4]])
-check_close(no_delegation(kl_divergence, _p, _q), _ref.kl_divergence(_p, _q),
+check_close(answer(kl_divergence, _p, _q), _ref.kl_divergence(_p, _q),
             "kl_divergence where p = q = 0 in one entry (that term is 0)")
-check_close(no_delegation(kl_divergence, [0.2, 0.3, 0.5], [0.2, 0.3, 0.5]), 0.0,
+check_close(answer(kl_divergence, [0.2, 0.3, 0.5], [0.2, 0.3, 0.5]), 0.0,
             "kl_divergence of a distribution with itself")
 ### END HIDDEN TESTS
 
@@ -713,13 +713,13 @@ for _shape, _a, _g in (((1,), 0.25, 2.0), ((10,), 0.25, 2.0), ((4, 3), 0.6, 1.5)
     _z = _rng.normal(scale=3.0, size=_shape)
     _y = (_rng.random(_shape) < 0.3).astype(float)
     _want = _ref.focal_loss(_z, _y, alpha=_a, gamma=_g)
-    check_close(no_delegation(focal_loss, _z, _y, alpha=_a, gamma=_g), _want,
+    check_close(answer(focal_loss, _z, _y, alpha=_a, gamma=_g), _want,
                 f"focal_loss on random logits of shape {_shape}, alpha={_a}, gamma={_g}",
                 mistakes={_m_alpha: _ref.focal_loss(_z, _y, alpha=-1, gamma=_g),
                           "sum instead of mean": _want * _z.size})
 _z = np.array([800.0, -800.0, 800.0, -800.0])
 _y = np.array([1.0, 1.0, 0.0, 0.0])
-check_close(no_delegation(focal_loss, _z, _y), _ref.focal_loss(_z, _y),
+check_close(answer(focal_loss, _z, _y), _ref.focal_loss(_z, _y),
             "focal_loss with logits of +-800 (compute -log p_t stably)")
 ### END HIDDEN TESTS
 

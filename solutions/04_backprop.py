@@ -48,7 +48,7 @@ import math
 
 import numpy as np
 
-from dlnotes.checks import answer, check_close, check_equal, no_delegation
+from dlnotes.checks import answer, check_close, check_equal, inplace
 
 # %% [markdown]
 # ## 1. Computational graphs and the chain rule
@@ -195,7 +195,7 @@ for _i in range(12):
     _x, _W, _b, _y = (float(_v) for _v in _rng.normal(scale=2, size=4))
     _lr = float(_rng.uniform(0.01, 0.5))
     _e = _W * _x + _b - _y
-    _got = no_delegation(one_weight_step, _x, _W, _b, _y, _lr)
+    _got = answer(one_weight_step, _x, _W, _b, _y, _lr)
     check_close(_got, _one_weight_ref(_x, _W, _b, _y, _lr),
                 f"one_weight_step(x={_x:.3f}, W={_W:.3f}, b={_b:.3f}, y={_y:.3f}, lr={_lr:.3f})",
                 mistakes={"the gradient has the wrong sign: dL/dy_hat = y_hat - y":
@@ -445,12 +445,13 @@ for _D, _H, _K in ((2, 2, 2), (3, 4, 2), (5, 3, 1), (2, 2, 2)):
     _x, _t = _rng.normal(size=_D), _rng.uniform(size=_K)
     _W1, _b1 = _rng.normal(size=(_H, _D)), _rng.normal(size=_H)
     _W2, _b2 = _rng.normal(size=(_K, _H)), _rng.normal(size=_K)
-    _got = no_delegation(sigmoid_net_backward, _x, _t, _W1, _b1, _W2, _b2)
-    check_equal(len(_got), 4, "how many arrays sigmoid_net_backward returned (dW1, db1, dW2, db2)")
+    _grads = answer(sigmoid_net_backward, _x, _t, _W1, _b1, _W2, _b2)
+    check_equal(len(_grads), 4,
+                "how many arrays sigmoid_net_backward returned (dW1, db1, dW2, db2)")
     _exp = _sigmoid_net_ref(_x, _t, _W1, _b1, _W2, _b2)
     _vars = {k: _sigmoid_net_variant(k, _x, _t, _W1, _b1, _W2, _b2) for k in _expl}
     for _i in (2, 3, 0, 1):
-        check_close(_got[_i], _exp[_i],
+        check_close(_grads[_i], _exp[_i],
                     f"{_names[_i]} for a {_D}-{_H}-{_K} network with random weights",
                     mistakes={_expl[k]: _v[_i] for k, _v in _vars.items() if _v is not None},
                     atol=1e-10)
@@ -573,7 +574,7 @@ def numerical_gradient(f, x, eps=1e-6):
 
 # %% nbgrader={"grade_id": "test_numerical_gradient", "grade": true, "points": 1}
 # f(v) = sum(v^3) has gradient 3 v^2.
-_x = np.array([1.0, -2.0, 0.5])
+_x = inplace(np.array([1.0, -2.0, 0.5]))
 _got = answer(numerical_gradient, lambda v: np.sum(v ** 3), _x)
 if not np.array_equal(_x, [1.0, -2.0, 0.5]):
     raise AssertionError("numerical_gradient changed the caller's x: perturb a copy, or "
@@ -613,10 +614,10 @@ for _shape in ((4,), (2, 3), (3, 1, 2), (1,)):
     for _name, _f in _funcs.items():
         if _name.startswith("v.ravel()") and np.prod(_shape) < 3:
             continue
-        _x = _rng.normal(size=_shape)
+        _x = inplace(_rng.normal(size=_shape))    # so that a changed x is seen
         _x_before = _x.copy()
         _eps = float(_rng.choice([1e-6, 1e-4]))
-        _got = no_delegation(numerical_gradient, _f, _x, eps=_eps)
+        _got = answer(numerical_gradient, _f, _x, eps=_eps)
         if not np.array_equal(_x, _x_before):
             raise AssertionError(f"numerical_gradient changed the caller's x (shape {_shape}): "
                                  "perturb a copy, or restore every entry")
@@ -628,7 +629,7 @@ for _shape in ((4,), (2, 3), (3, 1, 2), (1,)):
                                   _forward_difference(_f, _x, _eps)})
 # eps must be used: the central difference of sum(v^3) is 3 v^2 + eps^2 exactly.
 _x = _rng.normal(size=(2, 2))
-_got = no_delegation(numerical_gradient, lambda v: float(np.sum(v ** 3)), _x, eps=0.1)
+_got = answer(numerical_gradient, lambda v: float(np.sum(v ** 3)), _x, eps=0.1)
 check_close(_got, 3 * _x ** 2 + 0.01, "numerical_gradient of sum(v^3) with eps=0.1 on a 2x2 x",
             atol=1e-9, mistakes={"eps is ignored": 3 * _x ** 2,
                                  "that is the forward difference; use the central difference":
@@ -669,7 +670,7 @@ _rng = np.random.default_rng(404)
 for _shape in ((5,), (3, 4), (1,), (2, 2, 3)):
     _a = _rng.normal(size=_shape)
     _b = _a + _rng.normal(scale=1e-3, size=_shape) * _rng.integers(0, 2, size=_shape)
-    _got = no_delegation(relative_error, _a, _b)
+    _got = answer(relative_error, _a, _b)
     _r = np.abs(_a - _b)
     check_close(_got, _bp.relative_error(_a, _b), f"relative_error on arrays of shape {_shape}",
                 mistakes={"the denominator is |a| + |b|, not |b| alone": np.max(_r / np.abs(_b)),
@@ -681,7 +682,7 @@ for _shape in ((5,), (3, 4), (1,), (2, 2, 3)):
 for _a, _b in (([0.0, 0.0], [0.0, 0.0]), ([1e-300, 0.0], [0.0, 0.0]), ([2.0], [-2.0]),
                ([1e8, 5.0], [1e8 + 1.0, 5.0])):
     with np.errstate(divide="ignore", invalid="ignore"):
-        _got = no_delegation(relative_error, np.array(_a), np.array(_b))
+        _got = answer(relative_error, np.array(_a), np.array(_b))
     check_close(_got, _bp.relative_error(_a, _b), f"relative_error({_a}, {_b})",
                 mistakes={"0/0 gives NaN: floor the denominator at np.finfo(float).tiny": np.nan})
 ### END HIDDEN TESTS
@@ -861,7 +862,7 @@ for _a, _b, _g in _rng.normal(scale=3, size=(10, 3)).tolist() + [[0.0, 2.0, 1.0]
     _out = _A * _B
     _out.grad = _g
     _bp.mul_backward(_out)
-    check_close(no_delegation(mul_backward, _a, _b, _g), [_A.grad, _B.grad],
+    check_close(answer(mul_backward, _a, _b, _g), [_A.grad, _B.grad],
                 f"mul_backward(a={_a:.4g}, b={_b:.4g}, dout={_g:.4g})",
                 mistakes={"da and db are swapped: d(ab)/da = b": [_a * _g, _b * _g],
                           "forgot to multiply by dout": [_b, _a]})
@@ -901,7 +902,7 @@ for _k in (2, 3, -1, -2, 0.5, -0.5, 1.7, 1, 0):
         _out = _A ** _k
         _out.grad = _g
         _bp.pow_backward(_out)
-        check_close(no_delegation(pow_backward, _a, _k, _g), _A.grad,
+        check_close(answer(pow_backward, _a, _k, _g), _A.grad,
                     f"pow_backward(a={_a:.4g}, k={_k}, dout={_g:.4g})",
                     mistakes={"the exponent drops by one: k * a**(k-1), not k * a**k":
                                   _k * _a ** _k * _g,
@@ -940,7 +941,7 @@ for _a, _g in _rng.normal(scale=2, size=(10, 2)).tolist() + [[0.0, 1.5], [30.0, 
     _out.grad = _g
     _bp.tanh_backward(_out)
     _o = _out.data
-    check_close(no_delegation(tanh_backward, _o, _g), _A.grad,
+    check_close(answer(tanh_backward, _o, _g), _A.grad,
                 f"tanh_backward(out={_o:.4g}, dout={_g:.4g})",
                 mistakes={"tanh applied twice: out is already tanh(a), so use 1 - out**2":
                               (1 - math.tanh(_o) ** 2) * _g,
@@ -981,7 +982,7 @@ for _a, _g in _rng.normal(scale=3, size=(10, 2)).tolist() + [[800.0, 1.0], [-800
     _bp.sigmoid_backward(_out)
     _o = _out.data
     _s = 1 / (1 + math.exp(-_o))
-    check_close(no_delegation(sigmoid_backward, _o, _g), _A.grad,
+    check_close(answer(sigmoid_backward, _o, _g), _A.grad,
                 f"sigmoid_backward(out={_o:.4g}, dout={_g:.4g})",
                 mistakes={"sigmoid applied twice: out is already sigmoid(a), so its "
                           "derivative is out * (1 - out)": _s * (1 - _s) * _g,
@@ -1021,7 +1022,7 @@ for _a, _g in _rng.normal(scale=2, size=(10, 2)).tolist() + [[0.0, 1.0], [0.0, -
     _out = _A.relu()
     _out.grad = _g
     _bp.relu_backward(_out)
-    check_close(no_delegation(relu_backward, _a, _g), _A.grad,
+    check_close(answer(relu_backward, _a, _g), _A.grad,
                 f"relu_backward(a={_a:.4g}, dout={_g:.4g})",
                 mistakes={"the derivative at a = 0 must be 0 (use a > 0, not a >= 0)": _g,
                           "forgot to multiply by dout": float(_a > 0),
@@ -1288,7 +1289,7 @@ for _N, _D, _Hn, _C in ((5, 3, 4, 3), (1, 2, 3, 2), (8, 4, 6, 5)):
     _y = _rng.integers(0, _C, size=_N)
     _P = [_rng.normal(size=(_Hn, _D)), _rng.normal(size=_Hn), _rng.normal(size=(_C, _Hn)),
           _rng.normal(size=_C)]
-    _got = no_delegation(mlp_backward, _X, _y, *_P)
+    _got = answer(mlp_backward, _X, _y, *_P)
     check_equal(len(_got), 5, "how many values mlp_backward returned (loss, dW1, db1, dW2, db2)")
     _exp = _mlp_ref(_X, _y, *_P)
     _vars = {k: _mlp_ref(_X, _y, *_P, kind=k) for k in _expl}
@@ -1309,7 +1310,7 @@ for _N, _D, _Hn, _C in ((5, 3, 4, 3), (1, 2, 3, 2), (8, 4, 6, 5)):
 _X = np.array([[1.0, 0.0]])
 _P = [np.eye(2), np.zeros(2), np.array([[800.0, 0.0], [-800.0, 0.0]]), np.zeros(2)]
 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-    _got = no_delegation(mlp_backward, _X, np.array([1]), *_P)
+    _got = answer(mlp_backward, _X, np.array([1]), *_P)
 check_close(_got[0], _mlp_ref(_X, np.array([1]), *_P)[0],
             "the loss with logits of about +-600: subtract the row max before exp")
 check_close(_got[3], _mlp_ref(_X, np.array([1]), *_P)[3], "dW2 with logits of about +-600")

@@ -43,7 +43,7 @@
 # %%
 import numpy as np
 
-from dlnotes.checks import answer, check_close, no_delegation
+from dlnotes.checks import answer, check_close, inplace
 
 # %% [markdown]
 # ## 1. Least squares: the answer in one formula
@@ -193,7 +193,7 @@ for _n, _d in ((1, 1), (7, 3), (50, 4)):
     _loss.backward()
     _gw, _gb = _tw.grad.numpy(), float(_tb.grad)
     _w_copy = _w.copy()
-    _got_w, _got_b = no_delegation(gd_step, _w, _b, _X, _y, _lr)
+    _got_w, _got_b = answer(gd_step, _w, _b, _X, _y, _lr)
     _mw = {"wrong sign: θ + ηg climbs the loss, use θ - ηg": _w + _lr * _gw,
            "the average is over the N examples: divide the summed gradient by N, "
            "not N+1": _w - _lr * _gw * _n / (_n + 1),
@@ -307,7 +307,7 @@ for _n, _d, _bs in ((10, 2, 1), (30, 3, 7), (64, 5, 64), (20, 1, 19)):
     _idx = _rng.choice(_n, size=_bs, replace=False)
     _r = _X[_idx] @ _w + _b - _y[_idx]
     _rall = _X @ _w + _b - _y
-    _got_dw, _got_db = no_delegation(minibatch_gradient, _w, _b, _X, _y, _idx)
+    _got_dw, _got_db = answer(minibatch_gradient, _w, _b, _X, _y, _idx)
     _label = f"gradient on a batch of {_bs} of {_n} random examples"
     check_close(_got_dw, _X[_idx].T @ _r / _bs, "dw " + _label,
                 mistakes={"the average is over the sampled examples: divide by len(idx), "
@@ -444,7 +444,7 @@ class SGD:
 # %% nbgrader={"grade_id": "test_SGD", "grade": true, "points": 1}
 # Two steps with momentum 0.9, gradients [1, 1] then [2, 2]:
 # buffers 1 then 0.9*1 + 2 = 2.9, so w = [1, -2] -> [0.9, -2.1] -> [0.61, -2.39].
-_w = np.array([1.0, -2.0])
+_w = inplace(np.array([1.0, -2.0]))
 _opt = answer(SGD, [_w], lr=0.1, momentum=0.9)
 answer(_opt.step, [np.array([1.0, 1.0])], name="SGD.step")
 check_close(_w, [0.9, -2.1], "w after one SGD step (it must change in place)",
@@ -505,9 +505,9 @@ for _kw in ({"lr": 0.05}, {"lr": 0.02, "momentum": 0.9},
             {"lr": 0.01, "momentum": 0.8, "weight_decay": 0.1}):
     _p0 = [_rng.normal(size=(3, 2)), _rng.normal(size=2)]
     _noise = [[_rng.normal(scale=0.5, size=p.shape) for p in _p0] for _ in range(_steps)]
-    _ps = [p.copy() for p in _p0]
-    _opt = no_delegation(SGD, _ps, **_kw)
-    no_delegation(_opt.step, _grad_fn(_ps, 0, _noise), label="SGD.step")
+    _ps = [inplace(p.copy()) for p in _p0]
+    _opt = answer(SGD, _ps, **_kw)
+    answer(_opt.step, _grad_fn(_ps, 0, _noise), name="SGD.step")
     for _k in range(1, _steps):
         answer(_opt.step, _grad_fn(_ps, _k, _noise), name="SGD.step")
     _want = _torch_run(torch.optim.SGD, _p0, _steps, _noise, **_kw)
@@ -582,7 +582,7 @@ class Adagrad:
 
 # %% nbgrader={"grade_id": "test_Adagrad", "grade": true, "points": 1}
 # Gradients [3, -0.5] then [4, -0.5] with eps = 0: G = [9, 0.25] then [25, 0.5].
-_w = np.array([1.0, 1.0])
+_w = inplace(np.array([1.0, 1.0]))
 _opt = answer(Adagrad, [_w], lr=0.1, eps=0.0)
 answer(_opt.step, [np.array([3.0, -0.5])], name="Adagrad.step")
 check_close(_w, [0.9, 1.1], "w after one AdaGrad step (each coordinate moves by lr)",
@@ -641,9 +641,9 @@ _steps = 60
 for _kw in ({"lr": 0.1}, {"lr": 0.5, "eps": 0.1}):
     _p0 = [_rng.normal(size=(3, 2)), _rng.normal(size=2)]
     _noise = [[_rng.normal(scale=0.5, size=p.shape) for p in _p0] for _ in range(_steps)]
-    _ps = [p.copy() for p in _p0]
-    _opt = no_delegation(Adagrad, _ps, **_kw)
-    no_delegation(_opt.step, _grad_fn(_ps, 0, _noise), label="Adagrad.step")
+    _ps = [inplace(p.copy()) for p in _p0]
+    _opt = answer(Adagrad, _ps, **_kw)
+    answer(_opt.step, _grad_fn(_ps, 0, _noise), name="Adagrad.step")
     for _k in range(1, _steps):
         answer(_opt.step, _grad_fn(_ps, _k, _noise), name="Adagrad.step")
     _want = _torch_run(torch.optim.Adagrad, _p0, _steps, _noise, **_kw)
@@ -719,7 +719,7 @@ class RMSprop:
 # %% nbgrader={"grade_id": "test_RMSprop", "grade": true, "points": 1}
 # alpha = 0.5, eps = 0.5 (large on purpose, to see where it goes), gradients [3] then [3]:
 # v = 0.5 * 9 = 4.5 -> step 0.1 * 3 / (sqrt(4.5) + 0.5); then v = 0.5*4.5 + 0.5*9 = 6.75.
-_w = np.array([0.0])
+_w = inplace(np.array([0.0]))
 _opt = answer(RMSprop, [_w], lr=0.1, alpha=0.5, eps=0.5)
 answer(_opt.step, [np.array([3.0])], name="RMSprop.step")
 _w1 = -0.3 / (np.sqrt(4.5) + 0.5)
@@ -780,9 +780,9 @@ _steps = 60
 for _kw in ({"lr": 0.01}, {"lr": 0.05, "alpha": 0.9, "eps": 1e-2}):
     _p0 = [_rng.normal(size=(3, 2)), _rng.normal(size=2)]
     _noise = [[_rng.normal(scale=0.5, size=p.shape) for p in _p0] for _ in range(_steps)]
-    _ps = [p.copy() for p in _p0]
-    _opt = no_delegation(RMSprop, _ps, **_kw)
-    no_delegation(_opt.step, _grad_fn(_ps, 0, _noise), label="RMSprop.step")
+    _ps = [inplace(p.copy()) for p in _p0]
+    _opt = answer(RMSprop, _ps, **_kw)
+    answer(_opt.step, _grad_fn(_ps, 0, _noise), name="RMSprop.step")
     for _k in range(1, _steps):
         answer(_opt.step, _grad_fn(_ps, _k, _noise), name="RMSprop.step")
     _want = _torch_run(torch.optim.RMSprop, _p0, _steps, _noise, **_kw)
@@ -879,7 +879,7 @@ class Adam:
 # %% nbgrader={"grade_id": "test_Adam", "grade": true, "points": 1}
 # First step with eps = 0: m_hat = g and v_hat = g², so every coordinate moves by lr,
 # whatever the scale of its gradient.
-_w = np.array([1.0, 1.0, 1.0])
+_w = inplace(np.array([1.0, 1.0, 1.0]))
 _opt = answer(Adam, [_w], lr=0.1, eps=0.0)
 answer(_opt.step, [np.array([1e-3, -5.0, 2e4])], name="Adam.step")
 _nobc = 0.1 * 0.1 / np.sqrt(0.001)
@@ -951,9 +951,9 @@ for _kw in ({"lr": 0.01}, {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-3},
             {"lr": 0.02, "weight_decay": 0.1}):
     _p0 = [_rng.normal(size=(3, 2)), _rng.normal(size=2)]
     _noise = [[_rng.normal(scale=0.5, size=p.shape) for p in _p0] for _ in range(_steps)]
-    _ps = [p.copy() for p in _p0]
-    _opt = no_delegation(Adam, _ps, **_kw)
-    no_delegation(_opt.step, _grad_fn(_ps, 0, _noise), label="Adam.step")
+    _ps = [inplace(p.copy()) for p in _p0]
+    _opt = answer(Adam, _ps, **_kw)
+    answer(_opt.step, _grad_fn(_ps, 0, _noise), name="Adam.step")
     for _k in range(1, _steps):
         answer(_opt.step, _grad_fn(_ps, _k, _noise), name="Adam.step")
     _want = _torch_run(torch.optim.Adam, _p0, _steps, _noise, **_kw)
@@ -1229,7 +1229,7 @@ from dlnotes import optim as _ref
 for _base, _T, _emin in ((0.1, 10, 0.0), (0.5, 7, 0.01), (1e-3, 1, 1e-5), (2.0, 25, 0.3)):
     _ts = list(range(0, 2 * _T + 1))
     _want = [_ref.cosine_annealing_lr(_t, _base, _T, _emin) for _t in _ts]
-    _got = [no_delegation(cosine_annealing_lr, _t, _base, _T, _emin) for _t in _ts]
+    _got = [answer(cosine_annealing_lr, _t, _base, _T, _emin) for _t in _ts]
     _p = torch.nn.Parameter(torch.zeros(1))
     _o = torch.optim.SGD([_p], lr=_base)
     _s = torch.optim.lr_scheduler.CosineAnnealingLR(_o, T_max=_T, eta_min=_emin)

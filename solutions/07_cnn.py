@@ -41,7 +41,7 @@
 # %%
 import numpy as np
 
-from dlnotes.checks import answer, check_close, check_equal, no_delegation
+from dlnotes.checks import answer, check_close, check_equal
 
 # %% [markdown]
 # ## 1. Why convolution?
@@ -297,7 +297,7 @@ for _ in range(20):
     _h = int(_rng.integers(max(1, _k - 2 * _p), 40))
     _cases.append((_h, _k, _p, int(_rng.integers(1, 5))))
 for _h, _k, _p, _s in _cases:
-    check_equal(no_delegation(conv2d_output_size, _h, _k, padding=_p, stride=_s),
+    check_equal(answer(conv2d_output_size, _h, _k, padding=_p, stride=_s),
                 _ref.conv2d_output_size(_h, _k, padding=_p, stride=_s),
                 f"conv2d_output_size(size={_h}, kernel_size={_k}, padding={_p}, stride={_s})",
                 mistakes=_size_mistakes(_h, _k, _p, _s))
@@ -390,7 +390,7 @@ for _xs, _ws, _s, _p in (((2, 3, 7, 7), (4, 3, 3, 3), 1, 0), ((2, 3, 7, 6), (4, 
     _x, _w, _b = _rng.normal(size=_xs), _rng.normal(size=_ws), _rng.normal(size=_ws[0])
     _want, _ = _ref.conv2d_forward(_x, _w, _b, stride=_s, padding=_p)
     _label = f"conv2d_forward on x {_xs}, w {_ws}, stride={_s}, padding={_p}"
-    _got = no_delegation(conv2d_forward, _x, _w, _b, stride=_s, padding=_p)
+    _got = answer(conv2d_forward, _x, _w, _b, stride=_s, padding=_p)
     check_equal(np.shape(_got), _want.shape, f"shape of {_label}",
                 mistakes={"padding ignored": _ref.conv2d_forward(_x, _w, _b, stride=_s)[0].shape,
                           "stride ignored":
@@ -528,7 +528,7 @@ for _xs, _ws, _s, _p in (((2, 3, 5, 5), (4, 3, 3, 3), 1, 0), ((2, 2, 6, 5), (3, 
     _dout = _rng.normal(size=_out.shape)
     _want_dx, _want_dw, _want_db = _ref.conv2d_backward(_dout, _cache)
     _label = f"x {_xs}, w {_ws}, stride={_s}, padding={_p}"
-    _dx, _dw, _db = _three(no_delegation(conv2d_backward, _dout, _x, _w, stride=_s, padding=_p),
+    _dx, _dw, _db = _three(answer(conv2d_backward, _dout, _x, _w, stride=_s, padding=_p),
                            "conv2d_backward")
     _num_dx, _num_dw, _num_db = _numeric_grads(_x, _w, _b, _dout, _s, _p)
     check_close(_db, _num_db, f"db on {_label} (checked by finite differences)", atol=1e-5,
@@ -632,7 +632,7 @@ for _xs, _k, _s in (((2, 3, 8, 8), 2, None), ((1, 2, 7, 7), 2, None), ((2, 1, 7,
     _x = _rng.normal(size=_xs)
     _want, _ = _ref.max_pool2d_forward(_x, _k, stride=_s)
     _label = f"max_pool2d_forward on x {_xs}, kernel_size={_k}, stride={_s}"
-    _got = no_delegation(max_pool2d_forward, _x, _k, stride=_s)
+    _got = answer(max_pool2d_forward, _x, _k, stride=_s)
     check_equal(np.shape(_got), _want.shape, f"shape of {_label}",
                 mistakes={_STRIDE_NONE: _ref.max_pool2d_forward(_x, _k, stride=1)[0].shape})
     check_close(_got, _want, _label,
@@ -719,7 +719,7 @@ for _xs, _k, _s, _ties in (((2, 3, 8, 8), 2, None, False), ((2, 2, 6, 6), 2, Non
     _label = (f"max_pool2d_backward on x {_xs}" + (" with ties" if _ties else "")
               + f", kernel_size={_k}, stride={_s}")
     _avg_cache = _ref.avg_pool2d_forward(_x, _k, stride=_s)[1]
-    check_close(no_delegation(max_pool2d_backward, _dout, _x, _k, stride=_s),
+    check_close(answer(max_pool2d_backward, _dout, _x, _k, stride=_s),
                 _ref.max_pool2d_backward(_dout, _cache), _label,
                 mistakes={_TIES: _pool_back_variant(_dout, _x, _k, _s_eff, "ties"),
                           _POOL_OVERLAP: _pool_back_variant(_dout, _x, _k, _s_eff, "overwrite"),

@@ -53,7 +53,7 @@
 # %%
 import numpy as np
 
-from dlnotes.checks import answer, check_close, check_equal, no_delegation
+from dlnotes.checks import answer, check_close, check_equal
 
 # %% [markdown]
 # ## 1. The recurrent cell
@@ -108,8 +108,8 @@ for _N, _I, _H, _scale in ((1, 1, 1, 1.0), (3, 4, 5, 1.0), (2, 3, 3, 1.0), (4, 2
     _W_ih, _W_hh = _rng.normal(size=(_H, _I)), _rng.normal(size=(_H, _H))
     _b_ih, _b_hh = _rng.normal(size=_H), _rng.normal(size=_H)
     _pre = _x @ _W_ih.T + _b_ih + _h @ _W_hh.T + _b_hh
-    check_close(no_delegation(rnn_step, _x, _h, _W_ih, _W_hh, _b_ih, _b_hh),
-                _ref.rnn_step(_x, _h, _W_ih, _W_hh, _b_ih, _b_hh),
+    _got = answer(rnn_step, _x, _h, _W_ih, _W_hh, _b_ih, _b_hh)
+    check_close(_got, _ref.rnn_step(_x, _h, _W_ih, _W_hh, _b_ih, _b_hh),
                 f"rnn_step with N={_N}, I={_I}, H={_H}" + (" and inputs of size 30"
                                                            if _scale > 1 else ""),
                 mistakes={_TRANSPOSE: _ref.rnn_step(_x, _h, _W_ih, _W_hh.T, _b_ih, _b_hh),
@@ -171,7 +171,7 @@ for _T, _N, _I, _H in ((1, 2, 3, 4), (6, 3, 2, 5), (9, 1, 4, 3), (4, 5, 1, 1)):
     _W_ih = _rng.normal(scale=0.8, size=(_H, _I))
     _W_hh = _rng.normal(scale=0.8, size=(_H, _H))
     _b_ih, _b_hh = _rng.normal(size=_H), _rng.normal(size=_H)
-    _got = no_delegation(rnn_forward, _x, _h0, _W_ih, _W_hh, _b_ih, _b_hh)
+    _got = answer(rnn_forward, _x, _h0, _W_ih, _W_hh, _b_ih, _b_hh)
     check_equal(np.shape(_got), (_T, _N, _H), f"shape of hs for T={_T}, N={_N}, H={_H}",
                 mistakes={"hs holds h_1..h_T; you included h0": (_T + 1, _N, _H),
                           "return every state, not only the last one": (_N, _H)})
@@ -339,7 +339,7 @@ for _T, _N, _I, _H, _last_only in ((5, 3, 2, 4, False), (1, 2, 3, 2, False),
     _dhs = _rng.normal(size=_hs.shape)
     if _last_only:
         _dhs[:-1] = 0.0
-    _got = no_delegation(rnn_backward, _dhs, _x, _h0, _hs, _W_ih, _W_hh)
+    _got = answer(rnn_backward, _dhs, _x, _h0, _hs, _W_ih, _W_hh)
     check_equal(len(_got), 5, "rnn_backward returns 5 gradients (dx, dh0, dW_ih, dW_hh, db)")
     _want = _ref.rnn_backward(_dhs, _cache)[:5]
     _wrong = {_NO_TIME: _bptt(_dhs, _x, _h0, _hs, _W_ih, _W_hh, through_time=False),
@@ -599,7 +599,7 @@ for _N, _I, _H, _scale in ((3, 4, 5, 1.0), (1, 2, 3, 1.0), (4, 3, 1, 1.0), (2, 3
     _b_ih, _b_hh = _rng.normal(size=4 * _H), _rng.normal(size=4 * _H)
     _args = (_x, _h, _c, _W_ih, _W_hh, _b_ih, _b_hh)
     with np.errstate(over="ignore"):
-        _got = no_delegation(lstm_step, *_args)
+        _got = answer(lstm_step, *_args)
     check_equal(len(_got), 2, "lstm_step must return the pair (h_next, c_next)")
     _want_h, _want_c = _ref.lstm_step(*_args)
     _wrong = {_ORDER: _lstm_variant(*_args, order="ifog"),
@@ -723,7 +723,7 @@ for _N, _I, _H, _scale in ((3, 4, 5, 1.0), (1, 2, 3, 1.0), (4, 3, 1, 1.0), (2, 3
     _b_ih, _b_hh = _rng.normal(size=3 * _H), _rng.normal(size=3 * _H)
     _args = (_x, _h, _W_ih, _W_hh, _b_ih, _b_hh)
     with np.errstate(over="ignore"):
-        _got = no_delegation(gru_step, *_args)
+        _got = answer(gru_step, *_args)
     check_close(_got, _ref.gru_step(*_args),
                 f"gru_step with N={_N}, I={_I}, H={_H}" + (" and inputs of size 40"
                                                            if _scale > 1 else ""),

@@ -45,7 +45,7 @@
 # %%
 import numpy as np
 
-from dlnotes.checks import answer, check_close, check_equal, no_delegation
+from dlnotes.checks import answer, check_close, check_equal
 
 # %% [markdown]
 # ## 1. Attention as a soft lookup
@@ -246,7 +246,7 @@ def _sdpa_mistakes(_q, _k, _v, _m):
 def _check_sdpa(_q, _k, _v, _m, _label):
     with np.errstate(all="ignore"), _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
-        _out, _w = no_delegation(scaled_dot_product_attention, _q, _k, _v, _m)
+        _out, _w = answer(scaled_dot_product_attention, _q, _k, _v, _m)
         _mist = _sdpa_mistakes(_q, _k, _v, _m)
     _ro, _rw = _ref.scaled_dot_product_attention(_q, _k, _v, _m)
     check_close(_w, _rw, f"attention weights {_label}",
@@ -273,7 +273,7 @@ _q, _k = 300 * _rng.normal(size=(3, 4)), 300 * _rng.normal(size=(5, 4))
 _v = _rng.normal(size=(5, 2))
 with np.errstate(all="ignore"), _warnings.catch_warnings():
     _warnings.simplefilter("ignore")
-    _got_o, _got_w = no_delegation(scaled_dot_product_attention, _q, _k, _v)
+    _got_o, _got_w = answer(scaled_dot_product_attention, _q, _k, _v)
     _sc = _q @ _k.T / 2.0
     _naive = np.exp(_sc) / np.exp(_sc).sum(axis=-1, keepdims=True)
 check_close(_got_w, _ref.scaled_dot_product_attention(_q, _k, _v)[1],
@@ -285,7 +285,7 @@ _q, _k, _v = _rng.normal(size=(3, 4)), _rng.normal(size=(3, 4)), _rng.normal(siz
 _m = np.array([[True, False, False], [True, True, False], [False, False, False]])
 with np.errstate(all="ignore"), _warnings.catch_warnings():
     _warnings.simplefilter("ignore")
-    _got_o, _got_w = no_delegation(scaled_dot_product_attention, _q, _k, _v, _m)
+    _got_o, _got_w = answer(scaled_dot_product_attention, _q, _k, _v, _m)
 _ro, _rw = _ref.scaled_dot_product_attention(_q, _k, _v, _m)
 _why = ("a row with every key masked must give all-zero weights and a zero output "
         "(its max is -inf and -inf - (-inf) is NaN; handle that row)")
@@ -327,7 +327,7 @@ check_equal(str(np.asarray(_got).dtype), "bool", "dtype of causal_mask(3)")
 from dlnotes import attention as _ref
 
 for _T in (1, 2, 5, 8):
-    _got = no_delegation(causal_mask, _T)
+    _got = answer(causal_mask, _T)
     _r = _ref.causal_mask(_T)
     check_equal(str(np.asarray(_got).dtype), "bool",
                 f"dtype of causal_mask({_T}) (a mask is boolean: use dtype=bool, not 0/1 "
@@ -431,7 +431,7 @@ _rng = np.random.default_rng(903)
 for _B, _L, _E, _H in ((2, 5, 12, 3), (1, 1, 4, 4), (3, 4, 6, 1), (2, 3, 8, 2)):
     _x = _rng.normal(size=(_B, _L, _E))
     _d = _E // _H
-    check_close(no_delegation(split_heads, _x, _H), _ref.split_heads(_x, _H),
+    check_close(answer(split_heads, _x, _H), _ref.split_heads(_x, _H),
                 f"split_heads on (B, L, E) = {(_B, _L, _E)}, H = {_H}",
                 mistakes={"reshaped (B, L, E) straight to (B, H, L, d): reshape to "
                           "(B, L, H, d) first, then swap L and H": _x.reshape(_B, _H, _L, _d),
@@ -470,7 +470,7 @@ _rng = np.random.default_rng(904)
 for _shape in ((2, 3, 5, 4), (1, 1, 3, 2), (3, 4, 1, 1), (2, 2, 6, 3)):
     _x = _rng.normal(size=_shape)
     _B, _H, _L, _d = _shape
-    check_close(no_delegation(merge_heads, _x), _ref.merge_heads(_x),
+    check_close(answer(merge_heads, _x), _ref.merge_heads(_x),
                 f"merge_heads on (B, H, L, d) = {_shape}",
                 mistakes={"reshaped (B, H, L, d) straight to (B, L, E): "
                           "swap H and L first": _x.reshape(_B, _L, _H * _d),
@@ -596,7 +596,7 @@ def _pe_wrong(_T, _E, _kind):
 
 
 for _T, _E in ((5, 8), (50, 16), (7, 5), (1, 1), (3, 2), (20, 64)):
-    check_close(no_delegation(sinusoidal_positional_encoding, _T, _E),
+    check_close(answer(sinusoidal_positional_encoding, _T, _E),
                 _ref.sinusoidal_positional_encoding(_T, _E),
                 f"sinusoidal_positional_encoding({_T}, {_E})", atol=1e-9,
                 mistakes={"sine and cosine swapped: even columns are sines": _pe_wrong(
@@ -854,7 +854,7 @@ for _B, _L, _E, _H, _F, _mk in ((2, 5, 8, 2, 16, "causal"), (1, 4, 6, 3, 10, Non
         _m[0, ..., -2:] = False
     else:
         _m = None
-    check_close(no_delegation(encoder_block_forward, _x, _p, _H, _m),
+    check_close(answer(encoder_block_forward, _x, _p, _H, _m),
                 _ref.encoder_block_forward(_x, _p, _m, num_heads=_H)[0],
                 f"encoder block on random (B, L, E) = {(_B, _L, _E)}, H = {_H}, F = {_F}, "
                 f"mask: {_mk or 'none'}", atol=1e-8,

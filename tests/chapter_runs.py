@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
+from dlnotes_course import site
 from dlnotes_course.grade import grade_folder
 from dlnotes_course.layout import chapters_dir
 from dlnotes_course.source import load_chapter
@@ -25,13 +25,8 @@ CELL_TIMEOUT = 20
 
 @functools.cache
 def executed_instructor(chapter: str):
-    """The instructor notebook executed top to bottom, demos included."""
-    nb = load_chapter(chapter)
-    run_dir = WORK / chapter / "run"
-    run_dir.mkdir(parents=True)
-    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(run_dir)}}).execute()
-    return nb
+    """The instructor notebook executed top to bottom, demos included (once per session)."""
+    return site.executed_instructor(chapter, cache=WORK / "executed")
 
 
 @functools.cache

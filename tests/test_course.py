@@ -81,8 +81,23 @@ def test_init_writes_a_config_nbgrader_reads(tmp_path, capsys):
     config = course.load_course(tmp_path / "c")
     assert config.CourseDirectory.course_id == "c1"
     assert config.Exchange.root == str(ex)
-    assert config.ExchangeFactory.collect.endswith("OwnerCheckedCollect")
     assert config.CourseDirectory.root == str((tmp_path / "c").resolve())
+
+
+def test_the_course_and_the_hub_use_our_exchange_classes(tmp_path):
+    from traitlets.config import Config
+    from traitlets.utils.importstring import import_item
+
+    from dlnotes_course import exchange, hub
+
+    course.init(tmp_path / "c", tmp_path / "ex", "c1")
+    config = course.load_course(tmp_path / "c")
+    assert import_item(config.ExchangeFactory.collect) is exchange.OwnerCheckedCollect
+    assert import_item(config.ExchangeFactory.submit) is exchange.PrivateSubmit
+    shared = Config()
+    exec(hub.NBGRADER_CONFIG.format(course_id="c1", exchange="/x", submit=exchange.SUBMIT_CLASS),
+         {"get_config": lambda: shared})
+    assert import_item(shared.ExchangeFactory.submit) is exchange.PrivateSubmit
 
 
 def test_init_rejects_a_course_id_that_is_not_a_folder_name(tmp_path, capsys):

@@ -16,19 +16,11 @@ dlnotes.checks.CheckFailure: precision: expected 0.5, got 0.25. Likely mistake: 
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
 import weakref
 
 import numpy as np
 
-__all__ = ["CheckFailure", "answer", "check_close", "check_equal", "inplace", "is_inplace",
-           "no_delegation", "FORBIDDEN_PACKAGES"]
-
-#: Packages a graded answer may not call: the reference itself and the
-#: libraries that already implement the exercises.
-FORBIDDEN_PACKAGES = ("dlnotes", "sklearn", "torch")
+__all__ = ["CheckFailure", "answer", "check_close", "check_equal", "inplace", "is_inplace"]
 
 
 class CheckFailure(AssertionError):
@@ -159,51 +151,3 @@ def check_equal(got, expected, label: str, *, mistakes: dict | None = None) -> N
         if np.shape(wrong) == arr.shape and np.array_equal(arr, np.asarray(wrong)):
             raise CheckFailure(f"{message} Likely mistake: {explanation}.", explanation)
     raise CheckFailure(message)
-
-
-def _package_dirs(names) -> list[str]:
-    dirs = []
-    for name in names:
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.submodule_search_locations:
-            dirs.extend(os.path.realpath(p) + os.sep for p in spec.submodule_search_locations)
-    return dirs
-
-
-def no_delegation(fn, *args, label: str | None = None, forbidden=FORBIDDEN_PACKAGES, **kwargs):
-    """Call ``fn`` and fail if it runs code of a forbidden package.
-
-    A profiler watches every Python frame and C call made while ``fn`` runs:
-    an answer that calls ``dlnotes``, scikit-learn or torch (directly, through
-    an alias, or from a helper of its own) is caught, however the function was
-    imported. Returns ``fn``'s result otherwise.
-    """
-    label = label or getattr(fn, "__name__", "your function")
-    this_file = os.path.realpath(__file__)
-    dirs = tuple(_package_dirs(forbidden))
-    prefixes = tuple(f"{p}." for p in forbidden) + tuple(forbidden)
-    seen: list[str] = []
-
-    def profiler(frame, event, arg):
-        if seen:
-            return
-        if event == "call":
-            path = os.path.realpath(frame.f_code.co_filename)
-            if path != this_file and path.startswith(dirs):
-                module = frame.f_globals.get("__name__", path)
-                seen.append(f"{module}.{frame.f_code.co_name}")
-        elif event == "c_call":
-            module = getattr(arg, "__module__", None) or ""
-            if module.startswith(prefixes):
-                seen.append(f"{module}.{getattr(arg, '__name__', '?')}")
-
-    sys.setprofile(profiler)
-    try:
-        result = answer(fn, *args, name=label, **kwargs)
-    finally:
-        sys.setprofile(None)
-    if seen:
-        raise AssertionError(
-            f"{label} calls {seen[0]}: write it yourself with numpy instead of calling "
-            f"{', '.join(forbidden)}.")
-    return result

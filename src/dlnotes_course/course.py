@@ -42,13 +42,14 @@ c.merge(course_config(Path(__file__).resolve().parent, exchange={exchange!r},
 
 def course_config(course: Path, exchange: str, course_id: str):
     """nbgrader's configuration for ``course`` on the exchange at ``exchange``."""
+    from .exchange import COLLECT_CLASS, SUBMIT_CLASS
     from .nbgrader_setup import nbgrader_config
 
     c = nbgrader_config(Path(course))
     c.CourseDirectory.course_id = course_id
     c.Exchange.root = str(exchange)
-    c.ExchangeFactory.collect = "dlnotes_course.exchange.OwnerCheckedCollect"
-    c.ExchangeFactory.submit = "dlnotes_course.exchange.PrivateSubmit"
+    c.ExchangeFactory.collect = COLLECT_CLASS
+    c.ExchangeFactory.submit = SUBMIT_CLASS
     return c
 
 
@@ -100,19 +101,17 @@ def init(course: Path, exchange: Path, course_id: str) -> Path:
 def release(chapter: str, course: Path, root: Path | None = None) -> dict:
     """Generate ``chapter``'s student version in ``course``, stamp it, publish it.
 
-    Refuses a release that leaks solutions or hidden tests. Returns the version.
+    Refuses a source that breaks the test-naming rule and a release that leaks
+    solutions or hidden tests (:func:`~dlnotes_course.release.checked_release`).
+    Returns the version.
     Publishing again replaces the exchange's copy; students who already fetched
     keep theirs (nbgrader's fetch never overwrites).
     """
-    from .release import find_leaks, generate, release_version, stamp_version
-    from .source import load_chapter
+    from .release import checked_release, release_version, stamp_version
 
     course = Path(course).expanduser().resolve()
     load_course(course)  # a clear error before any work
-    released = generate(chapter, course, root)
-    leaks = find_leaks(released, load_chapter(chapter, root))
-    if leaks:
-        raise ValueError(f"{chapter}: the release would leak:\n  " + "\n  ".join(leaks))
+    checked_release(chapter, course, root)
     version = release_version(chapter, root)
     path = course / "release" / chapter / f"{chapter}.ipynb"
     nb = nbformat.read(path, as_version=4)

@@ -50,6 +50,10 @@ OUTBOUND_MODE = 0o755
 FEEDBACK_MODE = 0o711
 SUBMISSION_DIR_MODE = 0o770
 SUBMISSION_FILE_MODE = 0o640
+#: nbgrader's ``ExchangeFactory`` settings of every course: the instructor's
+#: (``course.course_config``) and every hub user's (``hub.NBGRADER_CONFIG``).
+SUBMIT_CLASS = "dlnotes_course.exchange.PrivateSubmit"
+COLLECT_CLASS = "dlnotes_course.exchange.OwnerCheckedCollect"
 
 
 def owner_name(path: str | Path) -> str:

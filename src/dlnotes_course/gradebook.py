@@ -15,35 +15,36 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
 from .nbgrader_setup import scripts_on_path
+from .source import Chapter
 
 warnings.filterwarnings("ignore", message="Object of type <Submitted", category=SAWarning)
 
 
-def record_chapter(gb: Gradebook, chapter: str, source_nb) -> None:
-    """Create or update the chapter's assignment, notebook and cells."""
+def record_chapter(gb: Gradebook, chapter: str, source) -> None:
+    """Create or update the chapter's assignment, notebook and cells.
+
+    ``source`` is the instructor notebook or its :class:`~dlnotes_course.source.Chapter`.
+    """
     gb.update_or_create_assignment(chapter)
     gb.update_or_create_notebook(chapter, chapter)
-    for cell in source_nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        gid = meta.get("grade_id")
-        if not gid:
+    for cell in Chapter.of(source, chapter).cells:
+        if cell.grade_id is None:
             continue
-        kind = "code" if cell.cell_type == "code" else "markdown"
-        if meta.get("grade"):
-            gb.update_or_create_grade_cell(gid, chapter, chapter,
-                                           max_score=float(meta.get("points", 0)),
-                                           cell_type=kind)
-        if meta.get("solution"):
-            gb.update_or_create_solution_cell(gid, chapter, chapter)
-        gb.update_or_create_source_cell(gid, chapter, chapter, cell_type=kind,
-                                        locked=bool(meta.get("locked")), source=cell.source)
+        cell_type = "markdown" if cell.kind == "markdown" else "code"
+        if cell.kind == "test":
+            gb.update_or_create_grade_cell(cell.grade_id, chapter, chapter,
+                                           max_score=cell.points, cell_type=cell_type)
+        if cell.kind == "answer":
+            gb.update_or_create_solution_cell(cell.grade_id, chapter, chapter)
+        gb.update_or_create_source_cell(cell.grade_id, chapter, chapter, cell_type=cell_type,
+                                        locked=cell.locked, source=cell.source)
 
 
-def record_results(db_url: str, chapter: str, source_nb, results) -> None:
-    """Store every result's check scores as nbgrader auto scores."""
+def record_results(db_url: str, chapter: str, source, results) -> None:
+    """Store every result's check scores as nbgrader auto scores (``source`` as above)."""
     scripts_on_path()
     with Gradebook(db_url) as gb:
-        record_chapter(gb, chapter, source_nb)
+        record_chapter(gb, chapter, source)
         for r in results:
             if not r.valid_id:
                 continue

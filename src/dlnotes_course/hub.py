@@ -30,7 +30,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .exchange import prepare_exchange
+from .exchange import SUBMIT_CLASS, prepare_exchange
 from .lab import configure_for_readers, free_port
 from .layout import repo_root
 
@@ -41,7 +41,7 @@ NBGRADER_CONFIG = '''"""nbgrader settings every user of this hub shares (dlnotes
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
 c.Exchange.root = {exchange!r}
-c.ExchangeFactory.submit = "dlnotes_course.exchange.PrivateSubmit"
+c.ExchangeFactory.submit = {submit!r}
 '''
 
 INSTRUCTOR_NBGRADER_CONFIG = '''"""The formgrader and nbgrader's command line use ~/course."""
@@ -124,7 +124,7 @@ def setup(base: Path, instructor: str, students: list[str], repo: Path | None = 
     jupyter = base / "jupyter"
     jupyter.mkdir(exist_ok=True)
     (jupyter / "nbgrader_config.py").write_text(
-        NBGRADER_CONFIG.format(course_id=COURSE_ID, exchange=str(exchange)))
+        NBGRADER_CONFIG.format(course_id=COURSE_ID, exchange=str(exchange), submit=SUBMIT_CLASS))
     # no "get Jupyter news?" prompt or update checks on a class's servers
     (jupyter / "jupyter_server_config.json").write_text(json.dumps(
         {"LabApp": {"news_url": None,

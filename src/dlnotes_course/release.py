@@ -16,7 +16,7 @@ import nbformat
 from .layout import chapter_ids, chapters_dir, source_path
 from .layout import course_dir as default_course_dir
 from .nbgrader_setup import nbgrader_api
-from .source import load_chapter
+from .source import Chapter, ChapterError, load_chapter, nbgrader_meta
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
            "BEGIN MARK SCHEME", "END MARK SCHEME")
@@ -32,9 +32,9 @@ class ReleaseError(RuntimeError):
     """nbgrader could not generate the release; the message carries its log."""
 
 
-def write_course_source(chapter: str, course: Path, root: Path | None = None):
-    """Write the instructor notebook where nbgrader expects it; return it."""
-    nb = load_chapter(chapter, root)
+def write_course_source(chapter: str, course: Path, root: Path | None = None, nb=None):
+    """Write the instructor notebook (``nb``, or the one loaded) where nbgrader expects it."""
+    nb = nb if nb is not None else load_chapter(chapter, root)
     target = Path(course) / "source" / chapter
     if target.exists():
         shutil.rmtree(target)
@@ -43,14 +43,16 @@ def write_course_source(chapter: str, course: Path, root: Path | None = None):
     return nb
 
 
-def generate(chapter: str, course: Path | None = None, root: Path | None = None):
+def generate(chapter: str, course: Path | None = None, root: Path | None = None,
+             source_nb=None):
     """Run nbgrader's ``generate_assignment`` for ``chapter`` in ``course``.
 
     Also records the chapter's cells in the course gradebook, which autograding
-    needs. Returns the released notebook.
+    needs. Returns the released notebook. Use :func:`checked_release` unless
+    the release is only compared with another one.
     """
     course = Path(course or default_course_dir(root))
-    write_course_source(chapter, course, root)
+    write_course_source(chapter, course, root, source_nb)
     result = nbgrader_api(course).generate_assignment(chapter, force=True, create=True)
     if not result.get("success"):
         raise ReleaseError(f"nbgrader generate_assignment failed for {chapter}:\n"
@@ -66,12 +68,29 @@ def release_text(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def release_chapter(chapter: str, root: Path | None = None, course: Path | None = None) -> Path:
-    """Regenerate ``chapters/<chapter>.ipynb``; refuse to write a leaking release."""
-    released = generate(chapter, course, root)
-    leaks = find_leaks(released, load_chapter(chapter, root))
+def checked_release(chapter: str, course: Path | None = None, root: Path | None = None):
+    """The student release of ``chapter``, generated in ``course`` once the rules hold.
+
+    Raises :class:`~dlnotes_course.source.ChapterError` naming the cell when a
+    check is not named ``test_<answer>`` or ``test_<answer>_hidden`` for an
+    answer of the chapter (the grader finds an answer's checks by that name),
+    and :class:`ReleaseError` when the release would leak a solution or a
+    hidden test.
+    """
+    view = Chapter.load(chapter, root)
+    problems = view.naming_problems()
+    if problems:
+        raise ChapterError("\n".join(problems))
+    released = generate(chapter, course, root, view.notebook)
+    leaks = find_leaks(released, view.notebook)
     if leaks:
         raise ReleaseError(f"{chapter}: the release would leak:\n  " + "\n  ".join(leaks))
+    return released
+
+
+def release_chapter(chapter: str, root: Path | None = None, course: Path | None = None) -> Path:
+    """Regenerate ``chapters/<chapter>.ipynb`` (see :func:`checked_release`)."""
+    released = checked_release(chapter, course, root)
     out = chapters_dir(root) / f"{chapter}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(release_text(released), encoding="utf-8")
@@ -106,7 +125,7 @@ def find_leaks(released_nb, source_nb) -> list[str]:
     secrets = _secret_lines(source_nb)
     leaks = []
     for index, cell in enumerate(released_nb.cells):
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id", cell.cell_type)
+        gid = nbgrader_meta(cell).get("grade_id", cell.cell_type)
         where = f"cell {index} ({gid})"
         for marker in MARKERS:
             if marker in cell.source:

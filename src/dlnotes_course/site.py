@@ -35,7 +35,7 @@ from pathlib import Path
 import nbformat
 
 from .layout import chapter_ids, chapters_dir, repo_root, source_path
-from .source import load_chapter
+from .source import cell_kind, load_chapter
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -96,7 +96,11 @@ def _cache_key(chapter: str, root: Path | None = None) -> str:
 
 def executed_instructor(chapter: str, root: Path | None = None, cache: Path | None = None,
                         timeout: int = 600):
-    """The instructor notebook executed top to bottom (cached by content)."""
+    """The instructor notebook executed top to bottom, demos included (cached by content).
+
+    The chapter tests pass a fresh ``cache`` folder, so that each test session
+    runs the notebooks again.
+    """
     from nbclient import NotebookClient
 
     cache = Path(cache or cache_dir(root))
@@ -157,11 +161,10 @@ def reading_copy(release_nb, executed_nb):
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        nbg = cell.metadata.get("nbgrader", {})
         source_cell = ran.get(cell.id)
         cell.outputs = []
         cell.execution_count = None
-        if nbg.get("solution") or nbg.get("grade") or source_cell is None:
+        if cell_kind(cell) in ("answer", "test") or source_cell is None:
             continue
         cell.outputs = _static_outputs(source_cell.get("outputs", []), widget_state)
         cell.execution_count = source_cell.get("execution_count")

@@ -196,6 +196,11 @@ class Chapter:
     def load(cls, chapter: str, root: Path | None = None) -> Chapter:
         return cls.from_notebook(load_chapter(chapter, root), chapter)
 
+    @classmethod
+    def of(cls, source, name: str) -> Chapter:
+        """``source`` itself if it is a :class:`Chapter`, else the view of that notebook."""
+        return source if isinstance(source, Chapter) else cls.from_notebook(source, name)
+
     def of_kind(self, kind: str) -> list[Cell]:
         return [c for c in self.cells if c.kind == kind]
 
@@ -225,8 +230,9 @@ class Chapter:
     def naming_problems(self) -> list[str]:
         """Checks whose name does not follow ``test_<answer>[_hidden]`` for an answer here."""
         answers = {c.grade_id for c in self.answers}
-        return [f"{self.name}: check {c.grade_id!r} must be named test_<answer> or "
-                f"test_<answer>_hidden for one of its answers ({', '.join(sorted(answers))})"
+        return [f"{self.name}, cell {c.index}: check {c.grade_id!r} must be named "
+                f"test_<answer> or test_<answer>_hidden for one of its answers "
+                f"({', '.join(sorted(answers))})"
                 for c in self.tests if answer_of_test(c.grade_id) not in answers]
 
 

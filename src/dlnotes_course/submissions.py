@@ -10,6 +10,8 @@ import re
 
 import nbformat
 
+from .source import Chapter, nbgrader_meta
+
 _SOLUTION = re.compile(r"[ \t]*### BEGIN SOLUTION\n(.*?)[ \t]*### END SOLUTION\n?", re.S)
 
 
@@ -26,11 +28,11 @@ def answered(release_nb, source_nb, overrides: dict[str, str] | None = None,
     instead (a planted mistake); grade_ids in ``blank`` keep the stub.
     """
     overrides = overrides or {}
-    answers = {c.metadata["nbgrader"]["grade_id"]: solution_source(c.source)
-               for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {c.grade_id: solution_source(c.source)
+               for c in Chapter.of(source_nb, "source").answers}
     nb = nbformat.from_dict(nbformat.reads(nbformat.writes(release_nb), as_version=4))
     for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        gid = nbgrader_meta(cell).get("grade_id")
         if gid in overrides:
             cell.source = overrides[gid]
         elif gid in answers and gid not in blank:
