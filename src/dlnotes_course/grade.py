@@ -424,7 +424,7 @@ class ClassGrading:
             else None
         if sqlite:
             Path(sqlite).parent.mkdir(parents=True, exist_ok=True)
-        record_results(self.db_url, self.name, self.chapter.notebook, results)
+        record_results(self.db_url, self.name, self.chapter, results)
         _hand_back(self.course, [self.out] + ([Path(sqlite)] if sqlite else []))
 
 
