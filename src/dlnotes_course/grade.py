@@ -206,6 +206,27 @@ def _worker_init() -> None:
         pass
 
 
+@functools.cache
+def _preload() -> None:
+    """Import once per worker what every child needs, so that no child pays for it.
+
+    Children are forked from the worker: torch (which hidden tests use as their
+    oracle), the reference and IPython's input transformer are already loaded.
+    """
+    import importlib
+    import pkgutil
+
+    import dlnotes
+    for mod in pkgutil.iter_modules(dlnotes.__path__):
+        importlib.import_module(f"dlnotes.{mod.name}")
+    from .runner import _transformer
+    _transformer()
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass
+
+
 def grade_task(ctx: dict, student: str, data: bytes) -> dict:
     """Grade one submission's bytes in a child process of this worker; its outcome.
 
@@ -215,6 +236,7 @@ def grade_task(ctx: dict, student: str, data: bytes) -> dict:
     submission can thus never take the worker, or another student, with it.
     """
     from .child import run_in_child
+    _preload()
     return run_in_child(_grade_here, ctx, data, student)
 
 

@@ -186,8 +186,8 @@ class _Session:
 
     def close(self):
         if self.proc is not None:
-            self.output_bytes += self.proc.output_bytes
             self.proc.close()
+            self.output_bytes += self.proc.output_bytes   # complete once it is closed
             self.proc = None
 
 
