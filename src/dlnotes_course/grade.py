@@ -209,10 +209,11 @@ def _result(student, chapter, label, checks: dict[str, float], outcome: dict) ->
     rows = []
     for gid, points in checks.items():
         c = got.get(gid, {"score": 0.0, "message": "not graded"})
-        rows.append(Check(gid, float(c["score"]), points, c.get("message", "")))
+        rows.append(Check(gid, float(c["score"]), points, c.get("message", ""),
+                          c.get("mistake", ""), float(c.get("seconds", 0.0))))
     return Result(student, chapter, sum(c.score for c in rows), sum(checks.values()),
                   outcome.get("status", "crashed"), "; ".join(outcome.get("reasons", [])),
-                  label, rows, outcome.get("warning", ""))
+                  label, rows, outcome.get("warning", ""), float(outcome.get("seconds", 0.0)))
 
 
 def _write_atomic(path: Path, text: str) -> None:

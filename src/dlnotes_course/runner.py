@@ -21,6 +21,8 @@ import time
 import types
 from dataclasses import asdict, dataclass, field
 
+from dlnotes.checks import CheckFailure
+
 from .plan import Plan, Step
 from .sandbox import KEPT_OUTPUT, StudentProcess
 from .wire import ChannelClosed, ChannelTimeout, ProtocolError
@@ -44,7 +46,8 @@ class Limits:
 class Outcome:
     """What grading one submission produced (JSON-able: it crosses to the driver)."""
 
-    checks: list[dict] = field(default_factory=list)   # grade_id, score, max_score, message
+    # grade_id, score, max_score, message, mistake, seconds
+    checks: list[dict] = field(default_factory=list)
     status: str = "graded"
     reasons: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
@@ -262,6 +265,7 @@ def grade_plan(plan: Plan, limits: Limits, hide=(), notebook: bytes = b"") -> Ou
                     session.deadline(limits.cell_timeout)
                     session.channel.request("label", label=s.gid)
                     before = {k: id(v) for k, v in ns.items()}
+                    began = time.monotonic()
                     try:
                         # one namespace, as in a notebook: a later test may use an
                         # earlier one's helpers, which answers may not redefine
@@ -271,13 +275,15 @@ def grade_plan(plan: Plan, limits: Limits, hide=(), notebook: bytes = b"") -> Ou
                     except BaseException as exc:  # noqa: BLE001 - a failed check
                         if isinstance(exc, KeyboardInterrupt):
                             raise
-                        return (0.0, _message(exc))
+                        mistake = exc.mistake if isinstance(exc, CheckFailure) else ""
+                        return (0.0, _message(exc), str(mistake),
+                                time.monotonic() - began)
                     finally:
                         locked_names.update(k for k, v in ns.items() if before.get(k) != id(v))
-                    return (s.points, "")
+                    return (s.points, "", "", time.monotonic() - began)
                 result = guarded(run_test, step.gid, context)
                 if result is None:
-                    result = (0.0, f"{events[-1][2]} while this check ran")
+                    result = (0.0, f"{events[-1][2]} while this check ran", "", 0.0)
                 scores[step.gid] = result
     except _GiveUp:
         pass
@@ -287,16 +293,19 @@ def grade_plan(plan: Plan, limits: Limits, hide=(), notebook: bytes = b"") -> Ou
     for step in steps:
         if step.kind != "test":
             continue
-        score, message = scores.get(step.gid, (0.0, "not run: grading of this notebook "
-                                               "stopped before this check"))
+        score, message, mistake, seconds = scores.get(
+            step.gid, (0.0, "not run: grading of this notebook stopped before this check", "",
+                       0.0))
         answer = next((gid for gid, err in answer_errors.items()
                        if step.gid in _test_ids(gid)), None)
         if score < step.points and answer:
             message = f"{answer_errors[answer]}. {message}"
         if step.gid in zeroed:
-            score, message = 0.0, f"flagged: {zeroed[step.gid]}"
+            score, message, mistake = 0.0, f"flagged: {zeroed[step.gid]}", ""
         outcome.checks.append({"grade_id": step.gid, "score": float(score),
-                               "max_score": float(step.points), "message": message})
+                               "max_score": float(step.points), "message": message,
+                               "mistake": mistake if score < step.points else "",
+                               "seconds": round(seconds, 4)})
 
     if session.output_bytes > KEPT_OUTPUT:
         outcome.reasons.append(f"printed {session.output_bytes / 1e6:.1f} MB of output; "
