@@ -41,9 +41,16 @@ from pathlib import Path
 
 import nbformat
 
+from .class_report import write_class_report
 from .feedback import write_feedback
 from .layout import chapters_dir, repo_root, source_path
 from .layout import course_dir as default_course_dir
+from .similarity import (
+    DEFAULT_MIN_TOKENS,
+    DEFAULT_THRESHOLD,
+    SimilarityOptions,
+    class_similarity,
+)
 from .source import load_chapter
 
 STUDENT_ID = re.compile(r"^[A-Za-z0-9_@-][A-Za-z0-9_.@-]*$")
@@ -277,11 +284,13 @@ class _DaskExecutor:
 def grade_folder(chapter: str, submissions: Path, out: Path, course: Path | None = None,
                  cell_timeout: float = 30, root: Path | None = None, progress=None,
                  workers: int | None = None, memory_mb: int = 2048, db_url: str | None = None,
-                 dask=None, regrade: bool = False, sandbox: bool = True) -> list[Result]:
+                 dask=None, regrade: bool = False, sandbox: bool = True,
+                 similarity: SimilarityOptions | None = None) -> list[Result]:
     """Grade every submission of ``chapter`` in ``submissions``; write ``out``.
 
     Returns one :class:`Result` per submission found, in student order.
     ``dask`` is a scheduler address (or a ``dask.distributed.Client``).
+    ``similarity`` adds the similar-answers section to the class report.
     """
     out = Path(out)
     submissions = Path(submissions)
@@ -367,6 +376,8 @@ def grade_folder(chapter: str, submissions: Path, out: Path, course: Path | None
 
     ordered = [results[k] for k in sorted(results)]
     write_outputs(ordered, out)
+    write_class_report(ordered, out, chapter=chapter, similarity=None if similarity is None
+                       else class_similarity(ordered, source_nb, release_text, similarity))
     from .gradebook import record_results
     if db_url.startswith("sqlite:///"):
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -453,6 +464,14 @@ def main(argv=None) -> int:
                         help="grade everything again, ignoring stored results")
     parser.add_argument("--course", type=Path, default=None,
                         help="nbgrader course directory (default autograder/course)")
+    parser.add_argument("--similarity", action="store_true",
+                        help="add pairs of students with similar answers to class_report.html")
+    parser.add_argument("--similarity-threshold", type=float, default=DEFAULT_THRESHOLD,
+                        help="share of one student's answers found in the other's that makes "
+                             f"a pair (default {DEFAULT_THRESHOLD})")
+    parser.add_argument("--similarity-min-tokens", type=int, default=DEFAULT_MIN_TOKENS,
+                        help="answers shorter than this (token characters) are not compared "
+                             f"(default {DEFAULT_MIN_TOKENS})")
     args = parser.parse_args(argv)
     for name in ("timeout", "memory"):
         if getattr(args, name) <= 0:
@@ -465,7 +484,10 @@ def main(argv=None) -> int:
     try:
         results = grade_folder(args.chapter, args.submissions, args.out, args.course,
                                args.timeout, workers=args.workers, memory_mb=args.memory,
-                               db_url=args.db, dask=args.dask, regrade=args.regrade)
+                               db_url=args.db, dask=args.dask, regrade=args.regrade,
+                               similarity=SimilarityOptions(args.similarity_threshold,
+                                                            args.similarity_min_tokens)
+                               if args.similarity else None)
     except (ValueError, OSError) as exc:
         print(f"dlnotes-grade: {exc}", file=sys.stderr)
         return 2
