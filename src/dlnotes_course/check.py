@@ -45,8 +45,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dlnotes.checks import FORBIDDEN_PACKAGES
+
 #: Packages an answer may not import (grading scores such an answer zero).
-FORBIDDEN = ("dlnotes", "sklearn", "torch")
+FORBIDDEN = FORBIDDEN_PACKAGES
 NOT_ANSWERED = "not answered yet"
 DEMO_TAG = "demo"
 
