@@ -240,8 +240,8 @@ def _verdict(answer: str, cells, cell_error, test_error) -> Exercise:
     code = next(_source(c) for c in cells if _meta(c).get("grade_id") == answer)
     if isinstance(cell_error, NotImplementedError) or (
             test_error is not None and NOT_ANSWERED in _message(test_error)):
-        return Exercise(answer, False, f"{answer} is {NOT_ANSWERED} (it still raises "
-                                       "NotImplementedError): replace the stub with your code")
+        return Exercise(answer, False, f"{NOT_ANSWERED}: replace the stub (it still raises "
+                                       "NotImplementedError) with your code")
     if cell_error is not None:
         return Exercise(answer, False, f"your cell '{answer}' raised {_message(cell_error)}")
     banned = forbidden_imports(code)
@@ -275,8 +275,10 @@ def check_path(path: Path, timeout: float = 30.0) -> Report:
 
 # -- nbgrader's Validate button ---------------------------------------------------------
 
-# nbgrader's dialog titles a failure "The following cell failed:"; the summary is not a cell.
-_HIDE_HEADING = "<style>#validation-message > div:first-child > p {display: none}</style>"
+# nbgrader's dialog titles a failure "The following cell failed:"; the summary is not a
+# cell, so that heading is hidden, and long messages wrap.
+_STYLE = ("<style>#validation-message > div:first-child > p {display: none}"
+          " #validation-message pre {white-space: pre-wrap}</style>")
 
 
 def validate_reply(report: Report) -> dict:
@@ -289,7 +291,7 @@ def validate_reply(report: Report) -> dict:
     if report.passed:
         return {"success": True, "value": {}}
     rows = [html.escape(line) for line in report.lines()[:-1]]
-    body = _HIDE_HEADING + "\n".join(rows)
+    body = _STYLE + "\n".join(rows)
     return {"success": True, "value": {"failed": [
         {"source": f"Check my work: {report.summary()}", "error": body}]}}
 
