@@ -108,7 +108,8 @@ def cell_kind(cell) -> str:
     ``grade`` cell; a demo cell is tagged ``demo`` and is neither (a test or
     answer cell never counts as a demo, whatever its tags). Code cells without
     nbgrader metadata (the reader's own) count as ``provided``: grading runs
-    them too.
+    them too. (The rule of :func:`dlnotes_course.source.is_demo`, which this
+    module does not import: that module loads jupytext, seconds of start-up.)
     """
     if cell.get("cell_type") != "code":
         return "other"
