@@ -26,7 +26,12 @@ from pathlib import Path
 
 import pytest
 
-from dlnotes_course.lab import configure_for_readers, free_port, lab_command
+from dlnotes_course.lab import (
+    VALIDATE_SERVER_EXTENSIONS,
+    configure_for_readers,
+    free_port,
+    lab_command,
+)
 from dlnotes_course.layout import repo_root
 
 CHROMIUM = os.environ.get("DLNOTES_CHROMIUM", "/usr/bin/chromium")
@@ -113,20 +118,36 @@ class Lab:
         except urllib.error.HTTPError as exc:
             return exc.code
 
+    def post(self, path: str, timeout: float = 600):
+        req = urllib.request.Request(f"{self.base}{path}", method="POST", data=b"",
+                                     headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read())
+
     def shutdown_kernels(self):
         for kernel in self.api("/api/kernels"):
             self.api(f"/api/kernels/{kernel['id']}", "DELETE")
 
 
 @contextmanager
-def jupyterlab(root: Path):
-    """JupyterLab on ``root`` as ``make lab`` starts it, with a random token."""
+def jupyterlab(root: Path, stock_validate: bool = False):
+    """JupyterLab on ``root`` as ``make lab`` starts it, with a random token.
+
+    ``stock_validate`` puts nbgrader's own Validate handler back (benchmarks
+    compare it with the book's).
+    """
     work = Path(tempfile.mkdtemp(prefix="dlnotes-lab-"))
     config = work / "config"
     # The reader setup of `make lab`, written to a config dir of this server only
     # (JUPYTER_CONFIG_PATH comes first), so the tests never change the venv.
     configure_for_readers(prefix=str(work))
     shutil.move(str(work / "etc" / "jupyter"), config)
+    if stock_validate:
+        server = config / "jupyter_server_config.json"
+        data = json.loads(server.read_text())
+        exts = data["ServerApp"]["jpserver_extensions"]
+        exts.update({name: not on for name, on in VALIDATE_SERVER_EXTENSIONS.items()})
+        server.write_text(json.dumps(data))
     settings = work / "settings"
     for name, value in LAB_SETTINGS.items():
         (settings / name).parent.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,10 @@ serve the whole module. The metrics chapter gets the full flow:
 2. the instructor version, run all: no error output, every plot an image, and
    moving the threshold slider changes the confusion matrix shown;
 3. a correct answer typed into an exercise cell passes its visible test;
-4. nbgrader's Validate passes the instructor notebook and lists the failing
-   cells of the blank one.
+4. nbgrader's Validate button, served by dlnotes-check, shows the teaching
+   summary ("0 of 8 exercises pass", each exercise's message) on the blank
+   notebook, counts the exercise answered in step 3, and passes the instructor
+   notebook.
 
 Every other chapter gets a smoke run of its instructor version, and every
 chapter is checked to open on a title, what it covers and how to check answers.
@@ -211,12 +213,16 @@ def test_metrics_student_flow(page, lab):
     """Steps 4 (blank), 1 and 3 on the student notebook."""
     open_notebook(page, lab, f"{FULL}.ipynb")
 
-    # 4. Validate on the blank release lists the failing cells.
+    # 4. Validate on the blank release: the teaching summary, one line per exercise.
+    n = len([c for c in load_chapter(FULL).cells
+             if c.metadata.get("nbgrader", {}).get("solution")])
     report = validate(page)
     shot(page, f"{FULL}-4-validate-blank")
-    assert "The following cell failed" in report, report[:500]
+    assert f"Check my work: 0 of {n} exercises pass" in report, report[:500]
+    assert "The following cell failed" not in report   # the summary is not a cell
     assert "Success!" not in report
-    assert "not answered yet" in report or "NotImplementedError" in report
+    assert report.count("not answered yet") == report.count("FAIL") >= n - 1
+    assert "FAIL  confusion_matrix: not answered yet" in report
     close_dialog(page)
 
     # 1. Run it as a reader does: everything renders; only unanswered exercises fail.
@@ -255,6 +261,13 @@ def test_metrics_student_flow(page, lab):
     cells.nth(answer_at).evaluate("e => e.scrollIntoView({block: 'start'})")
     shot(page, f"{FULL}-3-answer-passes")
 
+    # 4. Validate (it saves the notebook first) now counts that exercise.
+    report = validate(page)
+    shot(page, f"{FULL}-4-validate-one-answered")
+    assert f"Check my work: 1 of {n} exercises pass" in report, report[:500]
+    assert "pass  confusion_matrix" in report
+    close_dialog(page)
+
 
 def test_metrics_instructor_flow(page, lab):
     """Steps 2 and 4 (instructor) on the instructor version."""
@@ -286,7 +299,7 @@ def test_metrics_instructor_flow(page, lab):
     assert interact.locator(".widget-output img").first.get_attribute("src") != before
     shot(page, f"{FULL}-2-instructor-slider-after")
 
-    # 4. Validate passes the instructor notebook.
+    # 4. Validate passes the instructor notebook (its visible tests; demos are skipped).
     report = validate(page)
     shot(page, f"{FULL}-4-validate-instructor")
     assert "Success! Your notebook passes all the tests." in report, report[:800]

@@ -36,10 +36,17 @@ from pathlib import Path
 
 import nbformat
 
+from .class_report import write_class_report
 from .feedback import write_feedback
 from .layout import chapters_dir, repo_root, source_path
 from .layout import course_dir as default_course_dir
 from .results import Check, Outcome, Result, clean
+from .similarity import (
+    DEFAULT_MIN_TOKENS,
+    DEFAULT_THRESHOLD,
+    SimilarityOptions,
+    class_similarity,
+)
 from .source import Chapter
 
 __all__ = ["Check", "Result", "Submission", "collect", "grade_folder", "main"]
@@ -283,6 +290,7 @@ class Options:
     regrade: bool = False
     sandbox: bool = True
     progress: object = None      # called with each Result as it is graded
+    similarity: SimilarityOptions | None = None   # adds similar answers to the class report
 
     def limits(self) -> dict:
         return {"cell_timeout": float(self.cell_timeout), "memory_mb": int(self.memory_mb),
@@ -326,7 +334,7 @@ class ClassGrading:
         release_path = chapters_dir(options.root) / f"{chapter}.ipynb"
         if not release_path.exists():
             raise ValueError(f"no release {release_path}: run dlnotes-release {chapter}")
-        release_text = release_path.read_text(encoding="utf-8")
+        release_text = self.release_text = release_path.read_text(encoding="utf-8")
         self.points = self.chapter.points
         self.course = Path(options.course or default_course_dir(options.root)).resolve()
         self.db_url = options.db_url or f"sqlite:///{self.course / 'gradebook.db'}"
@@ -347,6 +355,7 @@ class ClassGrading:
                                                      self.submissions.resolve(),
                                                      self.out.resolve())})}
         self.results: dict[str, Result] = {}
+        self.graded_bytes: dict[str, bytes] = {}   # valid submissions, as read
 
     # -- resume -------------------------------------------------------------------
     def key(self, sub: Submission, grader: str) -> str:
@@ -390,6 +399,7 @@ class ClassGrading:
                 self.results[sub.student + "\0" + sub.label] = Result.invalid(
                     sub.student, self.name, sub.label, self.points, sub.problem)
                 continue
+            self.graded_bytes[sub.student] = sub.data
             outcome = self.stored(sub)
             if outcome is not None:
                 self._record(sub, outcome, graded_now=False)
@@ -441,6 +451,9 @@ class ClassGrading:
     # -- outputs --------------------------------------------------------------------
     def write(self, results: list[Result]) -> None:
         write_outputs(results, self.out)
+        similar = None if self.o.similarity is None else class_similarity(
+            self.graded_bytes, self.chapter, self.release_text, self.o.similarity)
+        write_class_report(results, self.out, chapter=self.name, similarity=similar)
         from .gradebook import record_results
         sqlite = self.db_url.removeprefix("sqlite:///") if self.db_url.startswith("sqlite:///") \
             else None
@@ -537,6 +550,14 @@ def _parser():
                         help="grade everything again, ignoring stored results")
     parser.add_argument("--course", type=Path, default=None,
                         help="nbgrader course directory (default autograder/course)")
+    parser.add_argument("--similarity", action="store_true",
+                        help="add pairs of students with similar answers to class_report.html")
+    parser.add_argument("--similarity-threshold", type=float, default=DEFAULT_THRESHOLD,
+                        help="share of one student's answers found in the other's that makes "
+                             f"a pair (default {DEFAULT_THRESHOLD})")
+    parser.add_argument("--similarity-min-tokens", type=int, default=DEFAULT_MIN_TOKENS,
+                        help="answers shorter than this (token characters) are not compared "
+                             f"(default {DEFAULT_MIN_TOKENS})")
     return parser
 
 
@@ -560,7 +581,10 @@ def main(argv=None) -> int:
         results = grade_folder(args.chapter, args.submissions, args.out, args.course,
                                cell_timeout=args.timeout, workers=args.workers,
                                memory_mb=args.memory, db_url=args.db, dask=args.dask,
-                               regrade=args.regrade)
+                               regrade=args.regrade,
+                               similarity=SimilarityOptions(args.similarity_threshold,
+                                                            args.similarity_min_tokens)
+                               if args.similarity else None)
     except (ValueError, OSError) as exc:
         print(f"dlnotes-grade: {exc}", file=sys.stderr)
         return 2

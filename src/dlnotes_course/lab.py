@@ -6,8 +6,10 @@ What a reader gets, all from the project's own install:
   its root, the venv's ``python3`` kernel (``dlnotes`` importable) and
   ipywidgets;
 - nbgrader's *student* lab parts (the **Validate** button and the assignment
-  list), while its *instructor* parts (formgrader, create-assignment, course
-  list) are switched off at the venv's level (``sys_prefix``) by
+  list; the button's server handler is :mod:`.check`'s, which runs the
+  provided cells, the answers and the visible tests, demos skipped), while
+  its *instructor* parts (formgrader, create-assignment, course list) are
+  switched off at the venv's level (``sys_prefix``) by
   :func:`configure_for_readers`: JupyterLab's ``page_config.json`` and the
   server's extension switches under ``.venv/etc/jupyter/``;
 - a printed URL and how to stop it; a second ``make lab`` while one runs on
@@ -38,6 +40,12 @@ INSTRUCTOR_SERVER_EXTENSIONS = (
     "nbgrader.server_extensions.formgrader",
     "nbgrader.server_extensions.course_list",
 )
+# The Validate button keeps nbgrader's lab part; its server handler is
+# dlnotes-check's (:mod:`.check`): demos skipped, a teaching summary in seconds.
+VALIDATE_SERVER_EXTENSIONS = {
+    "nbgrader.server_extensions.validate_assignment": False,
+    "dlnotes_course.check": True,
+}
 STUDENT_LAB_PLUGINS = (
     "@jupyter/nbgrader:validate-assignment",
     "@jupyter/nbgrader:assignment-list",
@@ -66,7 +74,8 @@ def configure_for_readers(prefix: str | None = None) -> bool:
     Writes what ``jupyter labextension disable --level=sys_prefix`` and
     ``jupyter server extension disable --sys-prefix`` write, without their
     start-up cost: ``disabledExtensions`` in ``labconfig/page_config.json`` and
-    ``jpserver_extensions`` in ``jupyter_server_config.json``. Idempotent.
+    ``jpserver_extensions`` in ``jupyter_server_config.json``, where nbgrader's
+    Validate handler is swapped for :mod:`.check`'s. Idempotent.
     """
     etc = _config_dir(prefix)
 
@@ -81,6 +90,7 @@ def configure_for_readers(prefix: str | None = None) -> bool:
         exts = data.setdefault("ServerApp", {}).setdefault("jpserver_extensions", {})
         for ext in INSTRUCTOR_SERVER_EXTENSIONS:
             exts[ext] = False
+        exts.update(VALIDATE_SERVER_EXTENSIONS)
 
     changed = _merge_json(etc / "labconfig" / "page_config.json", lab)
     return _merge_json(etc / "jupyter_server_config.json", server) or changed
