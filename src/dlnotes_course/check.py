@@ -45,10 +45,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dlnotes.checks import FORBIDDEN_PACKAGES
-
-#: Packages an answer may not import (grading scores such an answer zero).
-FORBIDDEN = FORBIDDEN_PACKAGES
+from .policy import FORBIDDEN_PACKAGES as FORBIDDEN   # what grading refuses and flags
 NOT_ANSWERED = "not answered yet"
 DEMO_TAG = "demo"
 
