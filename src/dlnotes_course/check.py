@@ -45,7 +45,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .policy import FORBIDDEN_PACKAGES as FORBIDDEN   # what grading refuses and flags
+from .policy import FORBIDDEN_PACKAGES as FORBIDDEN  # what grading refuses and flags
+
 NOT_ANSWERED = "not answered yet"
 DEMO_TAG = "demo"
 
