@@ -11,7 +11,9 @@ channel traffic, forged report lines, links and odd student ids.
 from __future__ import annotations
 
 import csv
+import os
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -240,3 +242,50 @@ def test_a_long_student_id_gets_its_row(attacked):
 def test_no_student_process_outlives_grading(attacked):
     assert student_processes(attacked[1].parent / "subs") == []
 
+
+
+def _small_class(tmp_path, overrides: dict) -> Path:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    source, release = load_chapter(CHAPTER), released(CHAPTER)
+    for name in ("aa_good", *overrides, "zz_good"):
+        nbformat.write(answered(release, source, overrides.get(name, {})), subs / f"{name}.ipynb")
+    return subs
+
+
+def test_a_submission_that_fills_the_graders_memory_costs_only_its_author(tmp_path):
+    hog = {"precision": ("import numpy as np\n"
+                         "def precision(y_true, y_pred):\n"
+                         "    return np.zeros(300 * 2**20, dtype=np.uint8)\n")}
+    subs = _small_class(tmp_path, {"mm_hog": hog})
+    results = {r.student: r for r in grade_folder(
+        CHAPTER, subs, tmp_path / "out", tmp_path / "course", cell_timeout=10,
+        memory_mb=1536, grader_memory_mb=200, workers=1)}
+    for good in ("aa_good", "zz_good"):
+        assert (results[good].status, results[good].score) == ("graded",
+                                                               results[good].max_score)
+    lost = _lost(results["mm_hog"])
+    assert "test_precision" in lost and "test_recall" not in lost, results["mm_hog"].reason
+
+
+def _dies_once(ctx, student, data):
+    """grade_task, except that the first worker to get mm_victim dies on the spot."""
+    from dlnotes_course.child import run_in_child
+    from dlnotes_course.grade import _grade_here, _preload
+    marker = Path(os.environ["DLNOTES_TEST_MARKER"])
+    if student == "mm_victim" and not marker.exists():
+        marker.write_text("x")
+        os._exit(1)          # the worker process itself dies: its pool breaks
+    _preload()
+    return run_in_child(_grade_here, ctx, data, student)
+
+
+def test_a_dying_worker_costs_nobody_anything(tmp_path, monkeypatch):
+    from dlnotes_course import grade
+    subs = _small_class(tmp_path, {"mm_victim": {}})
+    monkeypatch.setenv("DLNOTES_TEST_MARKER", str(tmp_path / "died-once"))
+    monkeypatch.setattr(grade, "grade_task", _dies_once)
+    results = grade_folder(CHAPTER, subs, tmp_path / "out", tmp_path / "course", workers=2)
+    assert (tmp_path / "died-once").exists()
+    assert [(r.student, r.status, r.score == r.max_score) for r in results] == [
+        ("aa_good", "graded", True), ("mm_victim", "graded", True), ("zz_good", "graded", True)]
