@@ -395,6 +395,18 @@ def _check_real(value, name: str, positive: bool = False) -> float:
     return v
 
 
+def _check_rows(X, y):
+    """Finite ``X`` of shape (N, D), N >= 1, and finite ``y`` of shape (N,)."""
+    X = as_float_array(X, "X", ndim=2, finite=True)
+    if X.shape[0] == 0:
+        raise ValueError(f"X must have at least one row, got shape {X.shape}")
+    y = as_float_array(y, "y", ndim=1, finite=True)
+    if y.shape != (X.shape[0],):
+        raise ValueError(
+            f"y must have shape (N,) = ({X.shape[0]},) to match X {X.shape}, got {y.shape}")
+    return X, y
+
+
 def train_logistic_regression(X, y, grad_fn, lr, epochs, batch_size, seed):
     r"""Train logistic regression by mini-batch gradient descent.
 
@@ -456,13 +468,8 @@ def train_logistic_regression(X, y, grad_fn, lr, epochs, batch_size, seed):
     >>> bool(w[0] > 1.0), bool(losses[-1] < losses[0] < np.log(2))
     (True, True)
     """
-    X = as_float_array(X, "X", ndim=2, finite=True)
-    if X.shape[0] == 0:
-        raise ValueError(f"X must have at least one row, got shape {X.shape}")
+    X, y = _check_rows(X, y)
     N, D = X.shape
-    y = as_float_array(y, "y", ndim=1, finite=True)
-    if y.shape != (N,):
-        raise ValueError(f"y must have shape (N,) = ({N},) to match X {X.shape}, got {y.shape}")
     if np.any((y < 0) | (y > 1)):
         raise ValueError(f"y must be in [0, 1], got values in [{y.min()}, {y.max()}]")
     if not callable(grad_fn):
@@ -532,13 +539,8 @@ def ridge_fit(X, y, lam):
     >>> np.round(w, 12), round(b, 12)
     (array([2.]), 1.0)
     """
-    X = as_float_array(X, "X", ndim=2, finite=True)
-    if X.shape[0] == 0:
-        raise ValueError(f"X must have at least one row, got shape {X.shape}")
+    X, y = _check_rows(X, y)
     N, D = X.shape
-    y = as_float_array(y, "y", ndim=1, finite=True)
-    if y.shape != (N,):
-        raise ValueError(f"y must have shape (N,) = ({N},) to match X {X.shape}, got {y.shape}")
     lam = _check_real(lam, "lam")
     if lam < 0:
         raise ValueError(f"lam must be >= 0, got {lam}")
@@ -626,11 +628,8 @@ def kfold_select(X, y, lambdas, folds):
     >>> best, bool(mse[0] < mse[2])
     (0.0, True)
     """
-    X = as_float_array(X, "X", ndim=2, finite=True)
+    X, y = _check_rows(X, y)
     N = X.shape[0]
-    y = as_float_array(y, "y", ndim=1, finite=True)
-    if y.shape != (N,):
-        raise ValueError(f"y must have shape (N,) = ({N},) to match X {X.shape}, got {y.shape}")
     lambdas = as_float_array(lambdas, "lambdas", ndim=1, finite=True)
     if lambdas.size == 0 or np.any(lambdas < 0):
         raise ValueError(f"lambdas must be a non-empty 1-D array of values >= 0, got {lambdas}")
