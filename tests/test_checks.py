@@ -189,9 +189,9 @@ def test_a_callable_without_a_signature_is_described_by_position():
             raise RuntimeError("no repr")
 
     message = str(failure(answer, Remote(), np.ones((2, 3)), Unprintable(), k=2,
-                          name="step"))
+                          rng=np.random.default_rng(0), name="step"))
     assert message == ("step raised TypeError: bad call (called with array of shape (2, 3), "
-                       "an argument (Unprintable), k=2)")
+                       "an argument (Unprintable), k=2, rng (Generator))")
 
 
 def test_answer_returns_the_result_and_passes_keywords():

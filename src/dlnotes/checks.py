@@ -113,6 +113,8 @@ def _describe_arg(name: str | None, value) -> str:
         fn_name = getattr(value, "__name__", type(value).__name__)
         return f"{name}={fn_name}" if name else fn_name
     text = _short(value, 40)
+    if " at 0x" in text:  # a default repr says nothing a reader can use: name the type
+        return f"{name or 'an argument'} ({type(value).__name__})"
     return f"{name}={text}" if name else text
 
 
