@@ -402,5 +402,5 @@ def test_gelu_tanh_grad_matches_torch_property(x):
 
 def test_gelu_tanh_is_close_to_exact_gelu():
     x = np.linspace(-8, 8, 2001)
-    assert np.max(np.abs(A.gelu_tanh(x) - A.gelu(x))) < 1e-3
-    assert np.max(np.abs(A.gelu_tanh_grad(x) - A.gelu_grad(x))) < 1e-2
+    assert np.max(np.abs(A.gelu_tanh(x) - A.gelu(x))) < 4.8e-4   # the docstring's bounds
+    assert np.max(np.abs(A.gelu_tanh_grad(x) - A.gelu_grad(x))) < 8.7e-4

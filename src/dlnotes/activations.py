@@ -850,8 +850,9 @@ def gelu_tanh(x) -> np.ndarray:
     .. math:: \mathrm{GELU}_{\tanh}(x) = \frac{x}{2}\bigl(1 + \tanh u\bigr), \qquad
               u = \sqrt{2/\pi}\,\bigl(x + 0.044715\,x^3\bigr)
 
-    It differs from the exact :func:`gelu` by less than :math:`10^{-3}`
-    (largest near :math:`|x| \approx 2`).
+    It differs from the exact :func:`gelu` by at most :math:`4.8 \cdot 10^{-4}`
+    (near :math:`x \approx \pm 2.7`), and its derivative from :func:`gelu_grad` by
+    at most :math:`8.7 \cdot 10^{-4}`.
 
     Parameters
     ----------
