@@ -313,3 +313,94 @@ def test_sigmoid_tail_matches_torch_and_scipy_exactly():
     np.testing.assert_allclose(A.sigmoid(x), expit(x), rtol=1e-12, atol=0)
     t = torch.tensor(x, dtype=torch.float64)
     np.testing.assert_allclose(A.swish(x), F.silu(t).numpy(), rtol=1e-12, atol=0)
+
+
+# ---------------------------------------------------------------------------
+# prelu_backward: gradients w.r.t. the input and the learned slope
+# ---------------------------------------------------------------------------
+
+def torch_prelu_backward(dout, x, a):
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    at = torch.tensor(np.atleast_1d(a), dtype=torch.float64, requires_grad=True)
+    F.prelu(xt, at).backward(torch.tensor(dout, dtype=torch.float64))
+    return xt.grad.numpy(), at.grad.numpy()
+
+
+@pytest.mark.parametrize("shape, n_slopes", [
+    ((7,), 1), ((), 1), ((4, 3), 1), ((4, 3), 3), ((2, 3, 5), 3), ((2, 3, 4, 4), 3),
+    ((5, 1, 2), 1),
+])
+def test_prelu_backward_matches_torch(shape, n_slopes, rng):
+    x = rng.normal(size=shape)
+    if x.size > 1:
+        x.flat[:2] = 0.0, -0.0  # the kink
+    dout = rng.normal(size=shape)
+    a = rng.uniform(-0.5, 0.5, size=n_slopes)
+    dx_ref, da_ref = torch_prelu_backward(dout, x, a)
+    dx, da = A.prelu_backward(dout, x, a)
+    close(dx, dx_ref)
+    assert np.shape(da) == a.shape
+    close(da, da_ref)
+    if n_slopes == 1:  # a scalar slope gives a float gradient
+        dx_s, da_s = A.prelu_backward(dout, x, float(a[0]))
+        close(dx_s, dx_ref)
+        assert isinstance(da_s, float)
+        close(da_s, da_ref[0])
+
+
+def test_prelu_backward_slope_gradient_sums_over_batch_and_positions():
+    # two channels; channel 0 negative everywhere (-1), channel 1 positive: da = [-N*H, 0]
+    x = np.stack([-np.ones((4, 5)), np.ones((4, 5))], axis=1)  # (N=4, C=2, H=5)
+    _, da = A.prelu_backward(np.ones_like(x), x, [0.1, 0.2])
+    np.testing.assert_array_equal(da, [-20.0, 0.0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 5), st.integers(0, 10_000))
+def test_prelu_backward_is_the_derivative_of_a_weighted_sum(N, C, L, seed):
+    # L(x, a) = sum(dout * prelu(x, a)) is linear in a: L(a + h) - L(a) = h . da exactly
+    r = np.random.default_rng(seed)
+    x, dout, a = r.normal(size=(N, C, L)), r.normal(size=(N, C, L)), r.uniform(-1, 1, size=C)
+    h = r.normal(size=C)
+    _, da = A.prelu_backward(dout, x, a)
+    change = np.sum(dout * A.prelu(x, a + h)) - np.sum(dout * A.prelu(x, a))
+    assert change == pytest.approx(h @ da, rel=1e-9, abs=1e-12)
+
+
+def test_prelu_backward_bad_input():
+    with pytest.raises(ValueError, match="dout"):
+        A.prelu_backward(np.ones(3), np.ones(4), 0.1)
+    with pytest.raises(ValueError, match="a must"):
+        A.prelu_backward(np.ones((2, 3)), np.ones((2, 3)), [0.1, 0.2])
+
+
+# ---------------------------------------------------------------------------
+# GELU, tanh approximation
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["random", "hostile", "matrix", "huge"])
+def test_gelu_tanh_matches_torch(kind, rng):
+    x = {"random": rng.normal(scale=3.0, size=101), "hostile": HOSTILE,
+         "matrix": rng.normal(size=(3, 4, 5)), "huge": np.array([-1e200, -25.0, 25.0, 1e200])}[kind]
+    with np.errstate(all="raise"):
+        got, grad = A.gelu_tanh(x), A.gelu_tanh_grad(x)
+    value, grad_ref = torch_value_and_grad(lambda t: F.gelu(t, approximate="tanh"), x)
+    assert got.shape == np.shape(x)
+    if kind == "huge":  # torch's own x**3 overflows to nan in the gradient at 1e200
+        grad_ref = np.where(np.isfinite(grad_ref), grad_ref, (x > 0).astype(float))
+    close(got, value)
+    close(grad, grad_ref)
+
+
+@settings(max_examples=50, deadline=None)
+@given(arrays(np.float64, st.integers(1, 20), elements=st.floats(-30, 30)))
+def test_gelu_tanh_grad_matches_torch_property(x):
+    value, grad = torch_value_and_grad(lambda t: F.gelu(t, approximate="tanh"), x)
+    np.testing.assert_allclose(A.gelu_tanh(x), value, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(A.gelu_tanh_grad(x), grad, rtol=1e-10, atol=1e-14)
+
+
+def test_gelu_tanh_is_close_to_exact_gelu():
+    x = np.linspace(-8, 8, 2001)
+    assert np.max(np.abs(A.gelu_tanh(x) - A.gelu(x))) < 4.8e-4   # the docstring's bounds
+    assert np.max(np.abs(A.gelu_tanh_grad(x) - A.gelu_grad(x))) < 8.7e-4

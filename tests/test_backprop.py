@@ -493,3 +493,168 @@ def test_neuron_mlp_bad_input():
         MLP(0, [1])
     with pytest.raises(ValueError, match="activation"):
         MLP(2, [3, 1], activation="gelu")
+
+
+# --------------------------------------------------------------------------
+# Value on random expression graphs: every op, reflected ops, shared nodes
+# --------------------------------------------------------------------------
+
+# Each op works unchanged on Values and on torch scalars; the inputs are kept in
+# the op's domain (positive bases and logs, bounded exps, non-zero denominators).
+GRAPH_OPS = [
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / (b * b + 0.5),
+    lambda a, b: a ** 2 - b ** 3 * 0.1,
+    lambda a, b: (a * a + 0.25) ** 0.5 + (b * b + 1.0) ** -1.5,
+    lambda a, b: a.tanh() * b,
+    lambda a, b: (a - b).relu(),
+    lambda a, b: a.tanh().exp() - b,
+    lambda a, b: (a * a + b * b + 0.1).log(),
+    lambda a, b: 1.5 - a,
+    lambda a, b: 2.0 / (a * a + 1.0) + b,
+    lambda a, b: 0.5 * a + b * -0.25,
+    lambda a, b: -a * b + 3.0,
+    lambda a, b: (a + 1.0).relu() * (b - 0.5).relu(),
+]
+
+
+GROWING_OPS = (0, 2, 4, 5, 13, 14)  # the ops that can grow their inputs' magnitude
+
+
+def random_graph(rng, leaves, n_ops):
+    """Apply n_ops random ops to random earlier nodes; sum the last few nodes as the output.
+
+    Nodes are picked with replacement, so many are used several times and some
+    op gets the same node for both arguments: gradients must accumulate.
+    """
+    plan = [(int(rng.integers(len(GRAPH_OPS))), int(rng.integers(len(leaves) + i)),
+             int(rng.integers(len(leaves) + i))) for i in range(n_ops)]
+
+    def build(inputs):
+        nodes = list(inputs)
+        for op, i, j in plan:
+            out = GRAPH_OPS[op](nodes[i], nodes[j])
+            # tanh keeps values bounded, so a long chain cannot overflow
+            nodes.append(out.tanh() * 3.0 if op in GROWING_OPS else out)
+        return sum(nodes[-3:], nodes[0] * 0.0)
+
+    return build
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(1, 25))
+def test_value_random_graph_matches_torch(seed, n_leaves, n_ops):
+    r = np.random.default_rng(seed)
+    leaves = r.uniform(-2, 2, size=n_leaves).tolist()
+    build = random_graph(r, leaves, n_ops)
+    vs = [Value(v) for v in leaves]
+    out = build(vs)
+    out.backward()
+    ts = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in leaves]
+    out_t = build(ts)
+    out_t.backward()
+    assert out.data == pytest.approx(out_t.item(), rel=1e-10, abs=1e-12)
+    for v, t in zip(vs, ts, strict=True):
+        expected = 0.0 if t.grad is None else t.grad.item()
+        assert v.grad == pytest.approx(expected, rel=1e-9, abs=1e-10)
+
+
+def test_value_diamond_graph_accumulates_from_both_paths():
+    # x feeds a and b, both feed out: a rule that assigns (=) instead of adding (+=) loses one
+    x = Value(0.7)
+    a, b = x.tanh(), x.exp()
+    out = a * b + a
+    out.backward()
+    xt = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+    at, bt = xt.tanh(), xt.exp()
+    (at * bt + at).backward()
+    assert x.grad == pytest.approx(xt.grad.item(), rel=1e-12)
+    assert a.grad == pytest.approx(b.data + 1.0, rel=1e-12)
+
+
+def test_value_backward_visits_each_node_once_after_its_users():
+    # a node shared by many users is passed on only once its grad is complete
+    x = Value(1.3)
+    shared = x * 2.0
+    out = sum((shared * float(k) for k in range(1, 6)), Value(0.0))
+    calls = []
+    rule = shared._backward
+
+    def counting(node):
+        calls.append(node.grad)
+        rule(node)
+
+    shared._backward = counting
+    out.backward()
+    assert calls == [15.0]       # called once, with 1 + 2 + 3 + 4 + 5 already summed
+    assert x.grad == 30.0
+
+
+# --------------------------------------------------------------------------
+# train_moons: a small MLP of Values trained on two moons
+# --------------------------------------------------------------------------
+
+def test_train_moons_reaches_the_stated_accuracy():
+    X, y = make_moons(100, noise=0.1, seed=0)
+    start = time.process_time()
+    accuracy, losses = backprop.train_moons(X, y, steps=60, lr=4.0, seed=0)
+    cpu = time.process_time() - start
+    assert isinstance(accuracy, float) and losses.shape == (60,)
+    assert accuracy >= 0.98           # the docstring's promise (measured 0.98-1.0, seeds 0-5)
+    assert losses[-1] < 0.2 * losses[0]
+    assert cpu < 3.0                  # about 0.8 s of CPU measured
+
+
+def test_train_moons_matches_a_hand_written_loop_and_is_deterministic():
+    X, y = make_moons(20, noise=0.2, seed=3)
+    accuracy, losses = backprop.train_moons(X, y, steps=5, lr=1.0, seed=2)
+    model = MLP(2, [8, 1], activation="tanh", seed=2)
+    rows, signs = X.tolist(), [2.0 * v - 1.0 for v in y]
+    expected = []
+    for _ in range(5):
+        loss = sum(((1 - s * model(x)).relu() for x, s in zip(rows, signs, strict=True)),
+                   Value(0.0)) / len(rows)
+        expected.append(loss.data)
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= 1.0 * p.grad
+    np.testing.assert_allclose(losses, expected, rtol=1e-12)
+    preds = [model(x).data > 0 for x in rows]
+    assert accuracy == pytest.approx(np.mean(np.array(preds) == (y == 1)))
+    again = backprop.train_moons(X, y, steps=5, lr=1.0, seed=2)
+    assert again[0] == accuracy and np.array_equal(again[1], losses)
+
+
+def test_train_moons_first_loss_matches_torch():
+    # the loss at step 0 is the hinge loss of the initial MLP, computed here with torch
+    X, y = make_moons(30, noise=0.1, seed=1)
+    _, losses = backprop.train_moons(X, y, steps=1, lr=0.1, seed=4)
+    model = MLP(2, [8, 1], activation="tanh", seed=4)
+    W1 = torch.tensor([[w.data for w in n.w] for n in model.layers[0].neurons],
+                      dtype=torch.float64)
+    b1 = torch.tensor([n.b.data for n in model.layers[0].neurons], dtype=torch.float64)
+    W2 = torch.tensor([w.data for w in model.layers[1].neurons[0].w], dtype=torch.float64)
+    b2 = model.layers[1].neurons[0].b.data
+    scores = torch.tanh(torch.tensor(X) @ W1.T + b1) @ W2 + b2
+    t = torch.tensor(2.0 * y - 1.0)
+    assert losses[0] == pytest.approx(torch.relu(1 - t * scores).mean().item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(X=np.ones(4)), "X"),
+    (dict(X=np.full((4, 2), np.nan)), "X"),
+    (dict(X=np.ones((0, 2)), y=np.zeros(0)), "X"),
+    (dict(y=np.array([0, 1, 2, 1])), "y"),
+    (dict(y=np.array([0, 1, 1])), "y"),
+    (dict(steps=0), "steps"),
+    (dict(lr=0.0), "lr"),
+    (dict(lr=np.inf), "lr"),
+    (dict(seed=-1), "seed"),
+])
+def test_train_moons_bad_input(kwargs, match):
+    args = dict(X=np.ones((4, 2)), y=np.array([0, 1, 0, 1]), steps=2, lr=0.1, seed=0)
+    with pytest.raises(ValueError, match=match):
+        backprop.train_moons(**{**args, **kwargs})

@@ -338,3 +338,280 @@ def test_softmax_bad_input(W, b, X, y, match):
         linear.softmax_regression_grad(W, b, X, y)
     with pytest.raises(ValueError, match=match):
         linear.softmax_regression_loss(W, b, X, y)
+
+
+# --------------------------------------------------------------------------
+# train_logistic_regression: the mini-batch training loop
+# --------------------------------------------------------------------------
+
+def torch_train_logistic(X, y, lr, epochs, batch_size, seed):
+    """The same loop on torch tensors: autograd of BCE-from-logits on each batch."""
+    N, D = X.shape
+    Xt, yt = t64(X), t64(y)
+    w = torch.zeros(D, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(epochs):
+        perm = rng.permutation(N)
+        for i in range(0, N, batch_size):
+            idx = torch.as_tensor(perm[i:i + batch_size])
+            loss = F.binary_cross_entropy_with_logits(Xt[idx] @ w + b, yt[idx])
+            w.grad = b.grad = None
+            loss.backward()
+            with torch.no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+        with torch.no_grad():
+            losses.append(F.binary_cross_entropy_with_logits(Xt @ w + b, yt).item())
+    return w.detach().numpy(), b.item(), np.array(losses)
+
+
+def logistic_data(r, N, D, soft=False):
+    X = r.normal(size=(N, D))
+    y = r.uniform(size=N) if soft else (X @ r.normal(size=D) + 0.3 * r.normal(size=N) > 0)
+    return X, np.asarray(y, dtype=float)
+
+
+@pytest.mark.parametrize("N, D, batch_size", [(30, 3, 8), (32, 2, 8), (7, 4, 1), (5, 2, 64)])
+@pytest.mark.parametrize("soft", [False, True])
+def test_train_logistic_regression_matches_torch(rng, N, D, batch_size, soft):
+    X, y = logistic_data(rng, N, D, soft)
+    w, b, losses = linear.train_logistic_regression(
+        X, y, linear.logistic_regression_grad, lr=0.3, epochs=6, batch_size=batch_size, seed=3)
+    w_ref, b_ref, losses_ref = torch_train_logistic(X, y, 0.3, 6, batch_size, 3)
+    assert w.shape == (D,) and isinstance(b, float) and losses.shape == (6,)
+    np.testing.assert_allclose(w, w_ref, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(b, b_ref, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(losses, losses_ref, rtol=1e-10)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 25), st.integers(1, 3), st.integers(1, 30), st.integers(1, 4),
+       st.integers(0, 2**31), st.floats(0.01, 2.0))
+def test_train_logistic_regression_matches_torch_property(N, D, batch_size, epochs, seed, lr):
+    X, y = logistic_data(np.random.default_rng(seed), N, D)
+    got = linear.train_logistic_regression(X, y, linear.logistic_regression_grad, lr, epochs,
+                                           batch_size, seed)
+    expected = torch_train_logistic(X, y, lr, epochs, batch_size, seed)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-12)
+
+
+def test_train_logistic_regression_batches_follow_one_generator(rng):
+    # the batches are perm[i:i+batch_size] of one default_rng(seed), last partial batch included
+    X, y = logistic_data(rng, 10, 2)
+    seen = []
+
+    def recording_grad(w, b, Xb, yb):
+        seen.append(Xb[:, 0].copy())
+        return linear.logistic_regression_grad(w, b, Xb, yb)
+
+    linear.train_logistic_regression(X, y, recording_grad, lr=0.1, epochs=2, batch_size=4,
+                                     seed=7)
+    r = np.random.default_rng(7)
+    expected = []
+    for _ in range(2):
+        perm = r.permutation(10)
+        expected += [X[perm[i:i + 4], 0] for i in (0, 4, 8)]
+    assert [len(s) for s in seen] == [4, 4, 2, 4, 4, 2]
+    for s, e in zip(seen, expected, strict=True):
+        np.testing.assert_array_equal(s, e)
+
+
+def test_train_logistic_regression_uses_the_given_gradient(rng):
+    X, y = logistic_data(rng, 12, 2)
+    # a gradient of zero leaves the model at w = 0, b = 0: every loss is log 2
+    w, b, losses = linear.train_logistic_regression(
+        X, y, lambda w, b, Xb, yb: (np.zeros(2), 0.0), lr=1.0, epochs=3, batch_size=5, seed=0)
+    assert np.all(w == 0) and b == 0.0
+    np.testing.assert_allclose(losses, np.log(2.0), rtol=1e-15)
+    # the reference gradient learns: the loss goes down epoch after epoch on separable data
+    _, _, losses = linear.train_logistic_regression(
+        X, y, linear.logistic_regression_grad, lr=1.0, epochs=10, batch_size=4, seed=0)
+    assert losses[-1] < losses[0] < np.log(2.0)
+
+
+def test_train_logistic_regression_does_not_modify_its_input(rng):
+    X, y = logistic_data(rng, 9, 2)
+    X0, y0 = X.copy(), y.copy()
+    linear.train_logistic_regression(X, y, linear.logistic_regression_grad, 0.5, 2, 4, 0)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
+
+
+GOOD_TRAIN = dict(X=np.ones((4, 2)), y=np.zeros(4), grad_fn=linear.logistic_regression_grad,
+                  lr=0.1, epochs=2, batch_size=2, seed=0)
+
+
+@pytest.mark.parametrize("name, bad", [
+    ("X", np.ones(4)), ("X", np.ones((0, 2))), ("X", np.full((4, 2), np.nan)),
+    ("y", np.zeros(3)), ("y", np.array([0.0, 1.0, 2.0, 0.0])),
+    ("grad_fn", "logistic_regression_grad"),
+    ("grad_fn", lambda w, b, Xb, yb: (np.zeros(3), 0.0)),
+    ("lr", 0.0), ("lr", -0.1), ("lr", np.inf), ("lr", "0.1"),
+    ("epochs", 0), ("epochs", 2.0), ("batch_size", 0), ("seed", -1), ("seed", None),
+])
+def test_train_logistic_regression_bad_input(name, bad):
+    with pytest.raises(ValueError, match=name):
+        linear.train_logistic_regression(**{**GOOD_TRAIN, name: bad})
+
+
+# --------------------------------------------------------------------------
+# ridge_fit and kfold_select: choosing lambda with preprocessing inside each fold
+# --------------------------------------------------------------------------
+
+def sk_fold_mse(X, y, lambdas, folds, leaky=False):
+    """Per-lambda mean fold MSE with a StandardScaler + Ridge(alpha=lam * n_train) pipeline."""
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if leaky:  # the planted mistake: the scaler sees every row, validation ones included
+        X = StandardScaler().fit_transform(X)
+    out = []
+    for lam in lambdas:
+        scores = []
+        for tr, va in folds:
+            steps = [Ridge(alpha=lam * len(tr))]
+            model = make_pipeline(*steps) if leaky else make_pipeline(StandardScaler(), *steps)
+            model.fit(X[tr], y[tr])
+            scores.append(np.mean((model.predict(X[va]) - y[va]) ** 2))
+        out.append(np.mean(scores))
+    return np.array(out)
+
+
+def best_largest(lambdas, mse):
+    lambdas = np.asarray(lambdas, dtype=float)
+    return float(lambdas[mse <= mse.min() * (1 + 1e-12)].max())
+
+
+def diabetes():
+    from sklearn.datasets import load_diabetes
+
+    return load_diabetes(return_X_y=True)
+
+
+@pytest.mark.parametrize("N, D, lam", [(20, 3, 0.0), (20, 3, 0.5), (8, 12, 0.1), (50, 1, 3.0)])
+def test_ridge_fit_matches_sklearn(rng, N, D, lam):
+    from sklearn.linear_model import Ridge
+
+    X = rng.normal(size=(N, D)) * rng.uniform(0.1, 10, size=D) + rng.normal(size=D)
+    y = rng.normal(size=N) + 2.0
+    w, b = linear.ridge_fit(X, y, lam)
+    if lam == 0.0:
+        ref_w, ref_b = np.linalg.lstsq(np.column_stack([X, np.ones(N)]), y, rcond=None)[0][:D], None
+        ref_b = y.mean() - X.mean(axis=0) @ ref_w
+    else:
+        ref = Ridge(alpha=lam * N).fit(X, y)
+        ref_w, ref_b = ref.coef_, ref.intercept_
+    np.testing.assert_allclose(w, ref_w, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(b, ref_b, rtol=1e-8, atol=1e-10)
+
+
+@SETTINGS
+@given(st.integers(1, 15), st.integers(1, 5), st.floats(0.0, 10.0), st.integers(0, 10_000))
+def test_ridge_fit_zeroes_the_gradient_of_its_objective(N, D, lam, seed):
+    r = np.random.default_rng(seed)
+    X, y = r.normal(size=(N, D)), r.normal(size=N)
+    w, b = linear.ridge_fit(X, y, lam)
+    res = X @ w + b - y
+    # d/db: mean residual 0; d/dw: X^T res / N + lam w = 0 (up to the minimum-norm choice at 0)
+    assert abs(res.mean()) < 1e-9
+    if lam > 0 or np.linalg.matrix_rank(X - X.mean(axis=0)) == D:
+        np.testing.assert_allclose(X.T @ res / N + lam * w, 0.0, atol=1e-9)
+
+
+def test_ridge_fit_bad_input():
+    with pytest.raises(ValueError, match="lam"):
+        linear.ridge_fit(np.ones((3, 1)), np.zeros(3), -1.0)
+    with pytest.raises(ValueError, match="y"):
+        linear.ridge_fit(np.ones((3, 1)), np.zeros(2), 1.0)
+    with pytest.raises(ValueError, match="X"):
+        linear.ridge_fit(np.ones((0, 1)), np.zeros(0), 1.0)
+
+
+@pytest.mark.parametrize("k, shuffle", [(5, True), (3, False)])
+def test_kfold_select_matches_sklearn_pipeline_on_diabetes(k, shuffle):
+    from dlnotes.data import kfold_indices
+
+    X, y = diabetes()
+    folds = list(kfold_indices(len(y), k, shuffle=shuffle, seed=0 if shuffle else None))
+    lambdas = [0.0, 1e-4, 1e-3, 1e-2, 0.1, 1.0]
+    best, mse = linear.kfold_select(X, y, lambdas, folds)
+    expected = sk_fold_mse(X, y, lambdas, folds)
+    assert mse.shape == (len(lambdas),)
+    np.testing.assert_allclose(mse, expected, rtol=1e-9)
+    assert best == best_largest(lambdas, expected)
+
+
+@SETTINGS
+@given(st.integers(6, 30), st.integers(1, 4), st.integers(2, 4), st.integers(0, 10_000))
+def test_kfold_select_matches_sklearn_pipeline_property(N, D, k, seed):
+    from dlnotes.data import kfold_indices
+
+    r = np.random.default_rng(seed)
+    X = r.normal(size=(N, D)) * r.uniform(0.5, 20, size=D)
+    y = X @ r.normal(size=D) + r.normal(size=N)
+    lambdas = np.sort(r.uniform(0.001, 5, size=4))
+    folds = list(kfold_indices(N, k, shuffle=True, seed=seed))
+    best, mse = linear.kfold_select(X, y, lambdas, folds)
+    expected = sk_fold_mse(X, y, lambdas, folds)
+    np.testing.assert_allclose(mse, expected, rtol=1e-8)
+    assert best == best_largest(lambdas, expected)
+
+
+def test_kfold_select_mean_is_plain_over_unequal_folds(rng):
+    X, y = rng.normal(size=(10, 2)), rng.normal(size=10)
+    folds = [(np.arange(3, 10), np.arange(3)), (np.arange(3), np.arange(3, 10))]
+    _, mse = linear.kfold_select(X, y, [0.5], folds)
+    per_fold = sk_fold_mse(X, y, [0.5], folds[:1]), sk_fold_mse(X, y, [0.5], folds[1:])
+    np.testing.assert_allclose(mse, (per_fold[0] + per_fold[1]) / 2, rtol=1e-10)
+
+
+def test_kfold_select_ties_go_to_the_largest_lambda(rng):
+    # features constant within every training part: w = 0 for every lambda, equal MSEs
+    X = np.ones((12, 2)) * [3.0, -1.0]
+    y = rng.normal(size=12)
+    folds = [(np.arange(6, 12), np.arange(6)), (np.arange(6), np.arange(6, 12))]
+    lambdas = [0.5, 2.0, 0.1, 1.0]
+    best, mse = linear.kfold_select(X, y, lambdas, folds)
+    np.testing.assert_allclose(mse, sk_fold_mse(X, y, lambdas, folds), rtol=1e-12)
+    assert np.ptp(mse) == 0 and best == 2.0
+    # a grid entry repeated has the same score: the first minimum is not preferred
+    X2, y2 = diabetes()
+    folds2 = [(np.arange(200, 442), np.arange(200)), (np.arange(200), np.arange(200, 442))]
+    best2, mse2 = linear.kfold_select(X2, y2, [0.01, 0.01, 10.0], folds2)
+    assert mse2[0] == mse2[1] and best2 == 0.01
+
+
+def test_kfold_select_leaky_scaler_gives_different_numbers():
+    # unshuffled folds of data sorted by a feature: each fold's scale differs from the whole's
+    X, y = diabetes()
+    order = np.argsort(X[:, 2])
+    X, y = X[order], y[order]
+    from dlnotes.data import kfold_indices
+
+    folds = list(kfold_indices(len(y), 4))
+    lambdas = [0.03, 0.3, 1.0]
+    _, mse = linear.kfold_select(X, y, lambdas, folds)
+    honest, leaky = sk_fold_mse(X, y, lambdas, folds), sk_fold_mse(X, y, lambdas, folds, True)
+    np.testing.assert_allclose(mse, honest, rtol=1e-9)
+    assert np.max(np.abs(leaky - honest) / honest) > 0.05  # 7% at lambda = 1 (seen)
+
+
+GOOD_SELECT = dict(X=np.arange(12.0).reshape(6, 2) ** 1.5, y=np.arange(6.0), lambdas=[0.1, 1.0],
+                   folds=[(np.arange(3, 6), np.arange(3)), (np.arange(3), np.arange(3, 6))])
+
+
+@pytest.mark.parametrize("name, bad", [
+    ("X", np.ones(6)), ("y", np.zeros(5)), ("y", np.full(6, np.nan)),
+    ("lambdas", []), ("lambdas", [0.1, -1.0]), ("lambdas", [[0.1]]),
+    ("folds", []), ("folds", "abc"), ("folds", [(np.arange(3),)]),
+    ("folds", [(np.arange(3), np.array([], dtype=int))]),
+    ("folds", [(np.arange(3), np.array([3, 6]))]),
+    ("folds", [(np.arange(3.0), np.arange(3, 6))]),
+])
+def test_kfold_select_bad_input(name, bad):
+    with pytest.raises(ValueError, match=name):
+        linear.kfold_select(**{**GOOD_SELECT, name: bad})

@@ -430,3 +430,114 @@ def test_property_hard_metrics(pair):
     assert metrics.precision(y_pred, y_true) == r
     assert metrics.recall(y_pred, y_true) == p
     np.testing.assert_array_equal(metrics.confusion_matrix(y_pred, y_true), cm.T)
+
+
+# ------------------------------------------------------------------ more than two classes
+
+MULTICLASS_CASES = {
+    "all classes present": ([0, 1, 2, 2, 1, 0, 2], [0, 2, 2, 1, 1, 0, 0], 3),
+    "class never predicted": ([0, 0, 1, 1, 2], [0, 0, 1, 1, 1], 3),
+    "class predicted, never true": ([0, 0, 1, 1], [0, 2, 1, 1], 3),
+    "class absent from both": ([0, 1, 3, 3], [0, 1, 1, 3], 5),
+    "perfect": ([2, 0, 1], [2, 0, 1], 3),
+    "all wrong": ([0, 1, 2], [1, 2, 0], 3),
+    "one sample": ([1], [1], 2),
+    "one class": ([0, 0, 0], [0, 0, 0], 1),
+}
+
+
+def sk_confusion_multiclass(y_true, y_pred, C):
+    """sklearn's matrix with labels=range(C), silencing its warning when one label occurs."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="A single label was found")
+        return skm.confusion_matrix(y_true, y_pred, labels=range(C))
+
+
+@pytest.mark.parametrize("case", sorted(MULTICLASS_CASES))
+def test_confusion_matrix_multiclass_matches_sklearn(case):
+    y_true, y_pred, C = MULTICLASS_CASES[case]
+    got = metrics.confusion_matrix_multiclass(y_true, y_pred, C)
+    assert got.dtype == np.int64 and got.shape == (C, C)
+    np.testing.assert_array_equal(got, sk_confusion_multiclass(y_true, y_pred, C))
+
+
+@pytest.mark.parametrize("average", ["macro", "micro", "weighted"])
+@pytest.mark.parametrize("case", sorted(MULTICLASS_CASES))
+def test_f1_average_matches_sklearn(case, average):
+    # sklearn's default labels: the classes seen in y_true or y_pred; no warning raised
+    y_true, y_pred, _ = MULTICLASS_CASES[case]
+    got = metrics.f1_average(y_true, y_pred, average)
+    assert isinstance(got, float)
+    assert got == pytest.approx(skm.f1_score(y_true, y_pred, average=average), abs=1e-15)
+
+
+def test_f1_average_class_never_predicted_counts_in_macro():
+    # class 2 is true once and never predicted: F1 = 0 pulls macro below weighted
+    y_true, y_pred = [0, 0, 0, 0, 1, 1, 1, 1, 2], [0, 0, 0, 0, 1, 1, 1, 1, 1]
+    macro = metrics.f1_average(y_true, y_pred, "macro")
+    weighted = metrics.f1_average(y_true, y_pred, "weighted")
+    micro = metrics.f1_average(y_true, y_pred, "micro")
+    assert macro < weighted < micro
+    assert micro == pytest.approx(8 / 9)
+
+
+def test_multiclass_label_dtypes():
+    y_true, y_pred = np.array([True, False, True]), np.array([True, True, False])
+    np.testing.assert_array_equal(metrics.confusion_matrix_multiclass(y_true, y_pred, 2),
+                                  skm.confusion_matrix(y_true, y_pred, labels=[False, True]))
+    assert metrics.f1_average([0.0, 2.0, 2.0], [0.0, 2.0, 1.0], "macro") == pytest.approx(
+        skm.f1_score([0, 2, 2], [0, 2, 1], average="macro"))
+    assert metrics.f1_average([-1, 5, 5], [5, 5, -1], "weighted") == pytest.approx(
+        skm.f1_score([-1, 5, 5], [5, 5, -1], average="weighted"))
+
+
+multiclass_pairs = st.tuples(st.integers(1, 40), st.integers(1, 6)).flatmap(
+    lambda nc: st.tuples(st.lists(st.integers(0, nc[1] - 1), min_size=nc[0], max_size=nc[0]),
+                         st.lists(st.integers(0, nc[1] - 1), min_size=nc[0], max_size=nc[0]),
+                         st.just(nc[1])))
+
+
+@settings(max_examples=60, deadline=None)
+@given(multiclass_pairs)
+def test_property_multiclass_matches_sklearn(data):
+    y_true, y_pred, C = data
+    M = metrics.confusion_matrix_multiclass(y_true, y_pred, C)
+    np.testing.assert_array_equal(M, sk_confusion_multiclass(y_true, y_pred, C))
+    assert M.sum() == len(y_true)
+    np.testing.assert_array_equal(M.sum(axis=1), np.bincount(y_true, minlength=C))
+    np.testing.assert_array_equal(metrics.confusion_matrix_multiclass(y_pred, y_true, C), M.T)
+    for average in ("macro", "micro", "weighted"):
+        assert metrics.f1_average(y_true, y_pred, average) == pytest.approx(
+            skm.f1_score(y_true, y_pred, average=average), abs=1e-12)
+    # micro F1 is the accuracy
+    assert metrics.f1_average(y_true, y_pred, "micro") == pytest.approx(
+        np.mean(np.array(y_true) == np.array(y_pred)), abs=1e-12)
+
+
+@pytest.mark.parametrize("args, match", [
+    (([0, 1], [0, 1], 0), "num_classes"),
+    (([0, 1], [0, 1], 2.0), "num_classes"),
+    (([0, 2], [0, 1], 2), "y_true"),
+    (([0, 1], [0, -1], 2), "y_pred"),
+    (([0, 1], [0], 2), "same length"),
+    (([], [], 2), "y_true"),
+    (([[0, 1]], [[0, 1]], 2), "y_true"),
+    (([0.5, 1], [0, 1], 2), "y_true"),
+    ((["a", "b"], [0, 1], 2), "y_true"),
+])
+def test_confusion_matrix_multiclass_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        metrics.confusion_matrix_multiclass(*args)
+
+
+@pytest.mark.parametrize("args, match", [
+    (([0, 1], [0, 1], "binary"), "average"),
+    (([0, 1], [0, 1], None), "average"),
+    (([0, 1], [0, 1, 1], "macro"), "same length"),
+    (([], [], "macro"), "y_true"),
+    (([0, 1], [0.5, 1], "micro"), "y_pred"),
+    (([0, np.nan], [0, 1], "micro"), "y_true"),
+])
+def test_f1_average_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        metrics.f1_average(*args)

@@ -766,3 +766,142 @@ def softmax_backward(dout, y, axis=-1) -> np.ndarray:
     axis = _check_axis(y, axis)
     dx = y * (dout - np.sum(dout * y, axis=axis, keepdims=True))
     return dx.reshape(()) if scalar else dx
+
+
+# --------------------------------------------------------------------------
+# backward passes with a learned parameter, and GELU's tanh approximation
+# --------------------------------------------------------------------------
+
+__all__ += ["prelu_backward", "gelu_tanh", "gelu_tanh_grad"]
+
+
+def prelu_backward(dout, x, a):
+    r"""Backward pass of PReLU: gradients with respect to the input *and* the slope.
+
+    With :math:`y = \max(x, 0) + a \min(x, 0)` elementwise, and
+    :math:`g = \partial L / \partial y` (``dout``):
+
+    .. math:: \frac{\partial L}{\partial x} = g \cdot
+              \begin{cases} 1 & x > 0 \\ a & x \le 0 \end{cases}, \qquad
+              \frac{\partial L}{\partial a_c} = \sum_{i \,:\, \text{channel}(i) = c}
+              g_i \min(x_i, 0).
+
+    The slope gradient **sums** over every element that shares the slope:
+    all elements for a single ``a``, and for per-channel slopes every batch
+    item and position of channel :math:`c` (axis 1 of ``x``, as torch's
+    ``F.prelu``). At :math:`x = 0`, :math:`\partial L/\partial x = g\,a` as
+    in torch, and the slope gets :math:`g \cdot 0 = 0`.
+
+    Parameters
+    ----------
+    dout : array_like
+        Upstream gradient, same shape as ``x``.
+    x : array_like
+        The forward input; ``(N, C, ...)`` for per-channel slopes.
+    a : float or array_like of shape (1,) or (C,)
+        The slope(s) used in the forward pass (see :func:`prelu`).
+
+    Returns
+    -------
+    dx : ndarray
+        Same shape as ``x``.
+    da : float or ndarray
+        A float for a scalar ``a``, else an array of ``a``'s shape.
+
+    Raises
+    ------
+    ValueError
+        If ``dout`` and ``x`` differ in shape or ``a`` has the wrong shape.
+
+    Examples
+    --------
+    >>> dx, da = prelu_backward([1.0, 1.0, 2.0], [-2.0, 0.0, 3.0], a=0.25)
+    >>> dx, da                 # da = 1 * (-2) + 1 * 0 + 2 * 0
+    (array([0.25, 0.25, 2.  ]), -2.0)
+    """
+    x = _f(x)
+    dout = as_float_array(dout, "dout")
+    check_same_shape(dout, x, "dout", "x")
+    a_shape = np.shape(a)
+    slope = _prelu_weight(x, a)
+    dx = np.where(x > 0, dout, slope * dout)
+    contrib = dout * np.minimum(x, 0.0)
+    if slope.ndim == 0:
+        da = contrib.sum()
+        return dx, float(da) if a_shape == () else np.full(a_shape, da)
+    axes = tuple(i for i in range(x.ndim) if i != 1)
+    return dx, contrib.sum(axis=axes).reshape(a_shape)
+
+
+_SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
+_GELU_TANH_C = 0.044715
+
+
+def _gelu_tanh_inner(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """u = sqrt(2/pi) (x + 0.044715 x^3), and x clipped to [-20, 20]."""
+    # beyond |x| = 20 tanh(u) is exactly +-1 in float64; clipping keeps x**3 finite
+    xc = np.clip(x, -20.0, 20.0)
+    return _SQRT_2_OVER_PI * (xc + _GELU_TANH_C * xc**3), xc
+
+
+def gelu_tanh(x) -> np.ndarray:
+    r"""GELU's tanh approximation (torch's ``F.gelu(x, approximate="tanh")``).
+
+    .. math:: \mathrm{GELU}_{\tanh}(x) = \frac{x}{2}\bigl(1 + \tanh u\bigr), \qquad
+              u = \sqrt{2/\pi}\,\bigl(x + 0.044715\,x^3\bigr)
+
+    It differs from the exact :func:`gelu` by at most :math:`4.8 \cdot 10^{-4}`
+    (near :math:`x \approx \pm 2.7`), and its derivative from :func:`gelu_grad` by
+    at most :math:`8.7 \cdot 10^{-4}`.
+
+    Parameters
+    ----------
+    x : array_like
+        Any shape.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``x``.
+
+    Examples
+    --------
+    >>> gelu_tanh([-1.0, 0.0, 1.0])
+    array([-0.15880801,  0.        ,  0.84119199])
+    """
+    x = _f(x)
+    u, _ = _gelu_tanh_inner(x)
+    return np.asarray(0.5 * x * (1.0 + np.tanh(u)))
+
+
+def gelu_tanh_grad(x) -> np.ndarray:
+    r"""Derivative of :func:`gelu_tanh` at ``x``.
+
+    By the product and chain rules, with :math:`t = \tanh u`,
+
+    .. math:: \frac{d}{dx}\mathrm{GELU}_{\tanh}(x) = \frac12(1 + t)
+              + \frac{x}{2}\,(1 - t^2)\,\sqrt{2/\pi}\,\bigl(1 + 3 \cdot 0.044715\,x^2\bigr).
+
+    For large :math:`|x|` the second term is :math:`x \cdot 0`, taken as 0
+    (the limit), so the result tends to 1 and 0 without overflow.
+
+    Parameters
+    ----------
+    x : array_like
+        Any shape.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``x``.
+
+    Examples
+    --------
+    >>> gelu_tanh_grad([-1000.0, 0.0, 1.0])
+    array([0.        , 0.5       , 1.08296408])
+    """
+    x = _f(x)
+    u, xc = _gelu_tanh_inner(x)
+    t = np.tanh(u)
+    du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_C * xc * xc)
+    return np.asarray(0.5 * (1.0 + t) + 0.5 * xc * (1.0 - t * t) * du)

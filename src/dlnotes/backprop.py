@@ -696,3 +696,96 @@ class MLP:
 
     def __repr__(self) -> str:
         return f"MLP([{', '.join(map(repr, self.layers))}])"
+
+
+# --------------------------------------------------------------------------
+# training the MLP of Values on two moons
+# --------------------------------------------------------------------------
+
+__all__ += ["train_moons"]
+
+_MOONS_HIDDEN = 8
+
+
+def train_moons(X, y, steps, lr, seed):
+    r"""Train a small :class:`MLP` of :class:`Value` on 2-class data; return accuracy and losses.
+
+    The model is ``MLP(D, [8, 1], activation="tanh", seed=seed)``: one
+    hidden layer of 8 tanh units and one linear output, the score
+    :math:`s(x)`. With labels mapped to :math:`t_i = 2y_i - 1 \in \{-1, +1\}`
+    it minimises the mean hinge loss (micrograd's demo),
+
+    .. math:: L = \frac1N \sum_{i=1}^{N} \max\bigl(0,\ 1 - t_i\, s(x_i)\bigr),
+
+    by full-batch gradient descent: each step builds the graph of :math:`L`
+    over all N points, zeroes the gradients, calls ``L.backward()`` and moves
+    every parameter by :math:`-\eta\,\partial L/\partial p`. The prediction
+    is class 1 where :math:`s(x) > 0`.
+
+    On ``dlnotes.data.make_moons(100, noise=0.1, seed=0)`` with
+    ``steps=60, lr=4.0`` the training accuracy is at least 0.98 for seeds
+    0-5 (measured: 0.98-1.0). One step over 100 points builds about 8 000
+    nodes; the 60 steps took 0.8 s of CPU time (1-1.6 s wall clock on a
+    loaded 2-core machine).
+
+    Parameters
+    ----------
+    X : array_like, shape (N, D)
+        Inputs, finite, N >= 1.
+    y : array_like, shape (N,)
+        Labels 0/1.
+    steps : int
+        Number of gradient steps, >= 1.
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    seed : int
+        Seed of the initial weights (``MLP``'s ``seed``), >= 0.
+
+    Returns
+    -------
+    accuracy : float
+        Training accuracy after the last step.
+    losses : ndarray, shape (steps,)
+        :math:`L` at the start of each step (before its update).
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 2-D and finite, ``y`` is not 0/1 labels of length N,
+        or ``steps``, ``lr``, ``seed`` are out of range.
+
+    Examples
+    --------
+    >>> X = np.array([[-1.0, 0.0], [-0.5, 0.5], [0.5, -0.5], [1.0, 0.0]])
+    >>> accuracy, losses = train_moons(X, [0, 0, 1, 1], steps=20, lr=0.5, seed=0)
+    >>> accuracy, bool(losses[-1] < losses[0])
+    (1.0, True)
+    """
+    X = as_float_array(X, "X", ndim=2, finite=True)
+    check_nonempty(X, "X")
+    labels = np.asarray(y)
+    if labels.shape != (X.shape[0],) or not np.all(np.isin(labels, (0, 1))):
+        raise ValueError(f"y must hold {X.shape[0]} labels 0/1 (one per row of X), "
+                         f"got shape {labels.shape}")
+    steps = check_positive_int(steps, "steps")
+    lr = check_in_range(lr, "lr", low=0.0, low_inclusive=False)
+    if not math.isfinite(lr):
+        raise ValueError(f"lr must be finite, got {lr}")
+    seed = check_positive_int(seed, "seed", minimum=0)
+
+    rows = X.tolist()
+    signs = [2.0 * float(v) - 1.0 for v in labels]
+    model = MLP(X.shape[1], [_MOONS_HIDDEN, 1], activation="tanh", seed=seed)
+    params = model.parameters()
+    losses = np.empty(steps)
+    for step in range(steps):
+        margins = [(1.0 - t * model(x)).relu() for x, t in zip(rows, signs, strict=True)]
+        loss = sum(margins, Value(0.0)) * (1.0 / len(rows))
+        losses[step] = loss.data
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        for p in params:
+            p.data -= lr * p.grad
+    correct = [(model(x).data > 0) == (t > 0) for x, t in zip(rows, signs, strict=True)]
+    return float(np.mean(correct)), losses

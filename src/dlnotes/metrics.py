@@ -43,6 +43,7 @@ from dlnotes._validation import (
     as_float_array,
     check_in_range,
     check_nonempty,
+    check_positive_int,
     check_same_length,
 )
 
@@ -643,3 +644,154 @@ def average_precision_score(y_true, y_score) -> float:
     precision_, recall_, _ = precision_recall_curve(y_true, y_score)
     # recall decreases along the arrays, so -diff(recall) are the recall gains
     return float(max(0.0, -np.sum(np.diff(recall_) * precision_[:-1])))
+
+
+# --------------------------------------------------------------------- more than two classes
+
+__all__ += ["confusion_matrix_multiclass", "f1_average"]
+
+_AVERAGES = ("macro", "micro", "weighted")
+
+
+def _as_integer_labels(y, name: str) -> np.ndarray:
+    """1-D, non-empty, integer-valued labels (bool, int, or whole floats) as int64."""
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one label per sample), got shape {arr.shape}")
+    check_nonempty(arr, name)
+    if arr.dtype == bool or np.issubdtype(arr.dtype, np.integer):
+        return arr.astype(np.int64)
+    if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) \
+            and np.all(arr == np.round(arr)):
+        return arr.astype(np.int64)
+    raise ValueError(f"{name} must contain integer class labels, got dtype {arr.dtype}")
+
+
+def _count_pairs(t: np.ndarray, p: np.ndarray, n_classes: int) -> np.ndarray:
+    """``C[j, k] = #{i: t_i = j, p_i = k}`` for indices in ``[0, n_classes)``."""
+    flat = np.bincount(t * n_classes + p, minlength=n_classes * n_classes)
+    return flat.reshape(n_classes, n_classes).astype(np.int64)
+
+
+def confusion_matrix_multiclass(y_true, y_pred, num_classes) -> np.ndarray:
+    r"""C x C confusion matrix: rows are the true class, columns the predicted one.
+
+    .. math:: M_{jk} = \#\{i : y_i = j,\ \hat y_i = k\}, \qquad j, k \in \{0, \dots, C-1\}
+
+    The diagonal holds the correct predictions; row :math:`j` sums to the
+    number of samples of class :math:`j` (its *support*), column :math:`k` to
+    the number predicted as :math:`k`. Equal to scikit-learn's
+    ``confusion_matrix(y_true, y_pred, labels=range(C))``: a class that never
+    occurs keeps its row and column of zeros.
+
+    Parameters
+    ----------
+    y_true : array-like of int, shape (N,)
+        True class indices in ``[0, num_classes)`` (bool labels count as 0/1).
+    y_pred : array-like of int, shape (N,)
+        Predicted class indices in ``[0, num_classes)``.
+    num_classes : int
+        :math:`C \ge 1`.
+
+    Returns
+    -------
+    M : ndarray of shape (C, C), dtype int64
+        Entries sum to N.
+
+    Raises
+    ------
+    ValueError
+        If ``num_classes`` is not an int >= 1, a label is not an integer in
+        ``[0, num_classes)``, the arrays are not 1-D, differ in length or are empty.
+
+    Examples
+    --------
+    >>> confusion_matrix_multiclass([0, 1, 2, 2], [0, 2, 2, 1], num_classes=3)
+    array([[1, 0, 0],
+           [0, 0, 1],
+           [0, 1, 1]])
+    """
+    C = check_positive_int(num_classes, "num_classes")
+    y_true = _as_integer_labels(y_true, "y_true")
+    y_pred = _as_integer_labels(y_pred, "y_pred")
+    check_same_length(y_true, y_pred, "y_true", "y_pred")
+    for arr, name in ((y_true, "y_true"), (y_pred, "y_pred")):
+        if arr.min() < 0 or arr.max() >= C:
+            raise ValueError(f"{name} must contain class indices in [0, {C}) (num_classes={C}), "
+                             f"got values in [{arr.min()}, {arr.max()}]")
+    return _count_pairs(y_true, y_pred, C)
+
+
+def f1_average(y_true, y_pred, average) -> float:
+    r"""F1 over several classes, averaged ``"macro"``, ``"micro"`` or ``"weighted"``.
+
+    Each class :math:`c` in turn is "the positive class":
+    :math:`TP_c = M_{cc}`, :math:`FP_c = \sum_j M_{jc} - M_{cc}`,
+    :math:`FN_c = \sum_k M_{ck} - M_{cc}` from the confusion matrix
+    :math:`M`, and :math:`F_{1,c} = 2TP_c / (2TP_c + FP_c + FN_c)`. Then
+
+    .. math::
+        \text{macro} = \frac1K\sum_c F_{1,c}, \qquad
+        \text{weighted} = \frac{\sum_c n_c F_{1,c}}{\sum_c n_c}, \qquad
+        \text{micro} = \frac{2\sum_c TP_c}{2\sum_c TP_c + \sum_c FP_c + \sum_c FN_c},
+
+    with :math:`n_c` the number of true samples of class :math:`c`. Macro
+    treats every class alike (a rare class counts as much as a common one);
+    weighted follows the class sizes; micro pools the counts, and since every
+    false positive of one class is a false negative of another it equals the
+    accuracy.
+
+    The classes are those present in ``y_true`` **or** ``y_pred``
+    (:math:`K` of them), as scikit-learn's
+    ``f1_score(y_true, y_pred, average=...)`` with its default ``labels``.
+    A class that is never predicted, or predicted but never true, has
+    :math:`F_{1,c} = 0` and counts in the macro mean (weight 0 in the weighted
+    one when it is never true). Its denominator
+    :math:`2TP_c + FP_c + FN_c` is at least 1, so no zero division occurs;
+    a class absent from both arrays is not a class here.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int, shape (N,)
+        True and predicted class labels (any integers; bools count as 0/1).
+    average : {"macro", "micro", "weighted"}
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``average`` is not one of the three, or the labels are not 1-D
+        integer arrays of the same, non-zero length.
+
+    Examples
+    --------
+    >>> y_true, y_pred = [0, 0, 1, 1, 2], [0, 0, 1, 1, 1]   # class 2 is never predicted
+    >>> f1_average(y_true, y_pred, "macro")    # (1 + 0.8 + 0) / 3
+    0.6
+    >>> f1_average(y_true, y_pred, "micro")    # = accuracy, 4 of 5
+    0.8
+    >>> f1_average(y_true, y_pred, "weighted") # (2 * 1 + 2 * 0.8 + 1 * 0) / 5
+    0.72
+    """
+    if not isinstance(average, str) or average not in _AVERAGES:
+        raise ValueError(f"average must be one of {_AVERAGES}, got {average!r}")
+    y_true = _as_integer_labels(y_true, "y_true")
+    y_pred = _as_integer_labels(y_pred, "y_pred")
+    check_same_length(y_true, y_pred, "y_true", "y_pred")
+    classes, idx = np.unique(np.concatenate([y_true, y_pred]), return_inverse=True)
+    n = len(y_true)
+    M = _count_pairs(idx[:n], idx[n:], len(classes))
+    tp = np.diag(M).astype(np.float64)
+    fp = M.sum(axis=0) - tp
+    fn = M.sum(axis=1) - tp
+    if average == "micro":
+        return float(2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum()))
+    f1 = 2 * tp / (2 * tp + fp + fn)
+    if average == "macro":
+        return float(f1.mean())
+    support = M.sum(axis=1)
+    return float(np.sum(support * f1) / support.sum())
