@@ -9,7 +9,7 @@ the opposite meaning, ``True`` = blocked, so pass them ``~mask``.)
 Layers follow the CS231n pattern ``*_forward(...) -> (out, cache)`` and
 ``*_backward(dout, cache) -> grads``; weight layouts are torch's, so weights
 copy across in both directions. float32 inputs stay float32 (fast); anything
-else is computed in float64.
+else is computed in float64 (the library's dtype rule, ``docs/library.md``).
 
 Shapes: ``B`` batch, ``H`` heads, ``L`` query length, ``S`` key length,
 ``E`` model width, ``d = E / H`` head width, ``F`` feed-forward width.
@@ -22,7 +22,13 @@ from collections.abc import Mapping
 import numpy as np
 
 from dlnotes import activations
-from dlnotes._validation import check_positive_int
+from dlnotes._validation import (
+    as_common_float,
+    as_float_array,
+    check_dout,
+    check_flag,
+    check_positive_int,
+)
 from dlnotes.regularization import layer_norm_backward, layer_norm_forward, xavier_uniform
 
 __all__ = [
@@ -63,18 +69,12 @@ ENCODER_PARAM_NAMES = (
 # small helpers
 # --------------------------------------------------------------------------
 
-def _as_float(x, name: str, min_ndim: int = 0) -> np.ndarray:
-    """Return ``x`` as a float array: float32/float64 kept, everything else float64."""
-    arr = np.asarray(x)
-    if arr.dtype not in (np.float32, np.float64):
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                       or arr.dtype == bool):
-            raise ValueError(f"{name} must be array-like of real numbers, got dtype {arr.dtype}")
-        if np.issubdtype(arr.dtype, np.complexfloating):
-            raise ValueError(f"{name} must be real, got dtype {arr.dtype}")
-        arr = arr.astype(np.float64)
-    if arr.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} dimensions, got shape {arr.shape}")
+def _at_least_2d(a, name: str) -> np.ndarray:
+    """A float array with at least the two axes (..., rows, features)."""
+    arr = as_float_array(a, name)
+    if arr.ndim < 2:
+        raise ValueError(f"{name} must have at least 2 dimensions (..., n, d), "
+                         f"got shape {arr.shape}")
     return arr
 
 
@@ -210,9 +210,7 @@ def sdpa_forward(q, k, v, mask=None):
     >>> sdpa_forward(q, k, v, mask=np.array([[True, False]]))[0]
     array([[1.]])
     """
-    q = _as_float(q, "q", 2)
-    k = _as_float(k, "k", 2)
-    v = _as_float(v, "v", 2)
+    q, k, v = as_common_float(*(_at_least_2d(a, n) for a, n in ((q, "q"), (k, "k"), (v, "v"))))
     d, S = q.shape[-1], k.shape[-2]
     if k.shape[-1] != d:
         raise ValueError(f"k must have shape (..., S, d) with d={d} to match q, got {k.shape}")
@@ -280,9 +278,7 @@ def sdpa_backward(dout, cache):
            [0.5]])
     """
     q, k, v, weights, scale = (cache[n] for n in ("q", "k", "v", "weights", "scale"))
-    dout = _as_float(dout, "dout")
-    out_shape = (*weights.shape[:-1], v.shape[-1])
-    _check_shape(dout, out_shape, "dout", "(..., L, dv), the shape of out")
+    dout = check_dout(dout, (*weights.shape[:-1], v.shape[-1]), dtype=weights.dtype)
 
     with np.errstate(under="ignore"):               # tiny weights times gradients may underflow
         dv = np.swapaxes(weights, -1, -2) @ dout    # (..., S, dv)
@@ -525,9 +521,9 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
     >>> out.shape, cache["weights"].shape
     ((2, 5, 8), (2, 2, 5, 5))
     """
-    query = _as_float(query, "query")
-    key = _as_float(key, "key")
-    value = _as_float(value, "value")
+    query = as_float_array(query, "query")
+    key = as_float_array(key, "key")
+    value = as_float_array(value, "value")
     if query.ndim != 3:
         raise ValueError(f"query must have shape (B, L, E), got {query.shape}")
     B, L, E = query.shape
@@ -539,19 +535,21 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
             or num_heads < 1 or E % num_heads:
         raise ValueError(f"num_heads must be a positive integer dividing E={E}, got {num_heads!r}")
     H = int(num_heads)
-    w_in = _as_float(in_proj_weight, "in_proj_weight")
+    w_in = as_float_array(in_proj_weight, "in_proj_weight")
     _check_shape(w_in, (3 * E, E), "in_proj_weight", "(3E, E)")
-    w_out = _as_float(out_proj_weight, "out_proj_weight")
+    w_out = as_float_array(out_proj_weight, "out_proj_weight")
     _check_shape(w_out, (E, E), "out_proj_weight", "(E, E)")
     b_in = b_out = None
     if in_proj_bias is not None:
-        b_in = _as_float(in_proj_bias, "in_proj_bias")
+        b_in = as_float_array(in_proj_bias, "in_proj_bias")
         _check_shape(b_in, (3 * E,), "in_proj_bias", "(3E,)")
     if out_proj_bias is not None:
-        b_out = _as_float(out_proj_bias, "out_proj_bias")
+        b_out = as_float_array(out_proj_bias, "out_proj_bias")
         _check_shape(b_out, (E,), "out_proj_bias", "(E,)")
     if mask is not None:
         mask = _mha_mask(mask, B, H, L, S)
+    query, key, value, w_in, w_out, b_in, b_out = as_common_float(
+        query, key, value, w_in, w_out, b_in, b_out)
 
     w_q, w_k, w_v = w_in[:E], w_in[E:2 * E], w_in[2 * E:]
     b_q, b_k, b_v = (None, None, None) if b_in is None else (b_in[:E], b_in[E:2 * E], b_in[2 * E:])
@@ -607,8 +605,7 @@ def multi_head_attention_backward(dout, cache):
     query, key, value, concat = cache["query"], cache["key"], cache["value"], cache["concat"]
     w_in, w_out, H = cache["in_proj_weight"], cache["out_proj_weight"], cache["num_heads"]
     E = query.shape[-1]
-    dout = _as_float(dout, "dout")
-    _check_shape(dout, query.shape, "dout", "(B, L, E), the shape of out")
+    dout = check_dout(dout, query.shape, dtype=query.dtype)
 
     dconcat, dw_out, db_out = _linear_backward(dout, concat, w_out, cache["has_out_bias"])
     dq, dk, dv = sdpa_backward(split_heads(dconcat, H), cache["sdpa"])
@@ -756,7 +753,7 @@ def _check_encoder_params(params, E: int) -> dict:
     missing = [n for n in ENCODER_PARAM_NAMES if n not in params]
     if missing:
         raise ValueError(f"params is missing {missing}")
-    p = {n: _as_float(params[n], f"params['{n}']") for n in ENCODER_PARAM_NAMES}
+    p = {n: as_float_array(params[n], f"params['{n}']") for n in ENCODER_PARAM_NAMES}
     w1 = p["linear1.weight"]
     if w1.ndim != 2 or w1.shape[0] < 1:
         raise ValueError(f"params['linear1.weight'] must have shape (F, E) with F >= 1, "
@@ -828,7 +825,8 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
 
     Returns
     -------
-    out : ndarray, shape (B, L, E), float64
+    out : ndarray, shape (B, L, E)
+        float32 if ``x`` and every parameter are float32, else float64.
     cache : dict
         For :func:`encoder_block_backward`; ``cache["attn"]["weights"]`` holds
         the per-head attention weights (B, H, L, L).
@@ -843,8 +841,8 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
 
     Notes
     -----
-    No dropout (torch's ``dropout=0``). LayerNorm and the activation compute in
-    float64, so the output is float64.
+    No dropout (torch's ``dropout=0``). float32 ``x`` and parameters give a
+    float32 output, cache and gradients; anything else is computed in float64.
 
     Examples
     --------
@@ -857,7 +855,7 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
     >>> np.allclose(out.mean(axis=-1), 0.0)   # post-norm: each position ends in a LayerNorm
     True
     """
-    x = _as_float(x, "x")
+    x = as_float_array(x, "x")
     if x.ndim != 3:
         raise ValueError(f"x must have shape (B, L, E), got {x.shape}")
     E = x.shape[-1]
@@ -865,9 +863,10 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
     p = _check_encoder_params(params, E)
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation must be 'relu' or 'gelu', got {activation!r}")
-    if not isinstance(norm_first, (bool, np.bool_)):
-        raise ValueError(f"norm_first must be True or False, got {norm_first!r}")
+    norm_first = check_flag(norm_first, "norm_first")
     act = _ACTIVATIONS[activation][0]
+    x, *arrays = as_common_float(x, *p.values())
+    p = dict(zip(p, arrays, strict=True))
 
     def self_attention(h):
         return multi_head_attention_forward(
@@ -934,8 +933,7 @@ def encoder_block_backward(dout, cache):
     p = cache["params"]
     act_grad = _ACTIVATIONS[cache["activation"]][1]
     h_ff, z, r = cache["ff"]
-    dout = _as_float(dout, "dout")
-    _check_shape(dout, h_ff.shape, "dout", "(B, L, E), the shape of out")
+    dout = check_dout(dout, h_ff.shape, dtype=h_ff.dtype)
     grads = {}
 
     def feed_forward_backward(df):

@@ -33,7 +33,7 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from dlnotes._validation import as_float_array
+from dlnotes._validation import as_common_float, as_float_array, check_dout, check_positive_int
 
 __all__ = [
     "conv2d_output_size",
@@ -54,53 +54,20 @@ __all__ = [
 # --------------------------------------------------------------------------- #
 # input checks
 # --------------------------------------------------------------------------- #
-def _as_float(a, name: str, layout: str | None = None) -> np.ndarray:
-    """Return ``a`` as a float array; float32 stays float32, the rest -> float64.
-
-    With ``layout`` (e.g. ``"(N, C, H, W)"``) the number of axes is checked.
-    """
-    if isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64):
-        arr = a
-    else:
-        arr = as_float_array(a, name)
-    if layout is not None:
-        ndim = layout.count(",") + 1
-        if arr.ndim != ndim:
-            raise ValueError(
-                f"{name} must have {ndim} dimensions {layout}, got shape {arr.shape}"
-            )
-    return arr
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _pair(value, name: str, minimum: int) -> tuple[int, int]:
     """``k`` -> ``(k, k)``; ``(kh, kw)`` -> ``(kh, kw)``; each an int >= minimum."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair (h, w), got {value!r}")
-        return (_check_int(value[0], f"{name}[0]", minimum),
-                _check_int(value[1], f"{name}[1]", minimum))
-    v = _check_int(value, name, minimum)
+        return (check_positive_int(value[0], f"{name}[0]", minimum),
+                check_positive_int(value[1], f"{name}[1]", minimum))
+    v = check_positive_int(value, name, minimum)
     return v, v
 
 
 def _check_nonempty_spatial(x: np.ndarray, name: str) -> None:
     if 0 in x.shape[1:]:
         raise ValueError(f"{name} must have C, H, W >= 1, got shape {x.shape}")
-
-
-def _check_dout(dout, expected: tuple[int, ...], dtype) -> np.ndarray:
-    dout = _as_float(dout, "dout")
-    if dout.shape != tuple(expected):
-        raise ValueError(
-            f"dout must have the forward output's shape {tuple(expected)}, got {dout.shape}"
-        )
-    return dout.astype(dtype, copy=False)
 
 
 # --------------------------------------------------------------------------- #
@@ -147,10 +114,10 @@ def conv2d_output_size(size, kernel_size, padding=0, stride=1) -> int:
     >>> conv2d_output_size(6, 3, padding=1, stride=2)  # floor((6 + 2 - 3) / 2) + 1
     3
     """
-    size = _check_int(size, "size", 1)
-    kernel_size = _check_int(kernel_size, "kernel_size", 1)
-    padding = _check_int(padding, "padding", 0)
-    stride = _check_int(stride, "stride", 1)
+    size = check_positive_int(size, "size", 1)
+    kernel_size = check_positive_int(kernel_size, "kernel_size", 1)
+    padding = check_positive_int(padding, "padding", 0)
+    stride = check_positive_int(stride, "stride", 1)
     if kernel_size > size + 2 * padding:
         raise ValueError(
             f"kernel_size={kernel_size} is larger than the padded input "
@@ -241,7 +208,7 @@ def im2col(x, kernel_size, stride=1, padding=0) -> np.ndarray:
             [3., 4., 6., 7.],
             [4., 5., 7., 8.]]])
     """
-    x = _as_float(x, "x", "(N, C, H, W)")
+    x = as_float_array(x, "x", layout="(N, C, H, W)")
     kernel = _pair(kernel_size, "kernel_size", 1)
     stride = _pair(stride, "stride", 1)
     padding = _pair(padding, "padding", 0)
@@ -308,7 +275,7 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0) -> np.ndarray:
     stride = _pair(stride, "stride", 1)
     padding = _pair(padding, "padding", 0)
     oh, ow = _output_hw(x_shape, kernel, padding, stride, "kernel_size")
-    cols = _as_float(cols, "cols")
+    cols = as_float_array(cols, "cols")
     n, c = x_shape[:2]
     expected = (n, c * kernel[0] * kernel[1], oh * ow)
     if cols.shape != expected:
@@ -340,8 +307,8 @@ def _col2im_add(x_pad: np.ndarray, cols: np.ndarray, kernel, stride) -> None:
 # convolution
 # --------------------------------------------------------------------------- #
 def _check_conv_args(x, w, b, stride, padding):
-    x = _as_float(x, "x", "(N, C_in, H, W)")
-    w = _as_float(w, "w", "(C_out, C_in, KH, KW)")
+    x = as_float_array(x, "x", layout="(N, C_in, H, W)")
+    w = as_float_array(w, "w", layout="(C_out, C_in, KH, KW)")
     _check_nonempty_spatial(x, "x")
     if 0 in w.shape or w.shape[1] != x.shape[1]:
         raise ValueError(
@@ -349,16 +316,13 @@ def _check_conv_args(x, w, b, stride, padding):
             f"got {w.shape}"
         )
     if b is not None:
-        b = _as_float(b, "b")
+        b = as_float_array(b, "b")
         if b.shape != (w.shape[0],):
             raise ValueError(f"b must have shape (C_out,) = ({w.shape[0]},), got {b.shape}")
     stride = _pair(stride, "stride", 1)
     padding = _pair(padding, "padding", 0)
     oh, ow = _output_hw(x.shape, w.shape[2:], padding, stride, "w")
-    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
-    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-    if b is not None:
-        b = b.astype(dtype, copy=False)
+    x, w, b = as_common_float(x, w, b)
     return x, w, b, stride, padding, (oh, ow)
 
 
@@ -540,7 +504,7 @@ def conv2d_backward(dout, cache):
     array([4.])
     """
     x_pad, w, (ph, pw) = cache["x_pad"], cache["w"], cache["padding"]
-    dout = _check_dout(dout, cache["out_shape"], w.dtype)
+    dout = check_dout(dout, cache["out_shape"], dtype=w.dtype)
     n, c_out = dout.shape[:2]
     d = dout.reshape(n, c_out, dout.shape[2] * dout.shape[3])  # (N, C_out, OH*OW)
     w_mat = w.reshape(c_out, -1)                               # (C_out, C_in*KH*KW)
@@ -565,7 +529,7 @@ def conv2d_backward(dout, cache):
 # pooling
 # --------------------------------------------------------------------------- #
 def _check_pool_args(x, kernel_size, stride):
-    x = _as_float(x, "x", "(N, C, H, W)")
+    x = as_float_array(x, "x", layout="(N, C, H, W)")
     _check_nonempty_spatial(x, "x")
     kernel = _pair(kernel_size, "kernel_size", 1)
     stride = kernel if stride is None else _pair(stride, "stride", 1)
@@ -671,7 +635,7 @@ def max_pool2d_backward(dout, cache) -> np.ndarray:
     array([[[[0., 2., 0.]]]])
     """
     arg, (kh, kw), (sh, sw) = cache["arg"], cache["kernel"], cache["stride"]
-    dout = _check_dout(dout, arg.shape, cache["dtype"])
+    dout = check_dout(dout, arg.shape, dtype=cache["dtype"])
     oh, ow = arg.shape[2:]
     dx = np.zeros(cache["x_shape"], dtype=dout.dtype)
     for k in range(kh):
@@ -762,7 +726,7 @@ def avg_pool2d_backward(dout, cache) -> np.ndarray:
     array([[[[0.5, 1. , 0.5]]]])
     """
     (kh, kw), (sh, sw) = cache["kernel"], cache["stride"]
-    dout = _check_dout(dout, cache["out_shape"], cache["dtype"])
+    dout = check_dout(dout, cache["out_shape"], dtype=cache["dtype"])
     oh, ow = dout.shape[2:]
     share = dout / (kh * kw)
     dx = np.zeros(cache["x_shape"], dtype=dout.dtype)
@@ -807,7 +771,7 @@ def flatten_forward(x):
     array([[0., 1., 2., 3.],
            [4., 5., 6., 7.]])
     """
-    x = _as_float(x, "x", "(N, C, H, W)")
+    x = as_float_array(x, "x", layout="(N, C, H, W)")
     return x.reshape(x.shape[0], int(np.prod(x.shape[1:]))), x.shape
 
 
@@ -836,9 +800,5 @@ def flatten_backward(dout, cache) -> np.ndarray:
     (2, 2, 1, 2)
     """
     x_shape = tuple(cache)
-    n = x_shape[0]
-    dout = _as_float(dout, "dout")
-    expected = (n, int(np.prod(x_shape[1:])))
-    if dout.shape != expected:
-        raise ValueError(f"dout must have shape (N, C*H*W) = {expected}, got {dout.shape}")
+    dout = check_dout(dout, (x_shape[0], int(np.prod(x_shape[1:]))))
     return dout.reshape(x_shape)

@@ -21,7 +21,11 @@ import numpy as np
 
 from dlnotes._validation import (
     as_class_indices,
+    as_common_float,
     as_float_array,
+    check_dout,
+    check_finite,
+    check_flag,
     check_in_range,
     check_positive_int,
 )
@@ -51,31 +55,11 @@ __all__ = [
 # shared helpers
 # ---------------------------------------------------------------------------
 
-def _as_float(x, name: str) -> np.ndarray:
-    """Return ``x`` as a float64 array; unlike a bare ``np.asarray(x, float)``
-    this rejects ``None``, strings and ragged lists instead of turning them
-    into NaN or numbers."""
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of real numbers") from exc
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be an array of real numbers, got {type(x).__name__} "
-                         f"of dtype {arr.dtype}")
-    return as_float_array(arr, name)
-
-
 def _check_rng(rng) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy Generator (np.random.default_rng(seed)), "
                          f"got {type(rng).__name__}")
     return rng
-
-
-def _check_bool(flag, name: str) -> bool:
-    if not isinstance(flag, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {flag!r}")
-    return bool(flag)
 
 
 def _check_eps(eps) -> float:
@@ -84,18 +68,10 @@ def _check_eps(eps) -> float:
 
 def _check_vector(v, name: str, D: int) -> np.ndarray:
     """Return ``v`` as a float array of shape ``(D,)``."""
-    arr = _as_float(v, name)
+    arr = as_float_array(v, name)
     if arr.shape != (D,):
         raise ValueError(f"{name} must have shape (D,) = ({D},) to match x, got {arr.shape}")
     return arr
-
-
-def _check_dout(dout, shape: tuple) -> np.ndarray:
-    dout = _as_float(dout, "dout")
-    if dout.shape != shape:
-        raise ValueError(f"dout must have shape {shape} to match the forward input, "
-                         f"got {dout.shape}")
-    return dout
 
 
 def _normalize_backward(dxhat, xhat, inv_std, axis):
@@ -126,8 +102,8 @@ def _as_params(w):
     shapes, like ``model.parameters()``); anything else is one array.
     """
     if isinstance(w, (list, tuple)):
-        return [_as_float(wi, f"w[{i}]") for i, wi in enumerate(w)], True
-    return [_as_float(w, "w")], False
+        return [as_float_array(wi, f"w[{i}]") for i, wi in enumerate(w)], True
+    return [as_float_array(w, "w")], False
 
 
 def _check_lam(lam) -> float:
@@ -323,10 +299,10 @@ def dropout(x, p, rng, training=True):
     >>> dropout(np.ones(3), 0.5, rng, training=False)[0]
     array([1., 1., 1.])
     """
-    x = _as_float(x, "x")
+    x = as_float_array(x, "x")
     p = _check_p(p)
     rng = _check_rng(rng)
-    if not _check_bool(training, "training"):
+    if not check_flag(training, "training"):
         return x.copy(), np.ones(x.shape, dtype=bool)
     mask = rng.random(x.shape) >= p          # P(keep) = 1 - p
     out = np.where(mask, x / (1.0 - p), 0.0)
@@ -363,14 +339,14 @@ def dropout_backward(dout, mask, p, training=True):
     >>> dropout_backward(np.ones(3), np.array([True, False, True]), 0.5)
     array([2., 0., 2.])
     """
-    dout = _as_float(dout, "dout")
+    dout = as_float_array(dout, "dout")
     mask = np.asarray(mask)
     if mask.dtype != bool:
         raise ValueError(f"mask must be a boolean array (True = kept), got dtype {mask.dtype}")
     if mask.shape != dout.shape:
         raise ValueError(f"mask must have the shape of dout {dout.shape}, got {mask.shape}")
     p = _check_p(p)
-    if not _check_bool(training, "training"):
+    if not check_flag(training, "training"):
         return dout.copy()
     return np.where(mask, dout / (1.0 - p), 0.0)
 
@@ -455,13 +431,13 @@ def batch_norm_forward(x, gamma, beta, running_mean, running_var, training,
     >>> rv                      # 0.9 * 1 + 0.1 * unbiased batch variance
     array([ 1.1, 20.9])
     """
-    x = _as_float(x, "x")
+    x = as_float_array(x, "x")
     if x.ndim != 2:
         raise ValueError(f"x must have shape (N, D), got {x.shape}")
     N, D = x.shape
-    gamma = _check_vector(gamma, "gamma", D)
-    beta = _check_vector(beta, "beta", D)
-    training = _check_bool(training, "training")
+    x, gamma, beta = as_common_float(x, _check_vector(gamma, "gamma", D),
+                                     _check_vector(beta, "beta", D))
+    training = check_flag(training, "training")
     momentum = check_in_range(momentum, "momentum", low=0.0, high=1.0)
     eps = _check_eps(eps)
     if (running_mean is None) != (running_var is None):
@@ -487,7 +463,7 @@ def batch_norm_forward(x, gamma, beta, running_mean, running_var, training,
             running_var *= 1.0 - momentum
             running_var += momentum * var * N / (N - 1)   # unbiased
     else:
-        mu, var = running_mean.astype(np.float64), running_var.astype(np.float64)
+        mu, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
 
     inv_std = 1.0 / np.sqrt(var + eps)
     xhat = (x - mu) * inv_std
@@ -540,7 +516,7 @@ def batch_norm_backward(dout, cache):
     (True, array([3., 3.]))
     """
     xhat, gamma, inv_std, use_batch_stats = cache
-    dout = _check_dout(dout, xhat.shape)
+    dout = check_dout(dout, xhat.shape, dtype=xhat.dtype)
     dgamma = (dout * xhat).sum(axis=0)
     dbeta = dout.sum(axis=0)
     if use_batch_stats:
@@ -596,12 +572,12 @@ def layer_norm_forward(x, gamma, beta, eps=1e-5):
     >>> np.round(out, 4)
     array([[-1.2247,  0.    ,  1.2247]])
     """
-    x = _as_float(x, "x")
+    x = as_float_array(x, "x")
     if x.ndim < 1 or x.shape[-1] == 0:
         raise ValueError(f"x must have shape (..., D) with D >= 1, got {x.shape}")
     D = x.shape[-1]
-    gamma = _check_vector(gamma, "gamma", D)
-    beta = _check_vector(beta, "beta", D)
+    x, gamma, beta = as_common_float(x, _check_vector(gamma, "gamma", D),
+                                     _check_vector(beta, "beta", D))
     eps = _check_eps(eps)
 
     mu = x.mean(axis=-1, keepdims=True)
@@ -652,7 +628,7 @@ def layer_norm_backward(dout, cache):
     array([2., 2., 2.])
     """
     xhat, gamma, inv_std = cache
-    dout = _check_dout(dout, xhat.shape)
+    dout = check_dout(dout, xhat.shape, dtype=xhat.dtype)
     lead = tuple(range(xhat.ndim - 1))
     dgamma = (dout * xhat).sum(axis=lead)
     dbeta = dout.sum(axis=lead)
@@ -669,10 +645,7 @@ def _check_fans(fan_in, fan_out):
 
 
 def _check_gain(gain) -> float:
-    gain = check_in_range(gain, "gain", low=0.0)
-    if math.isinf(gain):
-        raise ValueError("gain must be finite")
-    return gain
+    return check_finite(gain, "gain", low=0.0)
 
 
 def xavier_uniform(fan_in, fan_out, rng, gain=1.0):
@@ -942,9 +915,7 @@ class EarlyStopping:
 
     def __init__(self, patience, min_delta=0.0):
         self.patience = check_positive_int(patience, "patience")
-        self.min_delta = check_in_range(min_delta, "min_delta", low=0.0)
-        if math.isinf(self.min_delta):
-            raise ValueError("min_delta must be finite")
+        self.min_delta = check_finite(min_delta, "min_delta", low=0.0)
         self.best = math.inf
         self.best_step = None
         self.counter = 0
@@ -958,7 +929,7 @@ class EarlyStopping:
         ValueError
             If ``val_loss`` is not a single real number.
         """
-        arr = _as_float(val_loss, "val_loss")
+        arr = as_float_array(val_loss, "val_loss")
         if isinstance(val_loss, (bool, np.bool_)) or arr.size != 1:
             raise ValueError(f"val_loss must be a single number, got {val_loss!r}")
         loss = float(arr.reshape(()))
@@ -1022,7 +993,7 @@ def label_smoothing(y_onehot, epsilon, n_classes=None):
         labels = as_class_indices(y_onehot, C, "y_onehot")
         y = np.eye(C)[labels]
     else:
-        y = _as_float(y_onehot, "y_onehot")
+        y = as_float_array(y_onehot, "y_onehot")
         if y.ndim < 1 or y.shape[-1] == 0:
             raise ValueError(f"y_onehot must have shape (..., C) with C >= 1, got {y.shape}")
         if np.any(~(y >= 0)) or not np.allclose(y.sum(axis=-1), 1.0, atol=1e-6):

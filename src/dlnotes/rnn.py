@@ -48,6 +48,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._validation import as_float_array, check_dout, common_float_dtype
 from .activations import sigmoid, tanh
 
 __all__ = [
@@ -72,14 +73,6 @@ _NONLINEARITIES = ("tanh", "relu")
 # input checks
 # --------------------------------------------------------------------------
 
-def _as_real(a, name: str) -> np.ndarray:
-    """``a`` as an ndarray of real numbers (dtype unchanged)."""
-    arr = np.asarray(a)
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
-    return arr
-
-
 def _check_nonlinearity(nonlinearity) -> str:
     if not isinstance(nonlinearity, str) or nonlinearity not in _NONLINEARITIES:
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
@@ -98,7 +91,7 @@ def _prepare(x, states, W_ih, W_hh, b_ih, b_hh, gates: str, x_name: str):
     blocks = "" if G == 1 else f" (gates {', '.join(gates)} stacked)"
     gh = "H" if G == 1 else f"{G}*H"
 
-    x = _as_real(x, x_name)
+    x = as_float_array(x, x_name)
     want_x, ndim = ("(T, N, I)", 3) if x_name == "x" else ("(N, I)", 2)
     if x.ndim != ndim:
         raise ValueError(f"{x_name} must have shape {want_x}, got shape {x.shape}")
@@ -107,13 +100,13 @@ def _prepare(x, states, W_ih, W_hh, b_ih, b_hh, gates: str, x_name: str):
                          f"got {x.shape}")
     N, I = x.shape[-2:]
 
-    W_hh = _as_real(W_hh, "W_hh")
+    W_hh = as_float_array(W_hh, "W_hh")
     if W_hh.ndim != 2 or W_hh.shape[1] == 0 or W_hh.shape[0] != G * W_hh.shape[1]:
         raise ValueError(f"W_hh must have shape ({gh}, H){blocks} with H >= 1, "
                          f"got shape {W_hh.shape}")
     H = W_hh.shape[1]
 
-    W_ih = _as_real(W_ih, "W_ih")
+    W_ih = as_float_array(W_ih, "W_ih")
     if W_ih.shape != (G * H, I):
         raise ValueError(f"W_ih must have shape ({gh}, I) = {(G * H, I)} with H={H} from "
                          f"W_hh and I={I} from {x_name}, got shape {W_ih.shape}")
@@ -122,7 +115,7 @@ def _prepare(x, states, W_ih, W_hh, b_ih, b_hh, gates: str, x_name: str):
     for name, b in biases.items():
         if b is None:
             continue
-        b = biases[name] = _as_real(b, name)
+        b = biases[name] = as_float_array(b, name)
         if b.shape != (G * H,):
             raise ValueError(f"{name} must be None or have shape ({gh},) = {(G * H,)} "
                              f"with H={H} from W_hh, got shape {b.shape}")
@@ -132,18 +125,15 @@ def _prepare(x, states, W_ih, W_hh, b_ih, b_hh, gates: str, x_name: str):
         if s is None:
             checked[name] = None
             continue
-        s = checked[name] = _as_real(s, name)
+        s = checked[name] = as_float_array(s, name)
         if s.shape != (N, H):
             raise ValueError(f"{name} must have shape (N, H) = {(N, H)} with N={N} from "
                              f"{x_name} and H={H} from W_hh, got shape {s.shape}")
 
-    arrays = [x, W_ih, W_hh, *biases.values(), *checked.values()]
-    dtype = np.result_type(np.float32, *(a.dtype for a in arrays if a is not None))
-    if dtype != np.float32:
-        dtype = np.dtype(np.float64)
+    dtype = common_float_dtype(x, W_ih, W_hh, *biases.values(), *checked.values())
 
     def cast(a):
-        return None if a is None else np.asarray(a, dtype=dtype)
+        return None if a is None else a.astype(dtype, copy=False)
 
     states_out = [np.zeros((N, H), dtype) if s is None else cast(s) for s in checked.values()]
     return (cast(x), states_out, cast(W_ih), cast(W_hh),
@@ -158,27 +148,11 @@ def _input_term(x, W_ih, b_ih):
     return ax
 
 
-def _check_dout(dout, name: str, shape: tuple, dtype) -> np.ndarray:
-    dout = _as_real(dout, name)
-    if dout.shape != shape:
-        raise ValueError(f"{name} must have shape {shape} (the shape of the forward "
-                         f"output), got shape {dout.shape}")
-    return np.asarray(dout, dtype=dtype)
-
-
 def _check_cache(cache, cls):
     if not isinstance(cache, cls):
         raise ValueError(f"cache must be the {cls.__name__} returned by the matching "
                          f"forward function, got {type(cache).__name__}")
     return cache
-
-
-def _act(f, a):
-    """``f(a)`` for an activation of :mod:`dlnotes.activations`, in ``a``'s dtype.
-
-    (The activations compute in float64; a float32 layer stays float32.)
-    """
-    return f(a).astype(a.dtype, copy=False)
 
 
 def _finish(dax, dah, dh0, cache):
@@ -222,7 +196,7 @@ def _rnn_cell(ax_t, h, W_hhT, b_hh, nonlinearity):
     if b_hh is not None:
         a += b_hh
     if nonlinearity == "tanh":
-        return tanh(a).astype(a.dtype, copy=False)
+        return tanh(a)
     return np.maximum(a, 0, out=a)
 
 
@@ -390,7 +364,7 @@ def rnn_backward(dhs, cache):
     cache = _check_cache(cache, RNNCache)
     h, W_hh = cache.h, cache.W_hh
     T, N, H = h.shape[0] - 1, h.shape[1], h.shape[2]
-    dhs = _check_dout(dhs, "dhs", (T, N, H), h.dtype)
+    dhs = check_dout(dhs, (T, N, H), "dhs", h.dtype)
 
     # phi'(a_t) for every step at once, from the outputs h_1..h_T
     slope = 1 - h[1:] ** 2 if cache.nonlinearity == "tanh" else (h[1:] > 0).astype(h.dtype)
@@ -437,7 +411,7 @@ def _lstm_cell(ax_t, h, c, W_hhT, b_hh):
     gates[:, 3 * H:] = sigmoid(gates[:, 3 * H:])          # o
     i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
     c_next = f * c + i * g
-    h_next = o * _act(tanh, c_next)
+    h_next = o * tanh(c_next)
     return h_next, c_next, gates
 
 
@@ -630,13 +604,13 @@ def lstm_backward(dhs, cache, dhT=None, dcT=None):
     cache = _check_cache(cache, LSTMCache)
     h, c, gates, W_hh = cache.h, cache.c, cache.gates, cache.W_hh
     T, N, H = h.shape[0] - 1, h.shape[1], h.shape[2]
-    dhs = _check_dout(dhs, "dhs", (T, N, H), h.dtype)
-    dh_next = np.zeros((N, H), h.dtype) if dhT is None else _check_dout(dhT, "dhT", (N, H), h.dtype)
-    dc_next = np.zeros((N, H), h.dtype) if dcT is None else _check_dout(dcT, "dcT", (N, H), h.dtype)
+    dhs = check_dout(dhs, (T, N, H), "dhs", h.dtype)
+    dh_next = np.zeros((N, H), h.dtype) if dhT is None else check_dout(dhT, (N, H), "dhT", h.dtype)
+    dc_next = np.zeros((N, H), h.dtype) if dcT is None else check_dout(dcT, (N, H), "dcT", h.dtype)
 
     # Everything that does not depend on the recurrence, for all steps at once.
     i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
-    tanh_c = _act(tanh, c[1:])
+    tanh_c = tanh(c[1:])
     dh_to_dc = o * (1 - tanh_c * tanh_c)     # d h_t / d c_t, as h_t = o_t tanh(c_t)
     slope = gates * (1 - gates)              # sigma' = s (1 - s) for i, f, o ...
     slope[..., 2 * H:3 * H] = 1 - g * g      # ... and tanh' = 1 - g^2 for g
@@ -867,7 +841,7 @@ def gru_backward(dhs, cache):
     cache = _check_cache(cache, GRUCache)
     h, gates, hn, W_hh = cache.h, cache.gates, cache.hn, cache.W_hh
     T, N, H = h.shape[0] - 1, h.shape[1], h.shape[2]
-    dhs = _check_dout(dhs, "dhs", (T, N, H), h.dtype)
+    dhs = check_dout(dhs, (T, N, H), "dhs", h.dtype)
 
     r, z, n = (gates[..., k * H:(k + 1) * H] for k in range(3))
     slope_r, slope_z, slope_n = r * (1 - r), z * (1 - z), 1 - n * n
