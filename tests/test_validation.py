@@ -16,6 +16,7 @@ import pytest
 
 from dlnotes import activations, attention, cnn, losses, regularization, rnn
 from dlnotes._validation import (
+    as_array_list,
     as_common_float,
     as_float_array,
     check_dout,
@@ -23,6 +24,7 @@ from dlnotes._validation import (
     check_finite_array,
     check_flag,
     check_in_range,
+    check_inplace_array,
     check_positive_int,
     common_float_dtype,
 )
@@ -154,6 +156,29 @@ def test_check_positive_int(value, minimum, ok):
     else:
         with pytest.raises(ValueError, match=rf"^stride must be an integer >= {minimum}"):
             check_positive_int(value, "stride", minimum)
+
+
+def test_as_array_list():
+    a, b = np.zeros(2), np.ones(3)
+    assert as_array_list((a, b), "params") == [a, b]
+    assert as_array_list(iter([a]), "params")[0] is a
+    with pytest.raises(ValueError, match=r"^grads must be a list of arrays, got a single ndarray"):
+        as_array_list(a, "grads")
+    for bad in (3, "ab", None):
+        with pytest.raises(ValueError, match="^grads must be a list of numpy arrays"):
+            as_array_list(bad, "grads")
+
+
+def test_check_inplace_array():
+    a = np.zeros(3, dtype=np.float32)
+    assert check_inplace_array(a, "running_mean") is a
+    with pytest.raises(ValueError, match=r"^w must be a float numpy array \(it is updated in"):
+        check_inplace_array([0.0, 1.0], "w")
+    with pytest.raises(ValueError, match="^w must be a float numpy array .* got dtype int64"):
+        check_inplace_array(np.zeros(2, dtype=np.int64), "w")
+    a.flags.writeable = False
+    with pytest.raises(ValueError, match=r"^g must be writeable \(it is scaled in place\)"):
+        check_inplace_array(a, "g", "scaled in place")
 
 
 # --------------------------------------------------------------------------

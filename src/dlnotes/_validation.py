@@ -98,6 +98,29 @@ def check_dout(dout, expected_shape: tuple, name: str = "dout", dtype=None) -> n
     return arr if dtype is None else arr.astype(dtype, copy=False)
 
 
+def as_array_list(items, name: str) -> list:
+    """``items`` (a list, tuple or other iterable of arrays, not one ndarray) as a list."""
+    if isinstance(items, np.ndarray):
+        raise ValueError(f"{name} must be a list of arrays, got a single ndarray; "
+                         f"pass [a] instead of a")
+    if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
+        raise ValueError(f"{name} must be a list of numpy arrays, got {type(items).__name__}")
+    return list(items)
+
+
+def check_inplace_array(arr, name: str, action: str = "updated in place") -> np.ndarray:
+    """A writeable float ndarray: an argument the function changes in place."""
+    if not isinstance(arr, np.ndarray):
+        raise ValueError(f"{name} must be a float numpy array (it is {action}), "
+                         f"got {type(arr).__name__}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(f"{name} must be a float numpy array (it is {action}), got dtype "
+                         f"{arr.dtype}; convert it first, e.g. a = a.astype(float)")
+    if not arr.flags.writeable:
+        raise ValueError(f"{name} must be writeable (it is {action})")
+    return arr
+
+
 def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
     """Raise unless ``a`` and ``b`` have the same shape."""
     if np.shape(a) != np.shape(b):

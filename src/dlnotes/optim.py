@@ -45,9 +45,11 @@ import math
 import numpy as np
 
 from dlnotes._validation import (
+    as_array_list,
     as_float_array,
     check_finite,
     check_flag,
+    check_inplace_array,
     check_nonempty,
     check_positive_int,
     check_same_length,
@@ -74,29 +76,11 @@ __all__ = [
 
 def _check_params(params) -> list[np.ndarray]:
     """The list of parameters: distinct, writable, floating-point ndarrays."""
-    if isinstance(params, np.ndarray):
-        raise ValueError(
-            "params must be a list of arrays, got a single ndarray; pass [w] instead of w"
-        )
-    try:
-        params = list(params)
-    except TypeError as exc:
-        raise ValueError(f"params must be a list of numpy arrays, got {params!r}") from exc
+    params = as_array_list(params, "params")
     if not params:
         raise ValueError("params must contain at least one array, got an empty list")
     for i, p in enumerate(params):
-        if not isinstance(p, np.ndarray):
-            raise ValueError(
-                f"params[{i}] must be a numpy ndarray (it is updated in place), "
-                f"got {type(p).__name__}"
-            )
-        if not np.issubdtype(p.dtype, np.floating):
-            raise ValueError(
-                f"params[{i}] must have a floating dtype to be updated in place, got {p.dtype}; "
-                "convert it first, e.g. w = w.astype(float)"
-            )
-        if not p.flags.writeable:
-            raise ValueError(f"params[{i}] must be writable (it is updated in place)")
+        check_inplace_array(p, f"params[{i}]")
         for j in range(i):
             if np.shares_memory(p, params[j]):
                 raise ValueError(
@@ -108,14 +92,7 @@ def _check_params(params) -> list[np.ndarray]:
 
 def _check_grads(grads, params: list[np.ndarray]) -> list[np.ndarray]:
     """One finite gradient per parameter, same shapes, same order."""
-    if isinstance(grads, np.ndarray):
-        raise ValueError(
-            "grads must be a list of arrays (one per param), got a single ndarray"
-        )
-    try:
-        grads = list(grads)
-    except TypeError as exc:
-        raise ValueError(f"grads must be a list of arrays, got {grads!r}") from exc
+    grads = as_array_list(grads, "grads")
     if len(grads) != len(params):
         raise ValueError(
             f"grads must hold one array per param: expected {len(params)}, got {len(grads)}"

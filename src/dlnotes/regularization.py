@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from dlnotes._validation import (
+    as_array_list,
     as_class_indices,
     as_common_float,
     as_float_array,
@@ -27,6 +28,7 @@ from dlnotes._validation import (
     check_finite,
     check_flag,
     check_in_range,
+    check_inplace_array,
     check_positive_int,
 )
 
@@ -357,13 +359,9 @@ def dropout_backward(dout, mask, p, training=True):
 
 def _check_running(arr, name: str, D: int) -> np.ndarray:
     """The running statistics are updated in place, so they must be float ndarrays."""
-    if not isinstance(arr, np.ndarray) or not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(f"{name} must be a float numpy array of shape ({D},) "
-                         f"(it is updated in place), got {type(arr).__name__}")
+    check_inplace_array(arr, name)
     if arr.shape != (D,):
         raise ValueError(f"{name} must have shape (D,) = ({D},) to match x, got {arr.shape}")
-    if not arr.flags.writeable:
-        raise ValueError(f"{name} must be writeable (it is updated in place)")
     return arr
 
 
@@ -842,18 +840,9 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
     >>> np.round(np.concatenate(g), 6)
     array([0.6, 0.8])
     """
-    if isinstance(grads, np.ndarray):
-        grads = [grads]
-    elif isinstance(grads, (str, bytes)) or not hasattr(grads, "__iter__"):
-        raise ValueError(f"grads must be a numpy array or a list of numpy arrays, "
-                         f"got {type(grads).__name__}")
-    grads = list(grads)
+    grads = as_array_list([grads] if isinstance(grads, np.ndarray) else grads, "grads")
     for i, g in enumerate(grads):
-        if not isinstance(g, np.ndarray) or not np.issubdtype(g.dtype, np.floating):
-            raise ValueError(f"grads[{i}] must be a float numpy array (it is scaled in place), "
-                             f"got {type(g).__name__} {getattr(g, 'dtype', '')}".rstrip())
-        if not g.flags.writeable:
-            raise ValueError(f"grads[{i}] must be writeable (it is scaled in place)")
+        check_inplace_array(g, f"grads[{i}]", "scaled in place")
     max_norm = check_in_range(max_norm, "max_norm", low=0.0)
     p = check_in_range(norm_type, "norm_type", low=1.0)
 
