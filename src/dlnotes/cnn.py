@@ -22,16 +22,17 @@ and get a zero gradient, as in torch.
 The fast path is :func:`im2col` (copy every receptive field into a column, so
 the convolution becomes one matrix product) and :func:`col2im` (its adjoint,
 which scatters the columns back by looping over the ``KH * KW`` kernel offsets
-only). :func:`conv2d_forward_naive` is the same convolution written as explicit
+only; each offset is one slice of a flat "canvas" of the padded image).
+:func:`conv2d_forward_naive` is the same convolution written as explicit
 loops, for teaching.
 """
 
 from __future__ import annotations
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from dlnotes._validation import as_common_float, as_float_array, check_dout, check_positive_int
 
@@ -156,9 +157,94 @@ def _batches(n: int, bytes_per_image: int) -> list[slice]:
     return [slice(start, start + step) for start in range(0, n, step)]
 
 
-def _windows(x_pad: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
-    """Read-only view ``(N, C, OH, OW, KH, KW)`` of every window; no copy."""
-    return sliding_window_view(x_pad, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+class _Canvas(NamedTuple):
+    """Geometry of the flat layout that turns every window offset into one slice.
+
+    The zero-padded image is stored in a canvas of ``rows x width`` pixels,
+    flattened per channel. Window ``(i, j)`` at kernel offset ``(k, l)`` reads
+    flat index ``S_w (i W_q + j) + k width + l`` once ``S_h width = S_w W_q``:
+    for each offset the columns of *all* windows are one strided slice of the
+    flat canvas, copied (im2col) or added to (col2im) in a single numpy call
+    instead of one small call per image row. The price: each output row has
+    ``W_q >= OW`` positions, the ``W_q - OW`` extra ones (the "wide" columns)
+    read padding or neighbouring pixels and are thrown away in the forward
+    pass and get a zero gradient in the backward pass.
+    """
+
+    oh: int
+    ow: int
+    wq: int         #: positions per output row, OW real ones then junk
+    rows: int
+    width: int
+
+
+def _canvas_geometry(x_shape, kernel, stride, padding) -> _Canvas:
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    hp, wp = x_shape[2] + 2 * ph, x_shape[3] + 2 * pw
+    oh, ow = (hp - kh) // sh + 1, (wp - kw) // sw + 1
+    m = -(-wp // sw)                                    # ceil(wp / sw)
+    width, wq = sw * m, sh * m                          # so that S_h width = S_w W_q
+    length = sw * (oh * wq - 1) + (kh - 1) * width + kw     # flat pixels the slices reach
+    return _Canvas(oh, ow, wq, max(hp, -(-length // width)), width)
+
+
+def _to_canvas(x: np.ndarray, geo: _Canvas, padding) -> np.ndarray:
+    """A new zero canvas ``(N, C, rows * width)`` with ``x`` placed at ``(P_h, P_w)``."""
+    n, c, h, w = x.shape
+    (ph, pw) = padding
+    canvas = np.zeros((n, c, geo.rows, geo.width), dtype=x.dtype)
+    canvas[:, :, ph:ph + h, pw:pw + w] = x
+    return canvas.reshape(n, c, geo.rows * geo.width)
+
+
+def _from_canvas(canvas: np.ndarray, geo: _Canvas, x_shape, padding) -> np.ndarray:
+    """The ``(N, C, H, W)`` image inside a flat canvas (a copy)."""
+    (ph, pw), (h, w) = padding, x_shape[2:]
+    grid = canvas.reshape(*canvas.shape[:2], geo.rows, geo.width)
+    return np.ascontiguousarray(grid[:, :, ph:ph + h, pw:pw + w])
+
+
+def _offset_slices(geo: _Canvas, kernel, stride) -> list[slice]:
+    """For each kernel offset ``(k, l)`` (row-major) the flat slice of all its window entries."""
+    (kh, kw), sw, n_pos = kernel, stride[1], geo.oh * geo.wq
+    return [slice(k * geo.width + l, k * geo.width + l + sw * (n_pos - 1) + 1, sw)
+            for k in range(kh) for l in range(kw)]
+
+
+def _gather(canvas: np.ndarray, geo: _Canvas, kernel, stride) -> np.ndarray:
+    """Wide im2col: ``(B, C*KH*KW, OH*W_q)`` columns from a flat canvas ``(B, C, L)``."""
+    b, c = canvas.shape[:2]
+    slices = _offset_slices(geo, kernel, stride)
+    cols = np.empty((b, c, len(slices), geo.oh * geo.wq), dtype=canvas.dtype)
+    for i, sl in enumerate(slices):
+        cols[:, :, i] = canvas[:, :, sl]
+    return cols.reshape(b, c * len(slices), geo.oh * geo.wq)
+
+
+def _scatter_add(canvas: np.ndarray, cols: np.ndarray, geo: _Canvas, kernel, stride) -> None:
+    """Wide col2im: add columns ``(B, C*KH*KW, OH*W_q)`` into a flat canvas ``(B, C, L)``.
+
+    Within one kernel offset distinct windows hit distinct pixels, so ``+=``
+    on the slice is safe; the junk columns must be zero.
+    """
+    b, c = canvas.shape[:2]
+    slices = _offset_slices(geo, kernel, stride)
+    cols = cols.reshape(b, c, len(slices), geo.oh * geo.wq)
+    for i, sl in enumerate(slices):
+        canvas[:, :, sl] += cols[:, :, i]
+
+
+def _widen(a: np.ndarray, geo: _Canvas) -> np.ndarray:
+    """``(N, R, OH*OW)`` -> ``(N, R, OH*W_q)`` with zeros in the junk columns."""
+    n, r = a.shape[:2]
+    wide = np.zeros((n, r, geo.oh, geo.wq), dtype=a.dtype)
+    wide[..., :geo.ow] = a.reshape(n, r, geo.oh, geo.ow)
+    return wide.reshape(n, r, geo.oh * geo.wq)
+
+
+def _narrow(a: np.ndarray, geo: _Canvas) -> np.ndarray:
+    """``(N, R, OH*W_q)`` -> ``(N, R, OH, OW)``: drop the junk columns (a view)."""
+    return a.reshape(*a.shape[:2], geo.oh, geo.wq)[..., :geo.ow]
 
 
 def im2col(x, kernel_size, stride=1, padding=0) -> np.ndarray:
@@ -175,9 +261,9 @@ def im2col(x, kernel_size, stride=1, padding=0) -> np.ndarray:
     A convolution is then one matrix product per image,
     ``w.reshape(C_out, -1) @ cols[n]``, which BLAS does fast.
 
-    The windows are first taken as a strided *view* (no copy, see
-    ``numpy.lib.stride_tricks.sliding_window_view``); only the final reshape
-    copies, because neighbouring windows overlap.
+    The padded image is laid out flat (see ``_Canvas``), so that for each
+    kernel offset ``(k, l)`` the entries of every window form one strided
+    slice of it: the copy is ``KH * KW`` slice copies, whatever the image size.
 
     Parameters
     ----------
@@ -214,16 +300,9 @@ def im2col(x, kernel_size, stride=1, padding=0) -> np.ndarray:
     padding = _pair(padding, "padding", 0)
     _check_nonempty_spatial(x, "x")
     _output_hw(x.shape, kernel, padding, stride, "kernel_size")
-    return _im2col(_pad(x, *padding), kernel, stride)
-
-
-def _im2col(x_pad: np.ndarray, kernel, stride) -> np.ndarray:
-    """im2col of an already padded ``x_pad``: ``(N, C*KH*KW, OH*OW)``."""
-    n, c = x_pad.shape[:2]
-    kh, kw = kernel
-    win = _windows(x_pad, kh, kw, *stride)                     # (N, C, OH, OW, KH, KW)
-    oh, ow = win.shape[2:4]
-    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
+    geo = _canvas_geometry(x.shape, kernel, stride, padding)
+    cols = _gather(_to_canvas(x, geo, padding), geo, kernel, stride)
+    return _narrow(cols, geo).reshape(x.shape[0], cols.shape[1], geo.oh * geo.ow)
 
 
 def col2im(cols, x_shape, kernel_size, stride=1, padding=0) -> np.ndarray:
@@ -281,26 +360,10 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0) -> np.ndarray:
     if cols.shape != expected:
         raise ValueError(f"cols must have shape (N, C*KH*KW, OH*OW) = {expected}, "
                          f"got {cols.shape}")
-    (ph, pw), (h, w) = padding, x_shape[2:]
-    x_pad = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    _col2im_add(x_pad, cols, kernel, stride)
-    return x_pad[:, :, ph:ph + h, pw:pw + w].copy()
-
-
-def _col2im_add(x_pad: np.ndarray, cols: np.ndarray, kernel, stride) -> None:
-    """Add the columns ``cols`` (N, C*KH*KW, OH*OW) into the padded image ``x_pad``.
-
-    One strided slice per kernel offset ``(k, l)``: the entries of all windows
-    at that offset land on ``x_pad[:, :, k + S_h*i, l + S_w*j]``, distinct
-    pixels for distinct ``(i, j)``, so a plain ``+=`` is safe.
-    """
-    n, c = x_pad.shape[:2]
-    (kh, kw), (sh, sw) = kernel, stride
-    oh, ow = (x_pad.shape[2] - kh) // sh + 1, (x_pad.shape[3] - kw) // sw + 1
-    cols = cols.reshape(n, c, kh, kw, oh, ow)
-    for k in range(kh):
-        for l in range(kw):
-            x_pad[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw] += cols[:, :, k, l]
+    geo = _canvas_geometry(x_shape, kernel, stride, padding)
+    canvas = np.zeros((n, c, geo.rows * geo.width), dtype=cols.dtype)
+    _scatter_add(canvas, _widen(cols, geo), geo, kernel, stride)
+    return _from_canvas(canvas, geo, x_shape, padding)
 
 
 # --------------------------------------------------------------------------- #
@@ -411,8 +474,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
         float32 if all inputs are float32, else float64.
     cache : dict
         For :func:`conv2d_backward`; treat it as opaque. It holds copies of
-        the padded input and of ``w`` (not their im2col columns, which the
-        backward pass rebuilds).
+        the padded input (flat, see ``_Canvas``) and of ``w``, not their
+        im2col columns, which the backward pass rebuilds.
 
     Raises
     ------
@@ -438,20 +501,23 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     """
     x, w, b, stride, padding, (oh, ow) = _check_conv_args(x, w, b, stride, padding)
     n, c_out = x.shape[0], w.shape[0]
-    # the cache keeps copies, so changing x or w in place before the backward
-    # pass (an optimizer step, say) cannot corrupt the gradients
-    x_pad = _pad(x, *padding) if any(padding) else x.copy()
+    kernel = w.shape[2:]
+    geo = _canvas_geometry(x.shape, kernel, stride, padding)
+    # the cache keeps copies (the canvas is one), so changing x or w in place
+    # before the backward pass (an optimizer step, say) cannot corrupt the gradients
+    canvas = _to_canvas(x, geo, padding)                        # (N, C_in, rows*width)
     w = w.copy()
-    w_mat = w.reshape(c_out, -1)                               # (C_out, C_in*KH*KW)
-    out = np.empty((n, c_out, oh * ow), dtype=x.dtype)
-    for batch in _batches(n, w_mat.shape[1] * oh * ow * x.itemsize):
-        cols = _im2col(x_pad[batch], w.shape[2:], stride)      # (B, C_in*KH*KW, OH*OW)
-        np.matmul(w_mat, cols, out=out[batch])                 # (B, C_out, OH*OW)
-    if b is not None:
-        out += b[:, None]
-    out = out.reshape(n, c_out, oh, ow)
-    cache = {"x_pad": x_pad, "w": w, "has_b": b is not None, "stride": stride,
-             "padding": padding, "out_shape": out.shape}
+    w_mat = w.reshape(c_out, -1)                                # (C_out, C_in*KH*KW)
+    n_pos = geo.oh * geo.wq
+    wide = np.empty((n, c_out, n_pos), dtype=x.dtype)
+    for batch in _batches(n, w_mat.shape[1] * n_pos * x.itemsize):
+        cols = _gather(canvas[batch], geo, kernel, stride)     # (B, C_in*KH*KW, OH*W_q)
+        np.matmul(w_mat, cols, out=wide[batch])                 # (B, C_out, OH*W_q)
+    out = _narrow(wide, geo)                                    # drop the junk columns
+    out = np.ascontiguousarray(out) if b is None else np.add(out, b[:, None, None])
+    cache = {"canvas": canvas, "geometry": geo, "w": w, "has_b": b is not None,
+             "stride": stride, "padding": padding, "x_shape": x.shape,
+             "out_shape": out.shape}
     return out, cache
 
 
@@ -503,25 +569,25 @@ def conv2d_backward(dout, cache):
     >>> db
     array([4.])
     """
-    x_pad, w, (ph, pw) = cache["x_pad"], cache["w"], cache["padding"]
+    canvas, geo, w, stride = cache["canvas"], cache["geometry"], cache["w"], cache["stride"]
     dout = check_dout(dout, cache["out_shape"], dtype=w.dtype)
     n, c_out = dout.shape[:2]
-    d = dout.reshape(n, c_out, dout.shape[2] * dout.shape[3])  # (N, C_out, OH*OW)
-    w_mat = w.reshape(c_out, -1)                               # (C_out, C_in*KH*KW)
-    db = d.sum(axis=(0, 2)) if cache["has_b"] else None
-    dw_mat = np.zeros_like(w_mat)
-    dx_pad = np.zeros_like(x_pad)
-    for batch in _batches(n, w_mat.shape[1] * d.shape[2] * d.itemsize):
-        cols = _im2col(x_pad[batch], w.shape[2:], cache["stride"])
-        # dW = sum_n delta_n cols_n^T, computed as its transpose (cols_n delta_n^T)
+    kernel = w.shape[2:]
+    dout = dout.reshape(n, c_out, -1)                           # (N, C_out, OH*OW)
+    w_mat = w.reshape(c_out, -1)                                # (C_out, C_in*KH*KW)
+    db = dout.sum(axis=2).sum(axis=0) if cache["has_b"] else None
+    dw_mat = np.zeros(w_mat.shape[::-1], dtype=w.dtype)
+    dcanvas = np.zeros_like(canvas)
+    for batch in _batches(n, w_mat.shape[1] * geo.oh * geo.wq * dout.itemsize):
+        cols = _gather(canvas[batch], geo, kernel, stride)
+        d = _widen(dout[batch], geo)                            # (B, C_out, OH*W_q), junk 0
+        # dW = sum_n delta_n cols_n^T, accumulated as its transpose (cols_n delta_n^T)
         # because that orientation is the faster one for BLAS here
-        dw_mat += np.matmul(cols, d[batch].transpose(0, 2, 1)).sum(axis=0).T
-        dcols = np.matmul(w_mat.T, d[batch])                   # (B, C_in*KH*KW, OH*OW)
-        _col2im_add(dx_pad[batch], dcols, w.shape[2:], cache["stride"])
-    h, w_in = x_pad.shape[2] - 2 * ph, x_pad.shape[3] - 2 * pw
-    dx = dx_pad[:, :, ph:ph + h, pw:pw + w_in]
-    if ph or pw:
-        dx = np.ascontiguousarray(dx)
+        dw_mat += np.matmul(cols, d.transpose(0, 2, 1)).sum(axis=0)
+        dcols = np.matmul(w_mat.T, d)                           # (B, C_in*KH*KW, OH*W_q)
+        _scatter_add(dcanvas[batch], dcols, geo, kernel, stride)
+    dx = _from_canvas(dcanvas, geo, cache["x_shape"], cache["padding"])
+    dw_mat = dw_mat.T
     return dx, dw_mat.reshape(w.shape), db
 
 
