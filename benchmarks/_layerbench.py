@@ -123,6 +123,8 @@ def main(title: str, make_cases: Callable[[], list[Case]], argv=None) -> None:
     parser = argparse.ArgumentParser(description=title)
     parser.add_argument("--repeats", type=int, default=15, help="timed repeats (default 15)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed warm-up runs")
+    parser.add_argument("--threads", type=int, nargs="+", default=list(THREADS),
+                        help="thread counts (default 1 2)")
     args = parser.parse_args(argv)
     print(title)
     print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs; numpy {np.__version__}, "
@@ -130,8 +132,8 @@ def main(title: str, make_cases: Callable[[], list[Case]], argv=None) -> None:
           f"<= 2x at 2")
     print(blas_description())
     cases = make_cases()
-    worst = {n: run(cases, n, args.repeats, args.warmup) for n in THREADS}
+    worst = {n: run(cases, n, args.repeats, args.warmup) for n in args.threads}
     print()
-    for n in THREADS:
+    for n in args.threads:
         ratio, name = worst[n]
         print(f"worst numpy/torch ratio at {n} thread{'s' if n > 1 else ''}: {ratio:.2f} ({name})")
