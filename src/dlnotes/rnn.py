@@ -466,7 +466,7 @@ def _lstm_cell(a, c, scale, c_next, tanh_c, h_next):
     """
     np.tanh(a, out=a)
     a *= scale                              # sigma(z) = 1/2 + tanh(z/2) / 2 for i, f, o;
-    a += 1 - 2 * scale                      # g = tanh(z) as it is (shift 1/2, 1/2, 0, 1/2)
+    a += 1 - scale                          # g = tanh(z) as it is (shift 1/2, 1/2, 0, 1/2)
     i, f, g, o = a
     np.multiply(f, c, out=c_next)
     np.multiply(i, g, out=h_next)           # h_next as scratch for i * g
