@@ -132,24 +132,29 @@ def _linear_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, has_bias: boo
     return dx, dw, db
 
 
-def _masked_softmax(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """Softmax over the last axis, with masked entries exactly 0; overwrites ``scores``.
+def _masked_softmax_t(scores_t: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Softmax over the keys of *transposed* scores (..., S, L); overwrites ``scores_t``.
 
-    Rows whose entries are all masked come out as all zeros rather than NaN.
+    The scores are kept key-major, so the softmax normalises over axis -2:
+    numpy's max and sum over that axis add whole contiguous rows, several
+    times faster than reducing each short row of a (..., L, S) array.
+    Masked entries come out exactly 0; a query whose keys are all masked
+    gets all-zero weights rather than NaN.
     """
+    if mask is not None:                            # 0 where allowed, -inf where masked
+        bias = np.where(np.swapaxes(mask, -1, -2), 0.0, -np.inf).astype(scores_t.dtype)
+        scores_t += bias
+    col_max = scores_t.max(axis=-2, keepdims=True)
     if mask is not None:
-        np.copyto(scores, -np.inf, where=~mask)
-    row_max = scores.max(axis=-1, keepdims=True)
-    if mask is not None:
-        row_max[row_max == -np.inf] = 0.0          # fully masked row: exp(-inf) = 0 everywhere
-    np.subtract(scores, row_max, out=scores)        # max-shift: every exponent <= 0, no overflow
+        col_max[col_max == -np.inf] = 0.0          # fully masked query: exp(-inf) = 0 everywhere
+    np.subtract(scores_t, col_max, out=scores_t)    # max-shift: every exponent <= 0, no overflow
     with np.errstate(under="ignore"):               # exp(-1e4) = 0 is the right answer
-        np.exp(scores, out=scores)
-    total = scores.sum(axis=-1, keepdims=True)
+        np.exp(scores_t, out=scores_t)
+    total = scores_t.sum(axis=-2, keepdims=True)
     if mask is not None:
-        total[total == 0] = 1.0                    # 0 / 1 = 0 for fully masked rows
-    scores /= total
-    return scores
+        total[total == 0] = 1.0                    # 0 / 1 = 0 for fully masked queries
+    scores_t *= 1.0 / total
+    return scores_t
 
 
 # --------------------------------------------------------------------------
@@ -182,8 +187,8 @@ def sdpa_forward(q, k, v, mask=None):
     -------
     out : ndarray, shape (..., L, dv)
     cache : dict
-        ``q, k, v, weights, scale`` for :func:`sdpa_backward`; ``cache["weights"]``
-        is the attention matrix, shape (..., L, S).
+        For :func:`sdpa_backward`; ``cache["weights"]`` is the attention
+        matrix, shape (..., L, S) (a transposed view of a key-major array).
 
     Raises
     ------
@@ -232,11 +237,12 @@ def sdpa_forward(q, k, v, mask=None):
         mask = _as_bool_mask(mask, (*batch, L, S), "(..., L, S)")
 
     scale = 1.0 / np.sqrt(d)
-    scores = q @ np.swapaxes(k, -1, -2)             # (..., L, S)
-    scores *= scores.dtype.type(scale)
-    weights = _masked_softmax(scores, mask)
-    out = weights @ v                               # (..., L, dv)
-    cache = {"q": q, "k": k, "v": v, "weights": weights, "scale": scale}
+    q_scaled = q * q.dtype.type(scale)              # scale the small q, not the big scores
+    scores_t = k @ np.swapaxes(q_scaled, -1, -2)    # (..., S, L): key-major, see _masked_softmax_t
+    weights_t = _masked_softmax_t(scores_t, mask)
+    out = np.swapaxes(weights_t, -1, -2) @ v        # (..., L, dv)
+    weights = np.swapaxes(weights_t, -1, -2)        # (..., L, S), a view
+    cache = {"q": q, "k": k, "v": v, "weights": weights, "scale": scale, "q_scaled": q_scaled}
     return out, cache
 
 
@@ -280,15 +286,16 @@ def sdpa_backward(dout, cache):
     q, k, v, weights, scale = (cache[n] for n in ("q", "k", "v", "weights", "scale"))
     dout = check_dout(dout, (*weights.shape[:-1], v.shape[-1]), dtype=weights.dtype)
 
+    weights_t = np.swapaxes(weights, -1, -2)        # (..., S, L), contiguous
     with np.errstate(under="ignore"):               # tiny weights times gradients may underflow
-        dv = np.swapaxes(weights, -1, -2) @ dout    # (..., S, dv)
-        dscores = dout @ np.swapaxes(v, -1, -2)     # dA, (..., L, S)
-        # softmax backward, fused in place: dZ = A * (dA - rowsum(dA * A)), times 1/sqrt(d)
-        dscores -= np.einsum("...ij,...ij->...i", dscores, weights)[..., None]
-        dscores *= weights
-        dscores *= dscores.dtype.type(scale)
-        dq = dscores @ k                            # (..., L, d)
-        dk = np.swapaxes(dscores, -1, -2) @ q       # (..., S, d)
+        dv = weights_t @ dout                       # (..., S, dv)
+        dscores_t = v @ np.swapaxes(dout, -1, -2)   # dA transposed, (..., S, L)
+        # softmax backward, fused in place: dZ = A * (dA - rowsum(dA * A)), key-major
+        dscores_t -= np.einsum("...ji,...ji->...i", dscores_t, weights_t)[..., None, :]
+        dscores_t *= weights_t
+        dq = np.swapaxes(dscores_t, -1, -2) @ k     # (..., L, d), times 1/sqrt(d) below
+        dq *= dq.dtype.type(scale)
+        dk = dscores_t @ cache["q_scaled"]          # (..., S, d)
     return _unbroadcast(dq, q.shape), _unbroadcast(dk, k.shape), _unbroadcast(dv, v.shape)
 
 
