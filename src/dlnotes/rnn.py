@@ -226,7 +226,12 @@ def _finish(dax, dah, dh0, cache):
     dW_hh = np.matmul(dah2.transpose(0, 2, 1), h[:-1].reshape(T * N, H)).reshape(G * H, H)
     ones = np.ones(T * N, dtype=dax.dtype)     # column sums as products: one pass each
     db_ih = np.matmul(ones, dax2).reshape(-1) if cache.has_b_ih else None
-    db_hh = np.matmul(ones, dah2).reshape(-1) if cache.has_b_hh else None
+    if not cache.has_b_hh:
+        db_hh = None
+    elif dah is dax and db_ih is not None:
+        db_hh = db_ih.copy()
+    else:
+        db_hh = np.matmul(ones, dah2).reshape(-1)
     return dx, dh0, dW_ih, dW_hh, db_ih, db_hh
 
 
@@ -699,7 +704,7 @@ def lstm_backward(dhs, cache, dhT=None, dcT=None):
         np.multiply(dc, P[:, t], out=da[:3, t])
         np.multiply(dh, Q[t], out=da[3, t])
         np.multiply(dc, f[t], out=dc_next)
-        np.sum(np.matmul(da[:, t], W, out=back), axis=0, out=dh_next)
+        np.add.reduce(np.matmul(da[:, t], W, out=back), axis=0, out=dh_next)
 
     dx, dh0, dW_ih, dW_hh, db_ih, db_hh = _finish(da, da, dh_next, cache)
     return dx, dh0, dc_next, dW_ih, dW_hh, db_ih, db_hh
@@ -940,7 +945,7 @@ def gru_backward(dhs, cache):
         np.multiply(dh, to_z[t], out=dax[1, t])                        # z
         dah[:2, t] = dax[:2, t]
         np.multiply(da_n, r[t], out=dah[2, t])
-        np.sum(np.matmul(dah[:, t], W, out=back), axis=0, out=dh_next)
+        np.add.reduce(np.matmul(dah[:, t], W, out=back), axis=0, out=dh_next)
         dh_next += dh * z[t]
 
     return _finish(dax, dah, dh_next, cache)
