@@ -31,15 +31,19 @@ Biases may be ``None`` (torch's ``bias=False``): a missing bias is treated as
 zero and its gradient is returned as ``None``. An initial state given as ``None``
 is zeros (as in torch).
 
-dtype: float32 inputs give float32 outputs and gradients (fast training);
-anything else is computed in float64. The activations (stable sigmoid,
-tanh) come from :mod:`dlnotes.activations`.
+dtype: float32 inputs give float32 outputs, caches and gradients (fast
+training); anything else is computed in float64 (the library's dtype rule).
+Inside the unrolled loops the sigmoid gates use
+:math:`\sigma(z) = \tfrac12 + \tfrac12\tanh(z/2)` (exact, no overflow, one
+``tanh`` call for all gates).
 
 Speed: the input term :math:`x_t W_{ih}^\top + b_{ih}` does not depend on the
 recurrence, so ``*_forward`` computes it for all T steps in one matrix
 product before the loop, and ``*_backward`` accumulates ``dx``, ``dW_ih``,
 ``dW_hh`` and the bias gradients in one product each after the loop. Only
 the truly sequential part, :math:`h_{t-1} W_{hh}^\top`, stays in the loop.
+The gates are stored gate-major, ``(G, T, N, H)``, so that every
+elementwise operation of a step works on contiguous ``(N, H)`` blocks.
 """
 
 from __future__ import annotations
