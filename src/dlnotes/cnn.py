@@ -33,6 +33,7 @@ import numbers
 from typing import NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from dlnotes._validation import as_common_float, as_float_array, check_dout, check_positive_int
 
@@ -652,22 +653,51 @@ def max_pool2d_forward(x, kernel_size, stride=None):
              [0., 1., 0., 0.]]]])
     """
     x, (kh, kw), (sh, sw), (oh, ow) = _check_pool_args(x, kernel_size, stride)
-    # Scan the window offsets in row-major order, keeping the running maximum
-    # and where it was. A strict ">" keeps the first of tied maxima; a NaN
-    # always takes over (torch's CPU rule, so the gradient lands where torch's does).
-    out = arg = None
-    for k in range(kh):
-        for l in range(kw):
-            v = x[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw]
-            if out is None:
-                out, arg = v.copy(), np.zeros(v.shape, dtype=np.intp)
-                continue
-            better = (v > out) | np.isnan(v)
-            np.copyto(out, v, where=better)
-            np.copyto(arg, k * kw + l, where=better)
+    slabs = _window_slabs(x, (kh, kw), (sh, sw), (oh, ow))     # (KH*KW, N, C, OH, OW)
+    out = np.maximum.reduce(slabs, axis=0)                      # NaN propagates, as in torch
+    # arg: the first offset (row-major) holding the maximum, torch's CPU rule
+    # for ties, counted as the number of leading offsets that miss it.
+    arg = np.zeros(out.shape, dtype=np.int8 if len(slabs) <= 127 else np.intp)
+    missed = np.ones(out.shape, dtype=bool)
+    for v in slabs[:-1]:
+        missed &= v != out
+        arg += missed
+    nan_windows = np.isnan(out)
+    if nan_windows.any():                 # a NaN is the maximum: the gradient goes to
+        last_nan = np.zeros_like(arg)     # the last NaN of the window (torch's CPU kernel)
+        for i, v in enumerate(slabs):
+            np.maximum(last_nan, np.isnan(v) * i, out=last_nan, casting="unsafe")
+        arg[nan_windows] = last_nan[nan_windows]
     cache = {"x_shape": x.shape, "arg": arg, "kernel": (kh, kw), "stride": (sh, sw),
              "dtype": x.dtype}
     return out, cache
+
+
+def _window_slabs(x: np.ndarray, kernel, stride, out_hw) -> np.ndarray:
+    """``(KH*KW, N, C, OH, OW)``: slab ``k*KW + l`` holds entry ``(k, l)`` of every window.
+
+    One copy makes each slab contiguous, so the pooling arithmetic runs on
+    long rows (numpy's calls on strided 4-D views pay for every short row).
+    """
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_hw
+    win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :oh, :ow]
+    return np.ascontiguousarray(win.transpose(4, 5, 0, 1, 2, 3)).reshape(kh * kw, *win.shape[:4])
+
+
+def _scatter_windows(slabs: np.ndarray, x_shape, kernel, stride) -> np.ndarray:
+    """The adjoint of :func:`_window_slabs`: add every window entry back to its pixel."""
+    (kh, kw), (sh, sw) = kernel, stride
+    oh, ow = slabs.shape[3:]
+    dx = np.zeros(x_shape, dtype=slabs.dtype)
+    if (sh, sw) == (kh, kw):              # windows tile the image: one transposing copy
+        n, c = x_shape[:2]
+        tiles = dx[:, :, :oh * kh, :ow * kw].reshape(n, c, oh, kh, ow, kw)
+        tiles[...] = slabs.reshape(kh, kw, n, c, oh, ow).transpose(2, 3, 4, 0, 5, 1)
+        return dx
+    for k in range(kh):                   # overlapping or gapped windows: add offset by offset
+        for l in range(kw):
+            dx[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw] += slabs[k * kw + l]
+    return dx
 
 
 def max_pool2d_backward(dout, cache) -> np.ndarray:
@@ -700,15 +730,16 @@ def max_pool2d_backward(dout, cache) -> np.ndarray:
     >>> max_pool2d_backward(np.ones_like(out), cache)       # 3 is the max of both
     array([[[[0., 2., 0.]]]])
     """
-    arg, (kh, kw), (sh, sw) = cache["arg"], cache["kernel"], cache["stride"]
+    arg, (kh, kw) = cache["arg"], cache["kernel"]
     dout = check_dout(dout, arg.shape, dtype=cache["dtype"])
-    oh, ow = arg.shape[2:]
-    dx = np.zeros(cache["x_shape"], dtype=dout.dtype)
-    for k in range(kh):
-        for l in range(kw):
-            routed = np.where(arg == k * kw + l, dout, 0)
-            dx[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw] += routed
-    return dx
+    routed = np.empty((kh * kw, *dout.shape), dtype=dout.dtype)
+    finite = bool(np.isfinite(dout).all())
+    for i in range(kh * kw):
+        if finite:                        # a product with the 0/1 mask is fast ...
+            np.multiply(dout, arg == i, out=routed[i])
+        else:                             # ... but 0 * inf is NaN, where torch routes 0
+            routed[i] = np.where(arg == i, dout, 0)
+    return _scatter_windows(routed, cache["x_shape"], (kh, kw), cache["stride"])
 
 
 def avg_pool2d_forward(x, kernel_size, stride=None):
@@ -791,15 +822,10 @@ def avg_pool2d_backward(dout, cache) -> np.ndarray:
     >>> avg_pool2d_backward(np.ones_like(out), cache)
     array([[[[0.5, 1. , 0.5]]]])
     """
-    (kh, kw), (sh, sw) = cache["kernel"], cache["stride"]
+    (kh, kw) = cache["kernel"]
     dout = check_dout(dout, cache["out_shape"], dtype=cache["dtype"])
-    oh, ow = dout.shape[2:]
-    share = dout / (kh * kw)
-    dx = np.zeros(cache["x_shape"], dtype=dout.dtype)
-    for k in range(kh):
-        for l in range(kw):
-            dx[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw] += share
-    return dx
+    share = np.broadcast_to(dout / (kh * kw), (kh * kw, *dout.shape))   # the same for every entry
+    return _scatter_windows(share, cache["x_shape"], (kh, kw), cache["stride"])
 
 
 # --------------------------------------------------------------------------- #
