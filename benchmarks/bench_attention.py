@@ -1,126 +1,108 @@
-"""Benchmark: numpy multi-head attention (forward + backward) vs torch CPU.
+"""Benchmark: dlnotes.attention forward + backward against torch CPU, float32, same inputs.
 
-Times ``multi_head_attention_forward`` + ``multi_head_attention_backward``
-against ``torch.nn.MultiheadAttention(batch_first=True)`` with autograd, on the
-same float32 inputs and weights, in the same run. torch is timed twice:
+Layers: scaled dot-product attention (``sdpa_forward`` + ``sdpa_backward``
+against ``F.scaled_dot_product_attention``, the fused kernel, with autograd),
+multi-head attention (against ``nn.MultiheadAttention(batch_first=True)``,
+both with ``need_weights=True``, the explicit path that like ours keeps the
+(B, H, L, L) weights, and ``need_weights=False``, the fused kernel) and the
+Transformer encoder block (against ``nn.TransformerEncoderLayer``, dropout 0,
+causal mask). Shapes: the benchmark shape B=16 L=128 E=128 with 8 heads (F=512)
+and the shape chapter 09 trains with (batch 64, T=10, E=32, 2 heads, F=64).
 
-* ``need_weights=True`` (its default): the explicit softmax path that, like
-  ours, materialises the (B, H, L, L) attention weights -- the like-for-like twin;
-* ``need_weights=False``: the fused ``scaled_dot_product_attention`` kernel.
-
-Thread counts are equal for both (``torch.set_num_threads(n)`` and
-``threadpoolctl.threadpool_limits(n)`` for numpy's BLAS). Each timing is the
-median of ``--repeats`` runs after ``--warmup`` runs, and the contenders are
-interleaved (round-robin) so that load from other processes hits them alike.
-Prints a table; asserts nothing.
-
-    python benchmarks/bench_attention.py [--threads 1] [--repeats 10]
+Run with ``make bench`` or ``python benchmarks/bench_attention.py [--repeats 15]``;
+the harness (``_layerbench.py``) times both at 1 and 2 threads, min of the
+repeats, and ends with the worst ratio per thread count. Asserts nothing.
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
-
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
+import torch.nn.functional as F
+from _layerbench import Case, main
 
-from dlnotes.attention import multi_head_attention_backward, multi_head_attention_forward
+from dlnotes import attention
 
-TARGET = 1.5
+SHAPES = {"bench": (16, 128, 128, 8, 512), "ch09": (64, 10, 32, 2, 64)}   # (B, L, E, H, F)
 
 
-def make_inputs(B, L, E, H, seed=0):
-    torch.manual_seed(seed)
-    mha = torch.nn.MultiheadAttention(E, H, batch_first=True)          # float32
+def sdpa_case(label, B, L, E, H, rng) -> Case:
+    d = E // H
+    q, k, v, dout = rng.standard_normal((4, B, H, L, d)).astype(np.float32)
+    mask = attention.causal_mask(L)
+    tq, tk, tv = (torch.from_numpy(a.copy()).requires_grad_() for a in (q, k, v))
+    tmask, tdout = torch.from_numpy(mask), torch.from_numpy(dout)
+
+    def run_numpy():
+        out, cache = attention.sdpa_forward(q, k, v, mask)
+        return attention.sdpa_backward(dout, cache)
+
+    def run_torch():
+        for t in (tq, tk, tv):
+            t.grad = None
+        F.scaled_dot_product_attention(tq, tk, tv, attn_mask=tmask).backward(tdout)
+
+    return Case(f"sdpa {label}", f"(B, H, L, d)=({B}, {H}, {L}, {d}) causal", run_numpy, run_torch)
+
+
+def mha_cases(label, B, L, E, H, rng) -> list[Case]:
+    torch.manual_seed(0)
+    mha = torch.nn.MultiheadAttention(E, H, batch_first=True)
     with torch.no_grad():
         mha.in_proj_bias.normal_(0, 0.1)
         mha.out_proj.bias.normal_(0, 0.1)
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(B, L, E)).astype(np.float32)
-    dout = rng.normal(size=(B, L, E)).astype(np.float32)
-    weights = {
-        "in_proj_weight": mha.in_proj_weight.detach().numpy().copy(),
-        "in_proj_bias": mha.in_proj_bias.detach().numpy().copy(),
-        "out_proj_weight": mha.out_proj.weight.detach().numpy().copy(),
-        "out_proj_bias": mha.out_proj.bias.detach().numpy().copy(),
-    }
-    return mha, x, dout, weights
+    x, dout = rng.standard_normal((2, B, L, E)).astype(np.float32)
+    weights = [t.detach().numpy().copy() for t in (mha.in_proj_weight, mha.in_proj_bias,
+                                                   mha.out_proj.weight, mha.out_proj.bias)]
+    tx, tdout = torch.from_numpy(x.copy()).requires_grad_(), torch.from_numpy(dout)
+
+    def run_numpy():
+        out, cache = attention.multi_head_attention_forward(x, x, x, H, *weights)
+        return attention.multi_head_attention_backward(dout, cache)
+
+    def torch_run(need_weights):
+        def run():
+            for p in (tx, *mha.parameters()):
+                p.grad = None
+            out, _ = mha(tx, tx, tx, need_weights=need_weights, average_attn_weights=False)
+            out.backward(tdout)
+        return run
+
+    shape = f"B={B} L={L} E={E} heads={H}"
+    return [Case(f"mha {label} (weights)", shape, run_numpy, torch_run(True)),
+            Case(f"mha {label} (fused)", shape, run_numpy, torch_run(False))]
 
 
-def numpy_step(x, dout, H, weights):
-    out, cache = multi_head_attention_forward(x, x, x, H, **weights)
-    dq, dk, dv, grads = multi_head_attention_backward(dout, cache)
-    return dq + dk + dv, grads
+def encoder_case(label, B, L, E, H, F_, rng) -> Case:
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(E, H, F_, dropout=0.0, batch_first=True)
+    params = {n: t.detach().numpy().copy() for n, t in layer.state_dict().items()}
+    x, dout = rng.standard_normal((2, B, L, E)).astype(np.float32)
+    mask = attention.causal_mask(L)
+    tx, tdout, tmask = (torch.from_numpy(x.copy()).requires_grad_(), torch.from_numpy(dout),
+                        torch.from_numpy(~mask))
+
+    def run_numpy():
+        out, cache = attention.encoder_block_forward(x, params, mask, num_heads=H)
+        return attention.encoder_block_backward(dout, cache)
+
+    def run_torch():
+        for p in (tx, *layer.parameters()):
+            p.grad = None
+        layer(tx, src_mask=tmask).backward(tdout)
+
+    return Case(f"encoder {label}", f"B={B} L={L} E={E} heads={H} F={F_}", run_numpy, run_torch)
 
 
-def torch_step(mha, xt, dout_t, need_weights):
-    for p in mha.parameters():
-        p.grad = None
-    xt.grad = None
-    out, _ = mha(xt, xt, xt, need_weights=need_weights, average_attn_weights=False)
-    out.backward(dout_t)
-    return xt.grad
-
-
-def time_interleaved(fns, warmup, repeats):
-    """Median wall time of each function, running them round-robin."""
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    times = {name: [] for name in fns}
-    names = list(fns)
-    for r in range(repeats):
-        order = names[r % len(names):] + names[: r % len(names)]   # rotate the start
-        for name in order:
-            t0 = time.perf_counter()
-            fns[name]()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--length", type=int, default=128)
-    parser.add_argument("--embed", type=int, default=128)
-    parser.add_argument("--heads", type=int, default=8)
-    args = parser.parse_args(argv)
-
-    B, L, E, H = args.batch, args.length, args.embed, args.heads
-    torch.set_num_threads(args.threads)
-    mha, x, dout, weights = make_inputs(B, L, E, H)
-    xt = torch.from_numpy(x.copy()).requires_grad_(True)
-    dout_t = torch.from_numpy(dout.copy())
-
-    with threadpool_limits(limits=args.threads):
-        # sanity: same numbers (float32, so loose)
-        ours = numpy_step(x, dout, H, weights)[0]
-        theirs = torch_step(mha, xt, dout_t, True).numpy()
-        err = float(np.abs(ours - theirs).max() / np.abs(theirs).max())
-        med = time_interleaved({
-            "numpy": lambda: numpy_step(x, dout, H, weights),
-            "torch_weights": lambda: torch_step(mha, xt, dout_t, True),
-            "torch_fused": lambda: torch_step(mha, xt, dout_t, False),
-        }, args.warmup, args.repeats)
-
-    print(f"B={B} L={L} E={E} heads={H} float32, threads={args.threads} (torch and BLAS), "
-          f"median of {args.repeats} after {args.warmup} warm-up, interleaved; "
-          f"max rel. diff of dx vs torch {err:.1e}")
-    header = f"{'layer':<50} {'numpy s':>9} {'torch s':>9} {'ratio':>7} {'target':>8}"
-    print(header)
-    print("-" * len(header))
-    for label, key in [("MHA fwd+bwd  vs torch need_weights=True", "torch_weights"),
-                       ("MHA fwd+bwd  vs torch need_weights=False (fused)", "torch_fused")]:
-        ratio = med["numpy"] / med[key]
-        print(f"{label:<50} {med['numpy']:9.4f} {med[key]:9.4f} {ratio:7.2f} "
-              f"{'<= ' + str(TARGET):>8}")
+def make_cases() -> list[Case]:
+    rng = np.random.default_rng(0)
+    cases = []
+    for label, (B, L, E, H, F_) in SHAPES.items():
+        cases.append(sdpa_case(label, B, L, E, H, rng))
+        cases += mha_cases(label, B, L, E, H, rng)
+        cases.append(encoder_case(label, B, L, E, H, F_, rng))
+    return cases
 
 
 if __name__ == "__main__":
-    main()
+    main(__doc__.splitlines()[0], make_cases)

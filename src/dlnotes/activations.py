@@ -26,11 +26,13 @@ Derivatives at kinks follow torch autograd: ``relu'(0) = 0``,
 ``leaky_relu'(0) = negative_slope``, ``prelu'(0) = a``, ``elu'(0) = alpha``.
 
 Every function accepts scalars and array-likes, never modifies its input and
-returns a new float64 ``ndarray`` (0-d for a scalar input).
+returns a new ``ndarray`` (0-d for a scalar input): float32 for float32 input,
+float64 for everything else (the library's dtype rule, ``docs/library.md``).
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -64,11 +66,6 @@ __all__ = [
 _LOG_FLOAT_MAX = float(np.log(np.finfo(np.float64).max))  # 709.78: e^x overflows beyond
 
 
-def _f(x) -> np.ndarray:
-    """``x`` as a float64 array (a copy is made by every function below)."""
-    return as_float_array(x, "x")
-
-
 # --------------------------------------------------------------------------
 # sigmoid and tanh
 # --------------------------------------------------------------------------
@@ -100,7 +97,7 @@ def sigmoid(x) -> np.ndarray:
     >>> sigmoid([0.0, 2.0, -1000.0])
     array([0.5       , 0.88079708, 0.        ])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     with np.errstate(under="ignore"):
         z = np.exp(-np.abs(x))
     s = np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
@@ -156,7 +153,7 @@ def tanh(x) -> np.ndarray:
     >>> tanh([0.0, 1.0, -1000.0])
     array([ 0.        ,  0.76159416, -1.        ])
     """
-    return np.asarray(np.tanh(_f(x)))
+    return np.asarray(np.tanh(as_float_array(x, "x")))
 
 
 def tanh_grad(x) -> np.ndarray:
@@ -207,7 +204,7 @@ def relu(x) -> np.ndarray:
     >>> relu([-2.0, 0.0, 3.0])
     array([0., 0., 3.])
     """
-    return np.asarray(np.maximum(_f(x), 0.0))
+    return np.asarray(np.maximum(as_float_array(x, "x"), 0.0))
 
 
 def relu_grad(x) -> np.ndarray:
@@ -233,7 +230,8 @@ def relu_grad(x) -> np.ndarray:
     >>> relu_grad([-2.0, 0.0, 3.0])
     array([0., 0., 1.])
     """
-    return np.asarray(_f(x) > 0, dtype=np.float64)
+    x = as_float_array(x, "x")
+    return (x > 0).astype(x.dtype)
 
 
 def leaky_relu(x, negative_slope=0.01) -> np.ndarray:
@@ -264,7 +262,7 @@ def leaky_relu(x, negative_slope=0.01) -> np.ndarray:
     >>> leaky_relu([-2.0, 0.0, 3.0], negative_slope=0.1)
     array([-0.2,  0. ,  3. ])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     slope = check_in_range(negative_slope, "negative_slope")
     return np.where(x > 0, x, slope * x)
 
@@ -300,14 +298,14 @@ def leaky_relu_grad(x, negative_slope=0.01) -> np.ndarray:
     >>> leaky_relu_grad([-2.0, 0.0, 3.0], negative_slope=0.1)
     array([0.1, 0.1, 1. ])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     slope = check_in_range(negative_slope, "negative_slope")
-    return np.where(x > 0, 1.0, slope)
+    return np.where(x > 0, 1.0, slope).astype(x.dtype)
 
 
 def _prelu_weight(x: np.ndarray, a) -> np.ndarray:
     """Reshape the PReLU weight ``a`` to broadcast like torch's ``F.prelu``."""
-    a = as_float_array(a, "a", ndim=(0, 1))
+    a = as_float_array(a, "a", ndim=(0, 1)).astype(x.dtype, copy=False)
     if a.size == 1:
         return a.reshape(())
     channels = x.shape[1] if x.ndim >= 2 else 1
@@ -354,7 +352,7 @@ def prelu(x, a) -> np.ndarray:
     array([[-0.1, -0.5],
            [ 2. , -2. ]])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     a = _prelu_weight(x, a)
     return np.where(x > 0, x, a * x)
 
@@ -391,7 +389,7 @@ def prelu_grad(x, a) -> np.ndarray:
     >>> prelu_grad([-1.0, 0.0, 2.0], a=0.25)
     array([0.25, 0.25, 1.  ])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     a = _prelu_weight(x, a)
     return np.where(x > 0, 1.0, a * np.ones_like(x))
 
@@ -427,7 +425,7 @@ def elu(x, alpha=1.0) -> np.ndarray:
     >>> elu([-1000.0, 0.0, 2.0])
     array([-1.,  0.,  2.])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     alpha = check_in_range(alpha, "alpha")
     with np.errstate(under="ignore"):
         neg = alpha * np.expm1(np.minimum(x, 0.0))
@@ -465,7 +463,7 @@ def elu_grad(x, alpha=1.0) -> np.ndarray:
     >>> elu_grad([-1.0, 0.0, 2.0], alpha=0.5)
     array([0.18393972, 0.5       , 1.        ])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     alpha = check_in_range(alpha, "alpha")
     with np.errstate(under="ignore"):
         neg = alpha * np.exp(np.minimum(x, 0.0))
@@ -476,8 +474,8 @@ def elu_grad(x, alpha=1.0) -> np.ndarray:
 # smooth ReLU-like: GELU and swish
 # --------------------------------------------------------------------------
 
-_SQRT1_2 = 1.0 / np.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+_SQRT1_2 = 1.0 / math.sqrt(2.0)      # Python floats: they keep float32 arrays float32
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 def gelu(x) -> np.ndarray:
@@ -507,7 +505,7 @@ def gelu(x) -> np.ndarray:
     >>> gelu([-1.0, 0.0, 1.0])
     array([-0.15865525,  0.        ,  0.84134475])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     return np.asarray(x * 0.5 * (1.0 + erf(x * _SQRT1_2)))
 
 
@@ -532,7 +530,7 @@ def gelu_grad(x) -> np.ndarray:
     >>> gelu_grad([-1000.0, 0.0, 1.0])
     array([0.        , 0.5       , 1.08331547])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     cdf = 0.5 * (1.0 + erf(x * _SQRT1_2))
     # phi(x) is exactly 0.0 in float64 beyond |x| = 40; clipping keeps x*x finite
     xc = np.clip(x, -40.0, 40.0)
@@ -570,7 +568,7 @@ def swish(x, beta=1.0) -> np.ndarray:
     >>> swish([-1000.0, 0.0, 1.0])
     array([-0.        ,  0.        ,  0.73105858])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     beta = check_in_range(beta, "beta")
     return np.asarray(x * sigmoid(beta * x))
 
@@ -603,7 +601,7 @@ def swish_grad(x, beta=1.0) -> np.ndarray:
     >>> swish_grad([0.0, 1000.0])
     array([0.5, 1. ])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     beta = check_in_range(beta, "beta")
     s = sigmoid(beta * x)
     return np.asarray(s * (1.0 + beta * x * (1.0 - s)))
@@ -630,7 +628,7 @@ def _with_axis(x, axis):
 
     A scalar is treated as a vector of length 1 (softmax of a scalar is 1).
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     scalar = x.ndim == 0
     x = np.atleast_1d(x)
     return x, _check_axis(x, axis), scalar
@@ -819,7 +817,7 @@ def prelu_backward(dout, x, a):
     >>> dx, da                 # da = 1 * (-2) + 1 * 0 + 2 * 0
     (array([0.25, 0.25, 2.  ]), -2.0)
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     dout = as_float_array(dout, "dout")
     check_same_shape(dout, x, "dout", "x")
     a_shape = np.shape(a)
@@ -869,7 +867,7 @@ def gelu_tanh(x) -> np.ndarray:
     >>> gelu_tanh([-1.0, 0.0, 1.0])
     array([-0.15880801,  0.        ,  0.84119199])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     u, _ = _gelu_tanh_inner(x)
     return np.asarray(0.5 * x * (1.0 + np.tanh(u)))
 
@@ -900,7 +898,7 @@ def gelu_tanh_grad(x) -> np.ndarray:
     >>> gelu_tanh_grad([-1000.0, 0.0, 1.0])
     array([0.        , 0.5       , 1.08296408])
     """
-    x = _f(x)
+    x = as_float_array(x, "x")
     u, xc = _gelu_tanh_inner(x)
     t = np.tanh(u)
     du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_C * xc * xc)

@@ -9,7 +9,7 @@ the opposite meaning, ``True`` = blocked, so pass them ``~mask``.)
 Layers follow the CS231n pattern ``*_forward(...) -> (out, cache)`` and
 ``*_backward(dout, cache) -> grads``; weight layouts are torch's, so weights
 copy across in both directions. float32 inputs stay float32 (fast); anything
-else is computed in float64.
+else is computed in float64 (the library's dtype rule, ``docs/library.md``).
 
 Shapes: ``B`` batch, ``H`` heads, ``L`` query length, ``S`` key length,
 ``E`` model width, ``d = E / H`` head width, ``F`` feed-forward width.
@@ -22,7 +22,13 @@ from collections.abc import Mapping
 import numpy as np
 
 from dlnotes import activations
-from dlnotes._validation import check_positive_int
+from dlnotes._validation import (
+    as_common_float,
+    as_float_array,
+    check_dout,
+    check_flag,
+    check_positive_int,
+)
 from dlnotes.regularization import layer_norm_backward, layer_norm_forward, xavier_uniform
 
 __all__ = [
@@ -63,18 +69,12 @@ ENCODER_PARAM_NAMES = (
 # small helpers
 # --------------------------------------------------------------------------
 
-def _as_float(x, name: str, min_ndim: int = 0) -> np.ndarray:
-    """Return ``x`` as a float array: float32/float64 kept, everything else float64."""
-    arr = np.asarray(x)
-    if arr.dtype not in (np.float32, np.float64):
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                       or arr.dtype == bool):
-            raise ValueError(f"{name} must be array-like of real numbers, got dtype {arr.dtype}")
-        if np.issubdtype(arr.dtype, np.complexfloating):
-            raise ValueError(f"{name} must be real, got dtype {arr.dtype}")
-        arr = arr.astype(np.float64)
-    if arr.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} dimensions, got shape {arr.shape}")
+def _at_least_2d(a, name: str) -> np.ndarray:
+    """A float array with at least the two axes (..., rows, features)."""
+    arr = as_float_array(a, name)
+    if arr.ndim < 2:
+        raise ValueError(f"{name} must have at least 2 dimensions (..., n, d), "
+                         f"got shape {arr.shape}")
     return arr
 
 
@@ -132,24 +132,29 @@ def _linear_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, has_bias: boo
     return dx, dw, db
 
 
-def _masked_softmax(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
-    """Softmax over the last axis, with masked entries exactly 0; overwrites ``scores``.
+def _masked_softmax_t(scores_t: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Softmax over the keys of *transposed* scores (..., S, L); overwrites ``scores_t``.
 
-    Rows whose entries are all masked come out as all zeros rather than NaN.
+    The scores are kept key-major, so the softmax normalises over axis -2:
+    numpy's max and sum over that axis add whole contiguous rows, several
+    times faster than reducing each short row of a (..., L, S) array.
+    Masked entries come out exactly 0; a query whose keys are all masked
+    gets all-zero weights rather than NaN.
     """
+    if mask is not None:                            # 0 where allowed, -inf where masked
+        bias = np.where(np.swapaxes(mask, -1, -2), 0.0, -np.inf).astype(scores_t.dtype)
+        scores_t += bias
+    col_max = scores_t.max(axis=-2, keepdims=True)
     if mask is not None:
-        np.copyto(scores, -np.inf, where=~mask)
-    row_max = scores.max(axis=-1, keepdims=True)
-    if mask is not None:
-        row_max[row_max == -np.inf] = 0.0          # fully masked row: exp(-inf) = 0 everywhere
-    np.subtract(scores, row_max, out=scores)        # max-shift: every exponent <= 0, no overflow
+        col_max[col_max == -np.inf] = 0.0          # fully masked query: exp(-inf) = 0 everywhere
+    np.subtract(scores_t, col_max, out=scores_t)    # max-shift: every exponent <= 0, no overflow
     with np.errstate(under="ignore"):               # exp(-1e4) = 0 is the right answer
-        np.exp(scores, out=scores)
-    total = scores.sum(axis=-1, keepdims=True)
+        np.exp(scores_t, out=scores_t)
+    total = scores_t.sum(axis=-2, keepdims=True)
     if mask is not None:
-        total[total == 0] = 1.0                    # 0 / 1 = 0 for fully masked rows
-    scores /= total
-    return scores
+        total[total == 0] = 1.0                    # 0 / 1 = 0 for fully masked queries
+    scores_t *= 1.0 / total
+    return scores_t
 
 
 # --------------------------------------------------------------------------
@@ -182,8 +187,8 @@ def sdpa_forward(q, k, v, mask=None):
     -------
     out : ndarray, shape (..., L, dv)
     cache : dict
-        ``q, k, v, weights, scale`` for :func:`sdpa_backward`; ``cache["weights"]``
-        is the attention matrix, shape (..., L, S).
+        For :func:`sdpa_backward`; ``cache["weights"]`` is the attention
+        matrix, shape (..., L, S) (a transposed view of a key-major array).
 
     Raises
     ------
@@ -210,9 +215,7 @@ def sdpa_forward(q, k, v, mask=None):
     >>> sdpa_forward(q, k, v, mask=np.array([[True, False]]))[0]
     array([[1.]])
     """
-    q = _as_float(q, "q", 2)
-    k = _as_float(k, "k", 2)
-    v = _as_float(v, "v", 2)
+    q, k, v = as_common_float(*(_at_least_2d(a, n) for a, n in ((q, "q"), (k, "k"), (v, "v"))))
     d, S = q.shape[-1], k.shape[-2]
     if k.shape[-1] != d:
         raise ValueError(f"k must have shape (..., S, d) with d={d} to match q, got {k.shape}")
@@ -234,11 +237,12 @@ def sdpa_forward(q, k, v, mask=None):
         mask = _as_bool_mask(mask, (*batch, L, S), "(..., L, S)")
 
     scale = 1.0 / np.sqrt(d)
-    scores = q @ np.swapaxes(k, -1, -2)             # (..., L, S)
-    scores *= scores.dtype.type(scale)
-    weights = _masked_softmax(scores, mask)
-    out = weights @ v                               # (..., L, dv)
-    cache = {"q": q, "k": k, "v": v, "weights": weights, "scale": scale}
+    q_scaled = q * q.dtype.type(scale)              # scale the small q, not the big scores
+    scores_t = k @ np.swapaxes(q_scaled, -1, -2)    # (..., S, L): key-major, see _masked_softmax_t
+    weights_t = _masked_softmax_t(scores_t, mask)
+    out = np.swapaxes(weights_t, -1, -2) @ v        # (..., L, dv)
+    weights = np.swapaxes(weights_t, -1, -2)        # (..., L, S), a view
+    cache = {"q": q, "k": k, "v": v, "weights": weights, "scale": scale, "q_scaled": q_scaled}
     return out, cache
 
 
@@ -280,19 +284,18 @@ def sdpa_backward(dout, cache):
            [0.5]])
     """
     q, k, v, weights, scale = (cache[n] for n in ("q", "k", "v", "weights", "scale"))
-    dout = _as_float(dout, "dout")
-    out_shape = (*weights.shape[:-1], v.shape[-1])
-    _check_shape(dout, out_shape, "dout", "(..., L, dv), the shape of out")
+    dout = check_dout(dout, (*weights.shape[:-1], v.shape[-1]), dtype=weights.dtype)
 
+    weights_t = np.swapaxes(weights, -1, -2)        # (..., S, L), contiguous
     with np.errstate(under="ignore"):               # tiny weights times gradients may underflow
-        dv = np.swapaxes(weights, -1, -2) @ dout    # (..., S, dv)
-        dscores = dout @ np.swapaxes(v, -1, -2)     # dA, (..., L, S)
-        # softmax backward, fused in place: dZ = A * (dA - rowsum(dA * A)), times 1/sqrt(d)
-        dscores -= np.einsum("...ij,...ij->...i", dscores, weights)[..., None]
-        dscores *= weights
-        dscores *= dscores.dtype.type(scale)
-        dq = dscores @ k                            # (..., L, d)
-        dk = np.swapaxes(dscores, -1, -2) @ q       # (..., S, d)
+        dv = weights_t @ dout                       # (..., S, dv)
+        dscores_t = v @ np.swapaxes(dout, -1, -2)   # dA transposed, (..., S, L)
+        # softmax backward, fused in place: dZ = A * (dA - rowsum(dA * A)), key-major
+        dscores_t -= np.einsum("...ji,...ji->...i", dscores_t, weights_t)[..., None, :]
+        dscores_t *= weights_t
+        dq = np.swapaxes(dscores_t, -1, -2) @ k     # (..., L, d), times 1/sqrt(d) below
+        dq *= dq.dtype.type(scale)
+        dk = dscores_t @ cache["q_scaled"]          # (..., S, d)
     return _unbroadcast(dq, q.shape), _unbroadcast(dk, k.shape), _unbroadcast(dv, v.shape)
 
 
@@ -525,9 +528,9 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
     >>> out.shape, cache["weights"].shape
     ((2, 5, 8), (2, 2, 5, 5))
     """
-    query = _as_float(query, "query")
-    key = _as_float(key, "key")
-    value = _as_float(value, "value")
+    query = as_float_array(query, "query")
+    key = as_float_array(key, "key")
+    value = as_float_array(value, "value")
     if query.ndim != 3:
         raise ValueError(f"query must have shape (B, L, E), got {query.shape}")
     B, L, E = query.shape
@@ -539,19 +542,21 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
             or num_heads < 1 or E % num_heads:
         raise ValueError(f"num_heads must be a positive integer dividing E={E}, got {num_heads!r}")
     H = int(num_heads)
-    w_in = _as_float(in_proj_weight, "in_proj_weight")
+    w_in = as_float_array(in_proj_weight, "in_proj_weight")
     _check_shape(w_in, (3 * E, E), "in_proj_weight", "(3E, E)")
-    w_out = _as_float(out_proj_weight, "out_proj_weight")
+    w_out = as_float_array(out_proj_weight, "out_proj_weight")
     _check_shape(w_out, (E, E), "out_proj_weight", "(E, E)")
     b_in = b_out = None
     if in_proj_bias is not None:
-        b_in = _as_float(in_proj_bias, "in_proj_bias")
+        b_in = as_float_array(in_proj_bias, "in_proj_bias")
         _check_shape(b_in, (3 * E,), "in_proj_bias", "(3E,)")
     if out_proj_bias is not None:
-        b_out = _as_float(out_proj_bias, "out_proj_bias")
+        b_out = as_float_array(out_proj_bias, "out_proj_bias")
         _check_shape(b_out, (E,), "out_proj_bias", "(E,)")
     if mask is not None:
         mask = _mha_mask(mask, B, H, L, S)
+    query, key, value, w_in, w_out, b_in, b_out = as_common_float(
+        query, key, value, w_in, w_out, b_in, b_out)
 
     w_q, w_k, w_v = w_in[:E], w_in[E:2 * E], w_in[2 * E:]
     b_q, b_k, b_v = (None, None, None) if b_in is None else (b_in[:E], b_in[E:2 * E], b_in[2 * E:])
@@ -607,8 +612,7 @@ def multi_head_attention_backward(dout, cache):
     query, key, value, concat = cache["query"], cache["key"], cache["value"], cache["concat"]
     w_in, w_out, H = cache["in_proj_weight"], cache["out_proj_weight"], cache["num_heads"]
     E = query.shape[-1]
-    dout = _as_float(dout, "dout")
-    _check_shape(dout, query.shape, "dout", "(B, L, E), the shape of out")
+    dout = check_dout(dout, query.shape, dtype=query.dtype)
 
     dconcat, dw_out, db_out = _linear_backward(dout, concat, w_out, cache["has_out_bias"])
     dq, dk, dv = sdpa_backward(split_heads(dconcat, H), cache["sdpa"])
@@ -756,7 +760,7 @@ def _check_encoder_params(params, E: int) -> dict:
     missing = [n for n in ENCODER_PARAM_NAMES if n not in params]
     if missing:
         raise ValueError(f"params is missing {missing}")
-    p = {n: _as_float(params[n], f"params['{n}']") for n in ENCODER_PARAM_NAMES}
+    p = {n: as_float_array(params[n], f"params['{n}']") for n in ENCODER_PARAM_NAMES}
     w1 = p["linear1.weight"]
     if w1.ndim != 2 or w1.shape[0] < 1:
         raise ValueError(f"params['linear1.weight'] must have shape (F, E) with F >= 1, "
@@ -828,7 +832,8 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
 
     Returns
     -------
-    out : ndarray, shape (B, L, E), float64
+    out : ndarray, shape (B, L, E)
+        float32 if ``x`` and every parameter are float32, else float64.
     cache : dict
         For :func:`encoder_block_backward`; ``cache["attn"]["weights"]`` holds
         the per-head attention weights (B, H, L, L).
@@ -843,8 +848,8 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
 
     Notes
     -----
-    No dropout (torch's ``dropout=0``). LayerNorm and the activation compute in
-    float64, so the output is float64.
+    No dropout (torch's ``dropout=0``). float32 ``x`` and parameters give a
+    float32 output, cache and gradients; anything else is computed in float64.
 
     Examples
     --------
@@ -857,7 +862,7 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
     >>> np.allclose(out.mean(axis=-1), 0.0)   # post-norm: each position ends in a LayerNorm
     True
     """
-    x = _as_float(x, "x")
+    x = as_float_array(x, "x")
     if x.ndim != 3:
         raise ValueError(f"x must have shape (B, L, E), got {x.shape}")
     E = x.shape[-1]
@@ -865,9 +870,10 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
     p = _check_encoder_params(params, E)
     if activation not in _ACTIVATIONS:
         raise ValueError(f"activation must be 'relu' or 'gelu', got {activation!r}")
-    if not isinstance(norm_first, (bool, np.bool_)):
-        raise ValueError(f"norm_first must be True or False, got {norm_first!r}")
+    norm_first = check_flag(norm_first, "norm_first")
     act = _ACTIVATIONS[activation][0]
+    x, *arrays = as_common_float(x, *p.values())
+    p = dict(zip(p, arrays, strict=True))
 
     def self_attention(h):
         return multi_head_attention_forward(
@@ -934,8 +940,7 @@ def encoder_block_backward(dout, cache):
     p = cache["params"]
     act_grad = _ACTIVATIONS[cache["activation"]][1]
     h_ff, z, r = cache["ff"]
-    dout = _as_float(dout, "dout")
-    _check_shape(dout, h_ff.shape, "dout", "(B, L, E), the shape of out")
+    dout = check_dout(dout, h_ff.shape, dtype=h_ff.dtype)
     grads = {}
 
     def feed_forward_backward(df):

@@ -38,7 +38,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, check_in_range, check_nonempty, check_positive_int
+from ._validation import (
+    as_float_array,
+    check_finite_array,
+    check_in_range,
+    check_nonempty,
+    check_positive_int,
+)
 
 __all__ = [
     "numerical_gradient",
@@ -75,10 +81,9 @@ def _scalar_output(fx) -> float:
 def _point(x) -> np.ndarray:
     """``x`` itself if it is a writeable float64 ndarray, else a float64 copy."""
     if not (isinstance(x, np.ndarray) and x.dtype == np.float64 and x.flags.writeable):
-        x = as_float_array(x, "x").copy()
+        x = as_float_array(x, "x").astype(np.float64)    # a copy, in float64
     check_nonempty(x, "x")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x must contain only finite values (no NaN or inf)")
+    check_finite_array(x, "x")
     return x
 
 

@@ -22,18 +22,20 @@ and get a zero gradient, as in torch.
 The fast path is :func:`im2col` (copy every receptive field into a column, so
 the convolution becomes one matrix product) and :func:`col2im` (its adjoint,
 which scatters the columns back by looping over the ``KH * KW`` kernel offsets
-only). :func:`conv2d_forward_naive` is the same convolution written as explicit
+only; each offset is one slice of a flat "canvas" of the padded image).
+:func:`conv2d_forward_naive` is the same convolution written as explicit
 loops, for teaching.
 """
 
 from __future__ import annotations
 
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from dlnotes._validation import as_float_array
+from dlnotes._validation import as_common_float, as_float_array, check_dout, check_positive_int
 
 __all__ = [
     "conv2d_output_size",
@@ -54,53 +56,20 @@ __all__ = [
 # --------------------------------------------------------------------------- #
 # input checks
 # --------------------------------------------------------------------------- #
-def _as_float(a, name: str, layout: str | None = None) -> np.ndarray:
-    """Return ``a`` as a float array; float32 stays float32, the rest -> float64.
-
-    With ``layout`` (e.g. ``"(N, C, H, W)"``) the number of axes is checked.
-    """
-    if isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64):
-        arr = a
-    else:
-        arr = as_float_array(a, name)
-    if layout is not None:
-        ndim = layout.count(",") + 1
-        if arr.ndim != ndim:
-            raise ValueError(
-                f"{name} must have {ndim} dimensions {layout}, got shape {arr.shape}"
-            )
-    return arr
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _pair(value, name: str, minimum: int) -> tuple[int, int]:
     """``k`` -> ``(k, k)``; ``(kh, kw)`` -> ``(kh, kw)``; each an int >= minimum."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair (h, w), got {value!r}")
-        return (_check_int(value[0], f"{name}[0]", minimum),
-                _check_int(value[1], f"{name}[1]", minimum))
-    v = _check_int(value, name, minimum)
+        return (check_positive_int(value[0], f"{name}[0]", minimum),
+                check_positive_int(value[1], f"{name}[1]", minimum))
+    v = check_positive_int(value, name, minimum)
     return v, v
 
 
 def _check_nonempty_spatial(x: np.ndarray, name: str) -> None:
     if 0 in x.shape[1:]:
         raise ValueError(f"{name} must have C, H, W >= 1, got shape {x.shape}")
-
-
-def _check_dout(dout, expected: tuple[int, ...], dtype) -> np.ndarray:
-    dout = _as_float(dout, "dout")
-    if dout.shape != tuple(expected):
-        raise ValueError(
-            f"dout must have the forward output's shape {tuple(expected)}, got {dout.shape}"
-        )
-    return dout.astype(dtype, copy=False)
 
 
 # --------------------------------------------------------------------------- #
@@ -147,10 +116,10 @@ def conv2d_output_size(size, kernel_size, padding=0, stride=1) -> int:
     >>> conv2d_output_size(6, 3, padding=1, stride=2)  # floor((6 + 2 - 3) / 2) + 1
     3
     """
-    size = _check_int(size, "size", 1)
-    kernel_size = _check_int(kernel_size, "kernel_size", 1)
-    padding = _check_int(padding, "padding", 0)
-    stride = _check_int(stride, "stride", 1)
+    size = check_positive_int(size, "size", 1)
+    kernel_size = check_positive_int(kernel_size, "kernel_size", 1)
+    padding = check_positive_int(padding, "padding", 0)
+    stride = check_positive_int(stride, "stride", 1)
     if kernel_size > size + 2 * padding:
         raise ValueError(
             f"kernel_size={kernel_size} is larger than the padded input "
@@ -189,9 +158,104 @@ def _batches(n: int, bytes_per_image: int) -> list[slice]:
     return [slice(start, start + step) for start in range(0, n, step)]
 
 
-def _windows(x_pad: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
-    """Read-only view ``(N, C, OH, OW, KH, KW)`` of every window; no copy."""
-    return sliding_window_view(x_pad, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+class _Canvas(NamedTuple):
+    """Geometry of the flat layout that turns every window offset into one slice.
+
+    The zero-padded image is stored in a canvas of ``rows x width`` pixels,
+    flattened per channel. Window ``(i, j)`` at kernel offset ``(k, l)`` reads
+    flat index ``S_w (i W_q + j) + k width + l`` once ``S_h width = S_w W_q``:
+    for each offset the columns of *all* windows are one strided slice of the
+    flat canvas, copied in a single numpy call (im2col, and col2im before a sum)
+    instead of one small call per image row. The price: each output row has
+    ``W_q >= OW`` positions, the ``W_q - OW`` extra ones (the "wide" columns)
+    read padding or neighbouring pixels and are thrown away in the forward
+    pass and get a zero gradient in the backward pass.
+    """
+
+    oh: int
+    ow: int
+    wq: int         #: positions per output row, OW real ones then junk
+    rows: int
+    width: int
+
+
+def _canvas_geometry(x_shape, kernel, stride, padding) -> _Canvas:
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    hp, wp = x_shape[2] + 2 * ph, x_shape[3] + 2 * pw
+    oh, ow = (hp - kh) // sh + 1, (wp - kw) // sw + 1
+    m = -(-wp // sw)                                    # ceil(wp / sw)
+    width, wq = sw * m, sh * m                          # so that S_h width = S_w W_q
+    length = sw * (oh * wq - 1) + (kh - 1) * width + kw     # flat pixels the slices reach
+    return _Canvas(oh, ow, wq, max(hp, -(-length // width)), width)
+
+
+def _to_canvas(x: np.ndarray, geo: _Canvas, padding) -> np.ndarray:
+    """A new zero canvas ``(N, C, rows * width)`` with ``x`` placed at ``(P_h, P_w)``."""
+    n, c, h, w = x.shape
+    (ph, pw) = padding
+    canvas = np.zeros((n, c, geo.rows, geo.width), dtype=x.dtype)
+    canvas[:, :, ph:ph + h, pw:pw + w] = x
+    return canvas.reshape(n, c, geo.rows * geo.width)
+
+
+def _from_canvas(canvas: np.ndarray, geo: _Canvas, x_shape, padding) -> np.ndarray:
+    """The ``(N, C, H, W)`` image inside a flat canvas (a copy)."""
+    (ph, pw), (h, w) = padding, x_shape[2:]
+    grid = canvas.reshape(*canvas.shape[:2], geo.rows, geo.width)
+    return np.ascontiguousarray(grid[:, :, ph:ph + h, pw:pw + w])
+
+
+def _offset_slices(geo: _Canvas, kernel, stride) -> list[slice]:
+    """For each kernel offset ``(k, l)`` (row-major) the flat slice of all its window entries."""
+    (kh, kw), sw, n_pos = kernel, stride[1], geo.oh * geo.wq
+    return [slice(k * geo.width + l, k * geo.width + l + sw * (n_pos - 1) + 1, sw)
+            for k in range(kh) for l in range(kw)]
+
+
+def _gather(canvas: np.ndarray, geo: _Canvas, kernel, stride) -> np.ndarray:
+    """Wide im2col: ``(B, C*KH*KW, OH*W_q)`` columns from a flat canvas ``(B, C, L)``."""
+    b, c = canvas.shape[:2]
+    slices = _offset_slices(geo, kernel, stride)
+    cols = np.empty((b, c, len(slices), geo.oh * geo.wq), dtype=canvas.dtype)
+    for i, sl in enumerate(slices):
+        cols[:, :, i] = canvas[:, :, sl]
+    return cols.reshape(b, c * len(slices), geo.oh * geo.wq)
+
+
+def _scatter(cols: np.ndarray, geo: _Canvas, kernel, stride, work: np.ndarray) -> np.ndarray:
+    """Wide col2im: the flat canvas ``(B, C, L)`` that the columns ``(B, C*KH*KW, OH*W_q)`` sum to.
+
+    Each kernel offset's entries are *copied* into their slice of its own
+    layer of ``work`` (``(KH*KW, >= B, C, L)``, zero outside those slices, kept
+    by the caller across batches), then the layers are summed: copies and
+    whole-array sums are several times faster in numpy than ``+=`` on
+    strided slices. The junk columns must be zero.
+    """
+    b, c = cols.shape[0], work.shape[2]
+    slices = _offset_slices(geo, kernel, stride)
+    cols = cols.reshape(b, c, len(slices), geo.oh * geo.wq)
+    layers = work[:, :b]
+    for i, sl in enumerate(slices):
+        layers[i, :, :, sl] = cols[:, :, i]
+    return np.add.reduce(layers, axis=0)
+
+
+def _scatter_work(geo: _Canvas, kernel, batch: int, channels: int, dtype) -> np.ndarray:
+    """The zeroed work buffer of :func:`_scatter` for batches of up to ``batch`` images."""
+    return np.zeros((kernel[0] * kernel[1], batch, channels, geo.rows * geo.width), dtype=dtype)
+
+
+def _widen(a: np.ndarray, geo: _Canvas) -> np.ndarray:
+    """``(N, R, OH*OW)`` -> ``(N, R, OH*W_q)`` with zeros in the junk columns."""
+    n, r = a.shape[:2]
+    wide = np.zeros((n, r, geo.oh, geo.wq), dtype=a.dtype)
+    wide[..., :geo.ow] = a.reshape(n, r, geo.oh, geo.ow)
+    return wide.reshape(n, r, geo.oh * geo.wq)
+
+
+def _narrow(a: np.ndarray, geo: _Canvas) -> np.ndarray:
+    """``(N, R, OH*W_q)`` -> ``(N, R, OH, OW)``: drop the junk columns (a view)."""
+    return a.reshape(*a.shape[:2], geo.oh, geo.wq)[..., :geo.ow]
 
 
 def im2col(x, kernel_size, stride=1, padding=0) -> np.ndarray:
@@ -208,9 +272,9 @@ def im2col(x, kernel_size, stride=1, padding=0) -> np.ndarray:
     A convolution is then one matrix product per image,
     ``w.reshape(C_out, -1) @ cols[n]``, which BLAS does fast.
 
-    The windows are first taken as a strided *view* (no copy, see
-    ``numpy.lib.stride_tricks.sliding_window_view``); only the final reshape
-    copies, because neighbouring windows overlap.
+    The padded image is laid out flat (see ``_Canvas``), so that for each
+    kernel offset ``(k, l)`` the entries of every window form one strided
+    slice of it: the copy is ``KH * KW`` slice copies, whatever the image size.
 
     Parameters
     ----------
@@ -241,22 +305,15 @@ def im2col(x, kernel_size, stride=1, padding=0) -> np.ndarray:
             [3., 4., 6., 7.],
             [4., 5., 7., 8.]]])
     """
-    x = _as_float(x, "x", "(N, C, H, W)")
+    x = as_float_array(x, "x", layout="(N, C, H, W)")
     kernel = _pair(kernel_size, "kernel_size", 1)
     stride = _pair(stride, "stride", 1)
     padding = _pair(padding, "padding", 0)
     _check_nonempty_spatial(x, "x")
     _output_hw(x.shape, kernel, padding, stride, "kernel_size")
-    return _im2col(_pad(x, *padding), kernel, stride)
-
-
-def _im2col(x_pad: np.ndarray, kernel, stride) -> np.ndarray:
-    """im2col of an already padded ``x_pad``: ``(N, C*KH*KW, OH*OW)``."""
-    n, c = x_pad.shape[:2]
-    kh, kw = kernel
-    win = _windows(x_pad, kh, kw, *stride)                     # (N, C, OH, OW, KH, KW)
-    oh, ow = win.shape[2:4]
-    return win.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, oh * ow)
+    geo = _canvas_geometry(x.shape, kernel, stride, padding)
+    cols = _gather(_to_canvas(x, geo, padding), geo, kernel, stride)
+    return _narrow(cols, geo).reshape(x.shape[0], cols.shape[1], geo.oh * geo.ow)
 
 
 def col2im(cols, x_shape, kernel_size, stride=1, padding=0) -> np.ndarray:
@@ -308,40 +365,24 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0) -> np.ndarray:
     stride = _pair(stride, "stride", 1)
     padding = _pair(padding, "padding", 0)
     oh, ow = _output_hw(x_shape, kernel, padding, stride, "kernel_size")
-    cols = _as_float(cols, "cols")
+    cols = as_float_array(cols, "cols")
     n, c = x_shape[:2]
     expected = (n, c * kernel[0] * kernel[1], oh * ow)
     if cols.shape != expected:
         raise ValueError(f"cols must have shape (N, C*KH*KW, OH*OW) = {expected}, "
                          f"got {cols.shape}")
-    (ph, pw), (h, w) = padding, x_shape[2:]
-    x_pad = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    _col2im_add(x_pad, cols, kernel, stride)
-    return x_pad[:, :, ph:ph + h, pw:pw + w].copy()
-
-
-def _col2im_add(x_pad: np.ndarray, cols: np.ndarray, kernel, stride) -> None:
-    """Add the columns ``cols`` (N, C*KH*KW, OH*OW) into the padded image ``x_pad``.
-
-    One strided slice per kernel offset ``(k, l)``: the entries of all windows
-    at that offset land on ``x_pad[:, :, k + S_h*i, l + S_w*j]``, distinct
-    pixels for distinct ``(i, j)``, so a plain ``+=`` is safe.
-    """
-    n, c = x_pad.shape[:2]
-    (kh, kw), (sh, sw) = kernel, stride
-    oh, ow = (x_pad.shape[2] - kh) // sh + 1, (x_pad.shape[3] - kw) // sw + 1
-    cols = cols.reshape(n, c, kh, kw, oh, ow)
-    for k in range(kh):
-        for l in range(kw):
-            x_pad[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw] += cols[:, :, k, l]
+    geo = _canvas_geometry(x_shape, kernel, stride, padding)
+    work = _scatter_work(geo, kernel, n, c, cols.dtype)
+    canvas = _scatter(_widen(cols, geo), geo, kernel, stride, work)
+    return _from_canvas(canvas, geo, x_shape, padding)
 
 
 # --------------------------------------------------------------------------- #
 # convolution
 # --------------------------------------------------------------------------- #
 def _check_conv_args(x, w, b, stride, padding):
-    x = _as_float(x, "x", "(N, C_in, H, W)")
-    w = _as_float(w, "w", "(C_out, C_in, KH, KW)")
+    x = as_float_array(x, "x", layout="(N, C_in, H, W)")
+    w = as_float_array(w, "w", layout="(C_out, C_in, KH, KW)")
     _check_nonempty_spatial(x, "x")
     if 0 in w.shape or w.shape[1] != x.shape[1]:
         raise ValueError(
@@ -349,16 +390,13 @@ def _check_conv_args(x, w, b, stride, padding):
             f"got {w.shape}"
         )
     if b is not None:
-        b = _as_float(b, "b")
+        b = as_float_array(b, "b")
         if b.shape != (w.shape[0],):
             raise ValueError(f"b must have shape (C_out,) = ({w.shape[0]},), got {b.shape}")
     stride = _pair(stride, "stride", 1)
     padding = _pair(padding, "padding", 0)
     oh, ow = _output_hw(x.shape, w.shape[2:], padding, stride, "w")
-    dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
-    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-    if b is not None:
-        b = b.astype(dtype, copy=False)
+    x, w, b = as_common_float(x, w, b)
     return x, w, b, stride, padding, (oh, ow)
 
 
@@ -447,8 +485,8 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
         float32 if all inputs are float32, else float64.
     cache : dict
         For :func:`conv2d_backward`; treat it as opaque. It holds copies of
-        the padded input and of ``w`` (not their im2col columns, which the
-        backward pass rebuilds).
+        the padded input (flat, see ``_Canvas``) and of ``w``, not their
+        im2col columns, which the backward pass rebuilds.
 
     Raises
     ------
@@ -474,20 +512,23 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     """
     x, w, b, stride, padding, (oh, ow) = _check_conv_args(x, w, b, stride, padding)
     n, c_out = x.shape[0], w.shape[0]
-    # the cache keeps copies, so changing x or w in place before the backward
-    # pass (an optimizer step, say) cannot corrupt the gradients
-    x_pad = _pad(x, *padding) if any(padding) else x.copy()
+    kernel = w.shape[2:]
+    geo = _canvas_geometry(x.shape, kernel, stride, padding)
+    # the cache keeps copies (the canvas is one), so changing x or w in place
+    # before the backward pass (an optimizer step, say) cannot corrupt the gradients
+    canvas = _to_canvas(x, geo, padding)                        # (N, C_in, rows*width)
     w = w.copy()
-    w_mat = w.reshape(c_out, -1)                               # (C_out, C_in*KH*KW)
-    out = np.empty((n, c_out, oh * ow), dtype=x.dtype)
-    for batch in _batches(n, w_mat.shape[1] * oh * ow * x.itemsize):
-        cols = _im2col(x_pad[batch], w.shape[2:], stride)      # (B, C_in*KH*KW, OH*OW)
-        np.matmul(w_mat, cols, out=out[batch])                 # (B, C_out, OH*OW)
-    if b is not None:
-        out += b[:, None]
-    out = out.reshape(n, c_out, oh, ow)
-    cache = {"x_pad": x_pad, "w": w, "has_b": b is not None, "stride": stride,
-             "padding": padding, "out_shape": out.shape}
+    w_mat = w.reshape(c_out, -1)                                # (C_out, C_in*KH*KW)
+    n_pos = geo.oh * geo.wq
+    wide = np.empty((n, c_out, n_pos), dtype=x.dtype)
+    for batch in _batches(n, w_mat.shape[1] * n_pos * x.itemsize):
+        cols = _gather(canvas[batch], geo, kernel, stride)     # (B, C_in*KH*KW, OH*W_q)
+        np.matmul(w_mat, cols, out=wide[batch])                 # (B, C_out, OH*W_q)
+    out = _narrow(wide, geo)                                    # drop the junk columns
+    out = np.ascontiguousarray(out) if b is None else np.add(out, b[:, None, None])
+    cache = {"canvas": canvas, "geometry": geo, "w": w, "has_b": b is not None,
+             "stride": stride, "padding": padding, "x_shape": x.shape,
+             "out_shape": out.shape}
     return out, cache
 
 
@@ -539,25 +580,27 @@ def conv2d_backward(dout, cache):
     >>> db
     array([4.])
     """
-    x_pad, w, (ph, pw) = cache["x_pad"], cache["w"], cache["padding"]
-    dout = _check_dout(dout, cache["out_shape"], w.dtype)
+    canvas, geo, w, stride = cache["canvas"], cache["geometry"], cache["w"], cache["stride"]
+    dout = check_dout(dout, cache["out_shape"], dtype=w.dtype)
     n, c_out = dout.shape[:2]
-    d = dout.reshape(n, c_out, dout.shape[2] * dout.shape[3])  # (N, C_out, OH*OW)
-    w_mat = w.reshape(c_out, -1)                               # (C_out, C_in*KH*KW)
-    db = d.sum(axis=(0, 2)) if cache["has_b"] else None
-    dw_mat = np.zeros_like(w_mat)
-    dx_pad = np.zeros_like(x_pad)
-    for batch in _batches(n, w_mat.shape[1] * d.shape[2] * d.itemsize):
-        cols = _im2col(x_pad[batch], w.shape[2:], cache["stride"])
-        # dW = sum_n delta_n cols_n^T, computed as its transpose (cols_n delta_n^T)
+    kernel = w.shape[2:]
+    dout = dout.reshape(n, c_out, -1)                           # (N, C_out, OH*OW)
+    w_mat = w.reshape(c_out, -1)                                # (C_out, C_in*KH*KW)
+    db = dout.sum(axis=2).sum(axis=0) if cache["has_b"] else None
+    dw_mat = np.zeros(w_mat.shape[::-1], dtype=w.dtype)
+    dcanvas = np.empty_like(canvas)
+    batches = _batches(n, w_mat.shape[1] * geo.oh * geo.wq * dout.itemsize)
+    work = _scatter_work(geo, kernel, min(batches[0].stop, n), canvas.shape[1], canvas.dtype)
+    for batch in batches:
+        cols = _gather(canvas[batch], geo, kernel, stride)
+        d = _widen(dout[batch], geo)                            # (B, C_out, OH*W_q), junk 0
+        # dW = sum_n delta_n cols_n^T, accumulated as its transpose (cols_n delta_n^T)
         # because that orientation is the faster one for BLAS here
-        dw_mat += np.matmul(cols, d[batch].transpose(0, 2, 1)).sum(axis=0).T
-        dcols = np.matmul(w_mat.T, d[batch])                   # (B, C_in*KH*KW, OH*OW)
-        _col2im_add(dx_pad[batch], dcols, w.shape[2:], cache["stride"])
-    h, w_in = x_pad.shape[2] - 2 * ph, x_pad.shape[3] - 2 * pw
-    dx = dx_pad[:, :, ph:ph + h, pw:pw + w_in]
-    if ph or pw:
-        dx = np.ascontiguousarray(dx)
+        dw_mat += np.matmul(cols, d.transpose(0, 2, 1)).sum(axis=0)
+        dcols = np.matmul(w_mat.T, d)                           # (B, C_in*KH*KW, OH*W_q)
+        dcanvas[batch] = _scatter(dcols, geo, kernel, stride, work)
+    dx = _from_canvas(dcanvas, geo, cache["x_shape"], cache["padding"])
+    dw_mat = dw_mat.T
     return dx, dw_mat.reshape(w.shape), db
 
 
@@ -565,7 +608,7 @@ def conv2d_backward(dout, cache):
 # pooling
 # --------------------------------------------------------------------------- #
 def _check_pool_args(x, kernel_size, stride):
-    x = _as_float(x, "x", "(N, C, H, W)")
+    x = as_float_array(x, "x", layout="(N, C, H, W)")
     _check_nonempty_spatial(x, "x")
     kernel = _pair(kernel_size, "kernel_size", 1)
     stride = kernel if stride is None else _pair(stride, "stride", 1)
@@ -622,22 +665,51 @@ def max_pool2d_forward(x, kernel_size, stride=None):
              [0., 1., 0., 0.]]]])
     """
     x, (kh, kw), (sh, sw), (oh, ow) = _check_pool_args(x, kernel_size, stride)
-    # Scan the window offsets in row-major order, keeping the running maximum
-    # and where it was. A strict ">" keeps the first of tied maxima; a NaN
-    # always takes over (torch's CPU rule, so the gradient lands where torch's does).
-    out = arg = None
-    for k in range(kh):
-        for l in range(kw):
-            v = x[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw]
-            if out is None:
-                out, arg = v.copy(), np.zeros(v.shape, dtype=np.intp)
-                continue
-            better = (v > out) | np.isnan(v)
-            np.copyto(out, v, where=better)
-            np.copyto(arg, k * kw + l, where=better)
+    slabs = _window_slabs(x, (kh, kw), (sh, sw), (oh, ow))     # (KH*KW, N, C, OH, OW)
+    out = np.maximum.reduce(slabs, axis=0)                      # NaN propagates, as in torch
+    # arg: the first offset (row-major) holding the maximum, torch's CPU rule
+    # for ties, counted as the number of leading offsets that miss it.
+    arg = np.zeros(out.shape, dtype=np.int8 if len(slabs) <= 127 else np.intp)
+    missed = np.ones(out.shape, dtype=bool)
+    for v in slabs[:-1]:
+        missed &= v != out
+        arg += missed
+    nan_windows = np.isnan(out)
+    if nan_windows.any():                 # a NaN is the maximum: the gradient goes to
+        last_nan = np.zeros_like(arg)     # the last NaN of the window (torch's CPU kernel)
+        for i, v in enumerate(slabs):
+            np.maximum(last_nan, np.isnan(v) * i, out=last_nan, casting="unsafe")
+        arg[nan_windows] = last_nan[nan_windows]
     cache = {"x_shape": x.shape, "arg": arg, "kernel": (kh, kw), "stride": (sh, sw),
              "dtype": x.dtype}
     return out, cache
+
+
+def _window_slabs(x: np.ndarray, kernel, stride, out_hw) -> np.ndarray:
+    """``(KH*KW, N, C, OH, OW)``: slab ``k*KW + l`` holds entry ``(k, l)`` of every window.
+
+    One copy makes each slab contiguous, so the pooling arithmetic runs on
+    long rows (numpy's calls on strided 4-D views pay for every short row).
+    """
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out_hw
+    win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :oh, :ow]
+    return np.ascontiguousarray(win.transpose(4, 5, 0, 1, 2, 3)).reshape(kh * kw, *win.shape[:4])
+
+
+def _scatter_windows(slabs: np.ndarray, x_shape, kernel, stride) -> np.ndarray:
+    """The adjoint of :func:`_window_slabs`: add every window entry back to its pixel."""
+    (kh, kw), (sh, sw) = kernel, stride
+    oh, ow = slabs.shape[3:]
+    dx = np.zeros(x_shape, dtype=slabs.dtype)
+    if (sh, sw) == (kh, kw):              # windows tile the image: one transposing copy
+        n, c = x_shape[:2]
+        tiles = dx[:, :, :oh * kh, :ow * kw].reshape(n, c, oh, kh, ow, kw)
+        tiles[...] = slabs.reshape(kh, kw, n, c, oh, ow).transpose(2, 3, 4, 0, 5, 1)
+        return dx
+    for k in range(kh):                   # overlapping or gapped windows: add offset by offset
+        for l in range(kw):
+            dx[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw] += slabs[k * kw + l]
+    return dx
 
 
 def max_pool2d_backward(dout, cache) -> np.ndarray:
@@ -670,15 +742,16 @@ def max_pool2d_backward(dout, cache) -> np.ndarray:
     >>> max_pool2d_backward(np.ones_like(out), cache)       # 3 is the max of both
     array([[[[0., 2., 0.]]]])
     """
-    arg, (kh, kw), (sh, sw) = cache["arg"], cache["kernel"], cache["stride"]
-    dout = _check_dout(dout, arg.shape, cache["dtype"])
-    oh, ow = arg.shape[2:]
-    dx = np.zeros(cache["x_shape"], dtype=dout.dtype)
-    for k in range(kh):
-        for l in range(kw):
-            routed = np.where(arg == k * kw + l, dout, 0)
-            dx[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw] += routed
-    return dx
+    arg, (kh, kw) = cache["arg"], cache["kernel"]
+    dout = check_dout(dout, arg.shape, dtype=cache["dtype"])
+    routed = np.empty((kh * kw, *dout.shape), dtype=dout.dtype)
+    finite = bool(np.isfinite(dout).all())
+    for i in range(kh * kw):
+        if finite:                        # a product with the 0/1 mask is fast ...
+            np.multiply(dout, arg == i, out=routed[i])
+        else:                             # ... but 0 * inf is NaN, where torch routes 0
+            routed[i] = np.where(arg == i, dout, 0)
+    return _scatter_windows(routed, cache["x_shape"], (kh, kw), cache["stride"])
 
 
 def avg_pool2d_forward(x, kernel_size, stride=None):
@@ -761,15 +834,10 @@ def avg_pool2d_backward(dout, cache) -> np.ndarray:
     >>> avg_pool2d_backward(np.ones_like(out), cache)
     array([[[[0.5, 1. , 0.5]]]])
     """
-    (kh, kw), (sh, sw) = cache["kernel"], cache["stride"]
-    dout = _check_dout(dout, cache["out_shape"], cache["dtype"])
-    oh, ow = dout.shape[2:]
-    share = dout / (kh * kw)
-    dx = np.zeros(cache["x_shape"], dtype=dout.dtype)
-    for k in range(kh):
-        for l in range(kw):
-            dx[:, :, k:k + sh * oh:sh, l:l + sw * ow:sw] += share
-    return dx
+    (kh, kw) = cache["kernel"]
+    dout = check_dout(dout, cache["out_shape"], dtype=cache["dtype"])
+    share = np.broadcast_to(dout / (kh * kw), (kh * kw, *dout.shape))   # the same for every entry
+    return _scatter_windows(share, cache["x_shape"], (kh, kw), cache["stride"])
 
 
 # --------------------------------------------------------------------------- #
@@ -807,7 +875,7 @@ def flatten_forward(x):
     array([[0., 1., 2., 3.],
            [4., 5., 6., 7.]])
     """
-    x = _as_float(x, "x", "(N, C, H, W)")
+    x = as_float_array(x, "x", layout="(N, C, H, W)")
     return x.reshape(x.shape[0], int(np.prod(x.shape[1:]))), x.shape
 
 
@@ -836,9 +904,5 @@ def flatten_backward(dout, cache) -> np.ndarray:
     (2, 2, 1, 2)
     """
     x_shape = tuple(cache)
-    n = x_shape[0]
-    dout = _as_float(dout, "dout")
-    expected = (n, int(np.prod(x_shape[1:])))
-    if dout.shape != expected:
-        raise ValueError(f"dout must have shape (N, C*H*W) = {expected}, got {dout.shape}")
+    dout = check_dout(dout, (x_shape[0], int(np.prod(x_shape[1:]))))
     return dout.reshape(x_shape)

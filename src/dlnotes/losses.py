@@ -36,6 +36,7 @@ from scipy.special import rel_entr
 from ._validation import (
     as_class_indices,
     as_float_array,
+    check_finite,
     check_in_range,
     check_nonempty,
     check_same_length,
@@ -84,12 +85,12 @@ _SUM_TOL = 1e-6
 # --------------------------------------------------------------------------
 
 def _pair(input, target, input_name="input", target_name="target"):
-    """Float arrays of the same non-empty shape."""
+    """Float arrays of the same non-empty shape; the target takes the input's dtype."""
     x = as_float_array(input, input_name)
     t = as_float_array(target, target_name)
     check_same_shape(x, t, input_name, target_name)
     check_nonempty(x, input_name)
-    return x, t
+    return x, t.astype(x.dtype, copy=False)
 
 
 def _check_unit_interval(a: np.ndarray, name: str) -> None:
@@ -97,14 +98,6 @@ def _check_unit_interval(a: np.ndarray, name: str) -> None:
     ok = (a >= 0) & (a <= 1)
     if not np.all(ok):
         raise ValueError(f"{name} must contain values in [0, 1], found {a[~ok].flat[0]!r}")
-
-
-def _check_finite_param(value, name: str, low=None, low_inclusive=True, high=None) -> float:
-    """A finite real hyper-parameter in the given range."""
-    v = check_in_range(value, name, low=low, high=high, low_inclusive=low_inclusive)
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return v
 
 
 def _logits_and_classes(logits, target, name="logits"):
@@ -116,8 +109,8 @@ def _logits_and_classes(logits, target, name="logits"):
     return z, y
 
 
-def _one_hot(y: np.ndarray, n_classes: int) -> np.ndarray:
-    out = np.zeros((y.size, n_classes))
+def _one_hot(y: np.ndarray, n_classes: int, dtype=np.float64) -> np.ndarray:
+    out = np.zeros((y.size, n_classes), dtype=dtype)
     out[np.arange(y.size), y] = 1.0
     return out
 
@@ -341,7 +334,7 @@ def huber(input, target, delta=1.0) -> float:
     1.3125
     """
     x, t = _pair(input, target)
-    delta = _check_finite_param(delta, "delta", low=0.0, low_inclusive=False)
+    delta = check_finite(delta, "delta", low=0.0, low_inclusive=False)
     a = np.abs(x - t)
     return float(np.mean(np.where(a < delta, 0.5 * a * a, delta * (a - 0.5 * delta))))
 
@@ -368,7 +361,7 @@ def huber_grad(input, target, delta=1.0) -> np.ndarray:
     array([0.25, 0.5 ])
     """
     x, t = _pair(input, target)
-    delta = _check_finite_param(delta, "delta", low=0.0, low_inclusive=False)
+    delta = check_finite(delta, "delta", low=0.0, low_inclusive=False)
     return np.clip(x - t, -delta, delta) / x.size
 
 
@@ -535,8 +528,8 @@ def binary_cross_entropy_with_logits_grad(logits, target) -> np.ndarray:
 def _focal_inputs(logits, target, alpha, gamma):
     z, t = _bce_logits_inputs(logits, target)
     if not (isinstance(alpha, (int, float, np.number)) and alpha == -1):
-        alpha = _check_finite_param(alpha, "alpha", low=0.0, high=1.0)
-    gamma = _check_finite_param(gamma, "gamma", low=0.0)
+        alpha = check_finite(alpha, "alpha", low=0.0, high=1.0)
+    gamma = check_finite(gamma, "gamma", low=0.0)
     return z, t, float(alpha), gamma
 
 
@@ -796,7 +789,7 @@ def cross_entropy_grad(logits, target, label_smoothing=0.0) -> np.ndarray:
     z, y = _logits_and_classes(logits, target)
     eps = check_in_range(label_smoothing, "label_smoothing", 0.0, 1.0)
     n, c = z.shape
-    q = (1.0 - eps) * _one_hot(y, c) + eps / c
+    q = (1.0 - eps) * _one_hot(y, c, z.dtype) + eps / c
     return (softmax(z, axis=1) - q) / n
 
 
@@ -862,7 +855,7 @@ def nll_loss_grad(log_probs, target) -> np.ndarray:
 
 def _multi_margin_terms(scores, target, margin):
     s, y = _logits_and_classes(scores, target, "scores")
-    margin = _check_finite_param(margin, "margin")
+    margin = check_finite(margin, "margin")
     rows = np.arange(len(y))
     z = margin - s[rows, y][:, None] + s  # z_ij = margin - s_{i,y_i} + s_ij
     z[rows, y] = 0.0  # the true class is not compared with itself
@@ -936,7 +929,7 @@ def multiclass_hinge_grad(scores, target, margin=1.0) -> np.ndarray:
     """
     s, y, z = _multi_margin_terms(scores, target, margin)
     n, c = s.shape
-    active = (z > 0).astype(np.float64)  # z = 0 on the true class, so it is never active
+    active = (z > 0).astype(s.dtype)  # z = 0 on the true class, so it is never active
     active[np.arange(n), y] = -active.sum(axis=1)
     return active / (n * c)
 
@@ -954,15 +947,16 @@ def _distributions(p, q):
     for a, name in ((p, "p"), (q, "q")):
         if not np.all(a >= 0) or not np.all(np.isfinite(a)):
             raise ValueError(f"{name} must contain finite, non-negative probabilities")
-        sums = a.sum(axis=-1)
-        if np.any(np.abs(sums - 1.0) > _SUM_TOL):
-            bad = sums[np.abs(sums - 1.0) > _SUM_TOL].flat[0]
+        sums = a.sum(axis=-1, dtype=np.float64)
+        tol = max(_SUM_TOL, a.shape[-1] * float(np.finfo(a.dtype).eps))   # float32 rounds more
+        if np.any(np.abs(sums - 1.0) > tol):
+            bad = sums[np.abs(sums - 1.0) > tol].flat[0]
             raise ValueError(
-                f"every row of {name} must sum to 1 (within {_SUM_TOL}), "
+                f"every row of {name} must sum to 1 (within {tol:.3g}), "
                 f"found a row summing to {bad}"
             )
     n_rows = 1 if p.ndim == 1 else p.shape[0]
-    return p, q, n_rows
+    return p.astype(q.dtype, copy=False), q, n_rows   # the target takes the input's dtype
 
 
 def kl_divergence(p, q) -> float:

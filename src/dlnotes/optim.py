@@ -45,8 +45,12 @@ import math
 import numpy as np
 
 from dlnotes._validation import (
+    as_array_list,
     as_float_array,
+    check_finite,
+    check_flag,
     check_in_range,
+    check_inplace_array,
     check_nonempty,
     check_positive_int,
     check_same_length,
@@ -72,47 +76,13 @@ __all__ = [
 # --------------------------------------------------------------------------- checks
 
 
-def _check_hyper(value, name: str, low: float = 0.0, high: float | None = None,
-                 low_inclusive: bool = True, high_inclusive: bool = True) -> float:
-    """A finite real hyper-parameter in a range, returned as float."""
-    v = check_in_range(value, name, low, high, low_inclusive, high_inclusive)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return v
-
-
-def _check_flag(value, name: str) -> bool:
-    """A True/False option (``nesterov``, ``amsgrad``, ...)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
 def _check_params(params) -> list[np.ndarray]:
     """The list of parameters: distinct, writable, floating-point ndarrays."""
-    if isinstance(params, np.ndarray):
-        raise ValueError(
-            "params must be a list of arrays, got a single ndarray; pass [w] instead of w"
-        )
-    try:
-        params = list(params)
-    except TypeError as exc:
-        raise ValueError(f"params must be a list of numpy arrays, got {params!r}") from exc
+    params = as_array_list(params, "params")
     if not params:
         raise ValueError("params must contain at least one array, got an empty list")
     for i, p in enumerate(params):
-        if not isinstance(p, np.ndarray):
-            raise ValueError(
-                f"params[{i}] must be a numpy ndarray (it is updated in place), "
-                f"got {type(p).__name__}"
-            )
-        if not np.issubdtype(p.dtype, np.floating):
-            raise ValueError(
-                f"params[{i}] must have a floating dtype to be updated in place, got {p.dtype}; "
-                "convert it first, e.g. w = w.astype(float)"
-            )
-        if not p.flags.writeable:
-            raise ValueError(f"params[{i}] must be writable (it is updated in place)")
+        check_inplace_array(p, f"params[{i}]")
         for j in range(i):
             if np.shares_memory(p, params[j]):
                 raise ValueError(
@@ -124,14 +94,7 @@ def _check_params(params) -> list[np.ndarray]:
 
 def _check_grads(grads, params: list[np.ndarray]) -> list[np.ndarray]:
     """One finite gradient per parameter, same shapes, same order."""
-    if isinstance(grads, np.ndarray):
-        raise ValueError(
-            "grads must be a list of arrays (one per param), got a single ndarray"
-        )
-    try:
-        grads = list(grads)
-    except TypeError as exc:
-        raise ValueError(f"grads must be a list of arrays, got {grads!r}") from exc
+    grads = as_array_list(grads, "grads")
     if len(grads) != len(params):
         raise ValueError(
             f"grads must hold one array per param: expected {len(params)}, got {len(grads)}"
@@ -152,8 +115,8 @@ def _check_betas(betas) -> tuple[float, float]:
         beta1, beta2 = betas
     except (TypeError, ValueError) as exc:
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}") from exc
-    beta1 = _check_hyper(beta1, "betas[0]", 0.0, 1.0, high_inclusive=False)
-    beta2 = _check_hyper(beta2, "betas[1]", 0.0, 1.0, high_inclusive=False)
+    beta1 = check_finite(beta1, "betas[0]", 0.0, 1.0, high_inclusive=False)
+    beta2 = check_finite(beta2, "betas[1]", 0.0, 1.0, high_inclusive=False)
     return beta1, beta2
 
 
@@ -226,7 +189,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value) -> None:
-        self._lr = _check_hyper(value, "lr")
+        self._lr = check_finite(value, "lr", 0.0)
 
     def step(self, grads) -> None:
         r"""Update every parameter in place from its gradient.
@@ -320,10 +283,10 @@ class SGD(Optimizer):
                  dampening: float = 0.0, weight_decay: float = 0.0,
                  nesterov: bool = False):
         super().__init__(params, lr)
-        self.momentum = _check_hyper(momentum, "momentum", 0.0, 1.0, high_inclusive=False)
-        self.dampening = _check_hyper(dampening, "dampening", 0.0, 1.0)
-        self.weight_decay = _check_hyper(weight_decay, "weight_decay")
-        self.nesterov = _check_flag(nesterov, "nesterov")
+        self.momentum = check_finite(momentum, "momentum", 0.0, 1.0, high_inclusive=False)
+        self.dampening = check_finite(dampening, "dampening", 0.0, 1.0)
+        self.weight_decay = check_finite(weight_decay, "weight_decay", 0.0)
+        self.nesterov = check_flag(nesterov, "nesterov")
         if self.nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError(
                 "nesterov=True requires momentum > 0 and dampening == 0, "
@@ -398,11 +361,11 @@ class Adagrad(Optimizer):
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10):
         super().__init__(params, lr)
-        self.lr_decay = _check_hyper(lr_decay, "lr_decay")
-        self.weight_decay = _check_hyper(weight_decay, "weight_decay")
-        self.initial_accumulator_value = _check_hyper(
-            initial_accumulator_value, "initial_accumulator_value")
-        self.eps = _check_hyper(eps, "eps")
+        self.lr_decay = check_finite(lr_decay, "lr_decay", 0.0)
+        self.weight_decay = check_finite(weight_decay, "weight_decay", 0.0)
+        self.initial_accumulator_value = check_finite(
+            initial_accumulator_value, "initial_accumulator_value", 0.0)
+        self.eps = check_finite(eps, "eps", 0.0)
         for p, state in zip(self.params, self.state, strict=True):
             state["sum"] = np.full(p.shape, self.initial_accumulator_value)
 
@@ -477,11 +440,11 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
         super().__init__(params, lr)
-        self.alpha = _check_hyper(alpha, "alpha", 0.0, 1.0, high_inclusive=False)
-        self.eps = _check_hyper(eps, "eps")
-        self.weight_decay = _check_hyper(weight_decay, "weight_decay")
-        self.momentum = _check_hyper(momentum, "momentum", 0.0, 1.0, high_inclusive=False)
-        self.centered = _check_flag(centered, "centered")
+        self.alpha = check_finite(alpha, "alpha", 0.0, 1.0, high_inclusive=False)
+        self.eps = check_finite(eps, "eps", 0.0)
+        self.weight_decay = check_finite(weight_decay, "weight_decay", 0.0)
+        self.momentum = check_finite(momentum, "momentum", 0.0, 1.0, high_inclusive=False)
+        self.centered = check_flag(centered, "centered")
         for p, state in zip(self.params, self.state, strict=True):
             state["square_avg"] = np.zeros(p.shape)
             if self.centered:
@@ -571,9 +534,9 @@ class Adam(Optimizer):
                  weight_decay: float = 0.0, amsgrad: bool = False):
         super().__init__(params, lr)
         self.betas = _check_betas(betas)
-        self.eps = _check_hyper(eps, "eps")
-        self.weight_decay = _check_hyper(weight_decay, "weight_decay")
-        self.amsgrad = _check_flag(amsgrad, "amsgrad")
+        self.eps = check_finite(eps, "eps", 0.0)
+        self.weight_decay = check_finite(weight_decay, "weight_decay", 0.0)
+        self.amsgrad = check_flag(amsgrad, "amsgrad")
         for p, state in zip(self.params, self.state, strict=True):
             state["exp_avg"] = np.zeros(p.shape)
             state["exp_avg_sq"] = np.zeros(p.shape)
@@ -688,9 +651,9 @@ def step_lr(t: int, base_lr: float, step_size: int, gamma: float = 0.1) -> float
     [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
     t = _check_t(t)
-    base_lr = _check_hyper(base_lr, "base_lr")
+    base_lr = check_finite(base_lr, "base_lr", 0.0)
     step_size = check_positive_int(step_size, "step_size")
-    gamma = _check_hyper(gamma, "gamma")
+    gamma = check_finite(gamma, "gamma", 0.0)
     return float(base_lr * gamma ** (t // step_size))
 
 
@@ -727,8 +690,8 @@ def exponential_lr(t: int, base_lr: float, gamma: float) -> float:
     0.0125
     """
     t = _check_t(t)
-    base_lr = _check_hyper(base_lr, "base_lr")
-    gamma = _check_hyper(gamma, "gamma")
+    base_lr = check_finite(base_lr, "base_lr", 0.0)
+    gamma = check_finite(gamma, "gamma", 0.0)
     return float(base_lr * gamma**t)
 
 
@@ -777,9 +740,9 @@ def cosine_annealing_lr(t: int, base_lr: float, T_max: int, eta_min: float = 0.0
     [1.0, 0.8536, 0.5, 0.1464, 0.0]
     """
     t = _check_t(t)
-    base_lr = _check_hyper(base_lr, "base_lr")
+    base_lr = check_finite(base_lr, "base_lr", 0.0)
     T_max = check_positive_int(T_max, "T_max")
-    eta_min = _check_hyper(eta_min, "eta_min")
+    eta_min = check_finite(eta_min, "eta_min", 0.0)
     return float(eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2)
 
 
@@ -844,11 +807,11 @@ def one_cycle_lr(t: int, max_lr: float, total_steps: int, pct_start: float = 0.3
     (0.04, 1.0, 4e-06)
     """
     t = _check_t(t)
-    max_lr = _check_hyper(max_lr, "max_lr")
+    max_lr = check_finite(max_lr, "max_lr", 0.0)
     total_steps = check_positive_int(total_steps, "total_steps")
-    pct_start = _check_hyper(pct_start, "pct_start", 0.0, 1.0)
-    div_factor = _check_hyper(div_factor, "div_factor", low_inclusive=False)
-    final_div_factor = _check_hyper(final_div_factor, "final_div_factor", low_inclusive=False)
+    pct_start = check_finite(pct_start, "pct_start", 0.0, 1.0)
+    div_factor = check_finite(div_factor, "div_factor", 0.0, low_inclusive=False)
+    final_div_factor = check_finite(final_div_factor, "final_div_factor", 0.0, low_inclusive=False)
     if t > total_steps:
         raise ValueError(f"t must be <= total_steps={total_steps}, got {t}")
 
@@ -910,10 +873,10 @@ def linear_warmup_lr(t: int, base_lr: float, warmup_steps: int,
     [0.1, 0.175, 0.25, 0.325, 0.4, 0.4]
     """
     t = _check_t(t)
-    base_lr = _check_hyper(base_lr, "base_lr")
+    base_lr = check_finite(base_lr, "base_lr", 0.0)
     warmup_steps = check_positive_int(warmup_steps, "warmup_steps")
-    start_factor = _check_hyper(start_factor, "start_factor", 0.0, 1.0, low_inclusive=False)
-    end_factor = _check_hyper(end_factor, "end_factor", 0.0, 1.0)
+    start_factor = check_finite(start_factor, "start_factor", 0.0, 1.0, low_inclusive=False)
+    end_factor = check_finite(end_factor, "end_factor", 0.0, 1.0)
     factor = start_factor + (end_factor - start_factor) * min(t, warmup_steps) / warmup_steps
     return float(base_lr * factor)
 
@@ -1015,7 +978,7 @@ def gradient_descent(grad_fn, params, X, y, lr: float, epochs: int, batch_size=N
         raise ValueError(f"batch_size must be in [1, N={n}] (or None for full batch), "
                          f"got {batch_size}")
     epochs = check_positive_int(epochs, "epochs", minimum=0)
-    shuffle = _check_flag(shuffle, "shuffle")
+    shuffle = check_flag(shuffle, "shuffle")
     opt = SGD(params, lr=lr)
     try:
         rng = np.random.default_rng(rng)

@@ -20,9 +20,15 @@ import math
 import numpy as np
 
 from dlnotes._validation import (
+    as_array_list,
     as_class_indices,
+    as_common_float,
     as_float_array,
+    check_dout,
+    check_finite,
+    check_flag,
     check_in_range,
+    check_inplace_array,
     check_positive_int,
 )
 
@@ -51,31 +57,11 @@ __all__ = [
 # shared helpers
 # ---------------------------------------------------------------------------
 
-def _as_float(x, name: str) -> np.ndarray:
-    """Return ``x`` as a float64 array; unlike a bare ``np.asarray(x, float)``
-    this rejects ``None``, strings and ragged lists instead of turning them
-    into NaN or numbers."""
-    try:
-        arr = np.asarray(x)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an array of real numbers") from exc
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be an array of real numbers, got {type(x).__name__} "
-                         f"of dtype {arr.dtype}")
-    return as_float_array(arr, name)
-
-
 def _check_rng(rng) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy Generator (np.random.default_rng(seed)), "
                          f"got {type(rng).__name__}")
     return rng
-
-
-def _check_bool(flag, name: str) -> bool:
-    if not isinstance(flag, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {flag!r}")
-    return bool(flag)
 
 
 def _check_eps(eps) -> float:
@@ -84,35 +70,73 @@ def _check_eps(eps) -> float:
 
 def _check_vector(v, name: str, D: int) -> np.ndarray:
     """Return ``v`` as a float array of shape ``(D,)``."""
-    arr = _as_float(v, name)
+    arr = as_float_array(v, name)
     if arr.shape != (D,):
         raise ValueError(f"{name} must have shape (D,) = ({D},) to match x, got {arr.shape}")
     return arr
 
 
-def _check_dout(dout, shape: tuple) -> np.ndarray:
-    dout = _as_float(dout, "dout")
-    if dout.shape != shape:
-        raise ValueError(f"dout must have shape {shape} to match the forward input, "
-                         f"got {dout.shape}")
-    return dout
+def _mean(a: np.ndarray, axis: int) -> np.ndarray:
+    """Mean of a 2-D array over ``axis`` (0 or 1), as a product with a vector of 1/m.
+
+    A matrix-vector product reads ``a`` once at memory speed; numpy's
+    ``mean`` over an axis is several times slower on these shapes.
+    """
+    m = a.shape[axis]
+    weights = np.full(m, 1.0 / m, dtype=a.dtype)
+    return weights @ a if axis == 0 else a @ weights
+
+
+def _mean_of_product(a: np.ndarray, b: np.ndarray, axis: int) -> np.ndarray:
+    """Mean of ``a * b`` over ``axis`` (0 or 1) of 2-D arrays, without the temporary."""
+    total = np.einsum("ij,ij->j" if axis == 0 else "ij,ij->i", a, b)
+    return total / a.shape[axis]
+
+
+def _expand(v: np.ndarray, axis: int) -> np.ndarray:
+    """A statistic over ``axis`` as a row (axis 0) or a column (axis 1) that broadcasts."""
+    return v[None, :] if axis == 0 else v[:, None]
+
+
+def _normalize(x: np.ndarray, axis: int, eps: float, mu=None, var=None):
+    r""":math:`\hat x = (x - \mu) / \sqrt{\sigma^2 + \epsilon}` over ``axis`` of a 2-D ``x``.
+
+    ``mu`` and ``var`` default to the statistics of ``x`` (the biased
+    variance). Returns ``(xhat, inv_std, mu, var)``, ``xhat`` a new array.
+    """
+    if mu is None:
+        mu = _mean(x, axis)
+    xhat = np.subtract(x, _expand(mu, axis))
+    if var is None:
+        var = _mean_of_product(xhat, xhat, axis)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat *= _expand(inv_std, axis)
+    return xhat, inv_std, mu, var
+
+
+def _scale_shift_grads(dout: np.ndarray, xhat: np.ndarray):
+    """``(dgamma, dbeta)`` of ``out = gamma * xhat + beta``: column sums of 2-D arrays."""
+    n = dout.shape[0]
+    return (np.einsum("ij,ij->j", dout, xhat),
+            np.ones(n, dtype=dout.dtype) @ dout)
 
 
 def _normalize_backward(dxhat, xhat, inv_std, axis):
     r"""Gradient through :math:`\hat x = (x - \mu) / \sigma` when
-    :math:`\mu` and :math:`\sigma^2` (biased) are taken over ``axis``.
+    :math:`\mu` and :math:`\sigma^2` (biased) are taken over ``axis`` (0 or 1, 2-D).
 
     .. math::
-        \frac{\partial L}{\partial x} = \frac{1}{m\sigma}\Big(m\,\hat g
-        - \textstyle\sum \hat g - \hat x \sum \hat g\,\hat x\Big)
+        \frac{\partial L}{\partial x} = \frac{1}{\sigma}\Big(\hat g
+        - \operatorname{mean} \hat g - \hat x \operatorname{mean}(\hat g\,\hat x)\Big)
 
-    where :math:`\hat g = \partial L / \partial \hat x` and the sums run over
-    the ``m`` entries that share one mean.
+    where :math:`\hat g = \partial L / \partial \hat x` and the means run over
+    the entries that share one :math:`\mu`.
     """
-    m = xhat.shape[axis]
-    sum_g = dxhat.sum(axis=axis, keepdims=True)
-    sum_gx = (dxhat * xhat).sum(axis=axis, keepdims=True)
-    return inv_std / m * (m * dxhat - sum_g - xhat * sum_gx)
+    dx = xhat * _expand(_mean_of_product(dxhat, xhat, axis), axis)
+    dx += _expand(_mean(dxhat, axis), axis)
+    np.subtract(dxhat, dx, out=dx)
+    dx *= _expand(inv_std, axis)
+    return dx
 
 
 # ---------------------------------------------------------------------------
@@ -126,8 +150,8 @@ def _as_params(w):
     shapes, like ``model.parameters()``); anything else is one array.
     """
     if isinstance(w, (list, tuple)):
-        return [_as_float(wi, f"w[{i}]") for i, wi in enumerate(w)], True
-    return [_as_float(w, "w")], False
+        return [as_float_array(wi, f"w[{i}]") for i, wi in enumerate(w)], True
+    return [as_float_array(w, "w")], False
 
 
 def _check_lam(lam) -> float:
@@ -323,10 +347,10 @@ def dropout(x, p, rng, training=True):
     >>> dropout(np.ones(3), 0.5, rng, training=False)[0]
     array([1., 1., 1.])
     """
-    x = _as_float(x, "x")
+    x = as_float_array(x, "x")
     p = _check_p(p)
     rng = _check_rng(rng)
-    if not _check_bool(training, "training"):
+    if not check_flag(training, "training"):
         return x.copy(), np.ones(x.shape, dtype=bool)
     mask = rng.random(x.shape) >= p          # P(keep) = 1 - p
     out = np.where(mask, x / (1.0 - p), 0.0)
@@ -363,14 +387,14 @@ def dropout_backward(dout, mask, p, training=True):
     >>> dropout_backward(np.ones(3), np.array([True, False, True]), 0.5)
     array([2., 0., 2.])
     """
-    dout = _as_float(dout, "dout")
+    dout = as_float_array(dout, "dout")
     mask = np.asarray(mask)
     if mask.dtype != bool:
         raise ValueError(f"mask must be a boolean array (True = kept), got dtype {mask.dtype}")
     if mask.shape != dout.shape:
         raise ValueError(f"mask must have the shape of dout {dout.shape}, got {mask.shape}")
     p = _check_p(p)
-    if not _check_bool(training, "training"):
+    if not check_flag(training, "training"):
         return dout.copy()
     return np.where(mask, dout / (1.0 - p), 0.0)
 
@@ -381,13 +405,9 @@ def dropout_backward(dout, mask, p, training=True):
 
 def _check_running(arr, name: str, D: int) -> np.ndarray:
     """The running statistics are updated in place, so they must be float ndarrays."""
-    if not isinstance(arr, np.ndarray) or not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(f"{name} must be a float numpy array of shape ({D},) "
-                         f"(it is updated in place), got {type(arr).__name__}")
+    check_inplace_array(arr, name)
     if arr.shape != (D,):
         raise ValueError(f"{name} must have shape (D,) = ({D},) to match x, got {arr.shape}")
-    if not arr.flags.writeable:
-        raise ValueError(f"{name} must be writeable (it is updated in place)")
     return arr
 
 
@@ -455,13 +475,13 @@ def batch_norm_forward(x, gamma, beta, running_mean, running_var, training,
     >>> rv                      # 0.9 * 1 + 0.1 * unbiased batch variance
     array([ 1.1, 20.9])
     """
-    x = _as_float(x, "x")
+    x = as_float_array(x, "x")
     if x.ndim != 2:
         raise ValueError(f"x must have shape (N, D), got {x.shape}")
     N, D = x.shape
-    gamma = _check_vector(gamma, "gamma", D)
-    beta = _check_vector(beta, "beta", D)
-    training = _check_bool(training, "training")
+    x, gamma, beta = as_common_float(x, _check_vector(gamma, "gamma", D),
+                                     _check_vector(beta, "beta", D))
+    training = check_flag(training, "training")
     momentum = check_in_range(momentum, "momentum", low=0.0, high=1.0)
     eps = _check_eps(eps)
     if (running_mean is None) != (running_var is None):
@@ -479,19 +499,17 @@ def batch_norm_forward(x, gamma, beta, running_mean, running_var, training,
             raise ValueError(f"x must have N >= 2 rows to compute batch statistics "
                              f"(expected more than 1 value per channel when training), "
                              f"got shape {x.shape}")
-        mu = x.mean(axis=0)
-        var = ((x - mu) ** 2).mean(axis=0)          # biased: used to normalise
+        xhat, inv_std, mu, var = _normalize(x, 0, eps)   # biased variance normalises
         if training and track:
             running_mean *= 1.0 - momentum
             running_mean += momentum * mu
             running_var *= 1.0 - momentum
             running_var += momentum * var * N / (N - 1)   # unbiased
     else:
-        mu, var = running_mean.astype(np.float64), running_var.astype(np.float64)
-
-    inv_std = 1.0 / np.sqrt(var + eps)
-    xhat = (x - mu) * inv_std
-    out = gamma * xhat + beta
+        xhat, inv_std, _, _ = _normalize(x, 0, eps, running_mean.astype(x.dtype),
+                                         running_var.astype(x.dtype))
+    out = xhat * gamma
+    out += beta
     return out, (xhat, gamma, inv_std, use_batch_stats)
 
 
@@ -540,9 +558,8 @@ def batch_norm_backward(dout, cache):
     (True, array([3., 3.]))
     """
     xhat, gamma, inv_std, use_batch_stats = cache
-    dout = _check_dout(dout, xhat.shape)
-    dgamma = (dout * xhat).sum(axis=0)
-    dbeta = dout.sum(axis=0)
+    dout = check_dout(dout, xhat.shape, dtype=xhat.dtype)
+    dgamma, dbeta = _scale_shift_grads(dout, xhat)
     if use_batch_stats:
         dx = _normalize_backward(dout * gamma, xhat, inv_std, axis=0)
     else:
@@ -596,20 +613,19 @@ def layer_norm_forward(x, gamma, beta, eps=1e-5):
     >>> np.round(out, 4)
     array([[-1.2247,  0.    ,  1.2247]])
     """
-    x = _as_float(x, "x")
+    x = as_float_array(x, "x")
     if x.ndim < 1 or x.shape[-1] == 0:
         raise ValueError(f"x must have shape (..., D) with D >= 1, got {x.shape}")
     D = x.shape[-1]
-    gamma = _check_vector(gamma, "gamma", D)
-    beta = _check_vector(beta, "beta", D)
+    x, gamma, beta = as_common_float(x, _check_vector(gamma, "gamma", D),
+                                     _check_vector(beta, "beta", D))
     eps = _check_eps(eps)
 
-    mu = x.mean(axis=-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
-    inv_std = 1.0 / np.sqrt(var + eps)
-    xhat = (x - mu) * inv_std
-    out = gamma * xhat + beta
-    return out, (xhat, gamma, inv_std)
+    xhat, inv_std, _, _ = _normalize(x.reshape(-1, D), 1, eps)
+    out = xhat * gamma
+    out += beta
+    lead = x.shape[:-1]
+    return out.reshape(x.shape), (xhat.reshape(x.shape), gamma, inv_std.reshape(*lead, 1))
 
 
 def layer_norm_backward(dout, cache):
@@ -652,12 +668,12 @@ def layer_norm_backward(dout, cache):
     array([2., 2., 2.])
     """
     xhat, gamma, inv_std = cache
-    dout = _check_dout(dout, xhat.shape)
-    lead = tuple(range(xhat.ndim - 1))
-    dgamma = (dout * xhat).sum(axis=lead)
-    dbeta = dout.sum(axis=lead)
-    dx = _normalize_backward(dout * gamma, xhat, inv_std, axis=-1)
-    return dx, dgamma, dbeta
+    dout = check_dout(dout, xhat.shape, dtype=xhat.dtype)
+    D = xhat.shape[-1]
+    dout2, xhat2 = dout.reshape(-1, D), xhat.reshape(-1, D)
+    dgamma, dbeta = _scale_shift_grads(dout2, xhat2)
+    dx = _normalize_backward(dout2 * gamma, xhat2, inv_std.reshape(-1), axis=1)
+    return dx.reshape(xhat.shape), dgamma, dbeta
 
 
 # ---------------------------------------------------------------------------
@@ -669,10 +685,7 @@ def _check_fans(fan_in, fan_out):
 
 
 def _check_gain(gain) -> float:
-    gain = check_in_range(gain, "gain", low=0.0)
-    if math.isinf(gain):
-        raise ValueError("gain must be finite")
-    return gain
+    return check_finite(gain, "gain", low=0.0)
 
 
 def xavier_uniform(fan_in, fan_out, rng, gain=1.0):
@@ -869,18 +882,9 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0):
     >>> np.round(np.concatenate(g), 6)
     array([0.6, 0.8])
     """
-    if isinstance(grads, np.ndarray):
-        grads = [grads]
-    elif isinstance(grads, (str, bytes)) or not hasattr(grads, "__iter__"):
-        raise ValueError(f"grads must be a numpy array or a list of numpy arrays, "
-                         f"got {type(grads).__name__}")
-    grads = list(grads)
+    grads = as_array_list([grads] if isinstance(grads, np.ndarray) else grads, "grads")
     for i, g in enumerate(grads):
-        if not isinstance(g, np.ndarray) or not np.issubdtype(g.dtype, np.floating):
-            raise ValueError(f"grads[{i}] must be a float numpy array (it is scaled in place), "
-                             f"got {type(g).__name__} {getattr(g, 'dtype', '')}".rstrip())
-        if not g.flags.writeable:
-            raise ValueError(f"grads[{i}] must be writeable (it is scaled in place)")
+        check_inplace_array(g, f"grads[{i}]", "scaled in place")
     max_norm = check_in_range(max_norm, "max_norm", low=0.0)
     p = check_in_range(norm_type, "norm_type", low=1.0)
 
@@ -942,9 +946,7 @@ class EarlyStopping:
 
     def __init__(self, patience, min_delta=0.0):
         self.patience = check_positive_int(patience, "patience")
-        self.min_delta = check_in_range(min_delta, "min_delta", low=0.0)
-        if math.isinf(self.min_delta):
-            raise ValueError("min_delta must be finite")
+        self.min_delta = check_finite(min_delta, "min_delta", low=0.0)
         self.best = math.inf
         self.best_step = None
         self.counter = 0
@@ -958,7 +960,7 @@ class EarlyStopping:
         ValueError
             If ``val_loss`` is not a single real number.
         """
-        arr = _as_float(val_loss, "val_loss")
+        arr = as_float_array(val_loss, "val_loss")
         if isinstance(val_loss, (bool, np.bool_)) or arr.size != 1:
             raise ValueError(f"val_loss must be a single number, got {val_loss!r}")
         loss = float(arr.reshape(()))
@@ -1022,7 +1024,7 @@ def label_smoothing(y_onehot, epsilon, n_classes=None):
         labels = as_class_indices(y_onehot, C, "y_onehot")
         y = np.eye(C)[labels]
     else:
-        y = _as_float(y_onehot, "y_onehot")
+        y = as_float_array(y_onehot, "y_onehot")
         if y.ndim < 1 or y.shape[-1] == 0:
             raise ValueError(f"y_onehot must have shape (..., C) with C >= 1, got {y.shape}")
         if np.any(~(y >= 0)) or not np.allclose(y.sum(axis=-1), 1.0, atol=1e-6):

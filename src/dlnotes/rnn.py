@@ -31,15 +31,19 @@ Biases may be ``None`` (torch's ``bias=False``): a missing bias is treated as
 zero and its gradient is returned as ``None``. An initial state given as ``None``
 is zeros (as in torch).
 
-dtype: float32 inputs give float32 outputs and gradients (fast training);
-anything else is computed in float64. The activations (stable sigmoid,
-tanh) come from :mod:`dlnotes.activations`.
+dtype: float32 inputs give float32 outputs, caches and gradients (fast
+training); anything else is computed in float64 (the library's dtype rule).
+Inside the unrolled loops the sigmoid gates use
+:math:`\sigma(z) = \tfrac12 + \tfrac12\tanh(z/2)` (exact, no overflow, one
+``tanh`` call for all gates).
 
 Speed: the input term :math:`x_t W_{ih}^\top + b_{ih}` does not depend on the
 recurrence, so ``*_forward`` computes it for all T steps in one matrix
 product before the loop, and ``*_backward`` accumulates ``dx``, ``dW_ih``,
 ``dW_hh`` and the bias gradients in one product each after the loop. Only
 the truly sequential part, :math:`h_{t-1} W_{hh}^\top`, stays in the loop.
+The gates are stored gate-major, ``(G, T, N, H)``, so that every
+elementwise operation of a step works on contiguous ``(N, H)`` blocks.
 """
 
 from __future__ import annotations
@@ -48,7 +52,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .activations import sigmoid, tanh
+from ._validation import as_float_array, check_dout, common_float_dtype
+from .activations import tanh
 
 __all__ = [
     "rnn_step",
@@ -75,14 +80,6 @@ _NONLINEARITIES = ("tanh", "relu")
 # input checks
 # --------------------------------------------------------------------------
 
-def _as_real(a, name: str) -> np.ndarray:
-    """``a`` as an ndarray of real numbers (dtype unchanged)."""
-    arr = np.asarray(a)
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
-    return arr
-
-
 def _check_nonlinearity(nonlinearity) -> str:
     if not isinstance(nonlinearity, str) or nonlinearity not in _NONLINEARITIES:
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
@@ -101,7 +98,7 @@ def _prepare(x, states, W_ih, W_hh, b_ih, b_hh, gates: str, x_name: str):
     blocks = "" if G == 1 else f" (gates {', '.join(gates)} stacked)"
     gh = "H" if G == 1 else f"{G}*H"
 
-    x = _as_real(x, x_name)
+    x = as_float_array(x, x_name)
     want_x, ndim = ("(T, N, I)", 3) if x_name == "x" else ("(N, I)", 2)
     if x.ndim != ndim:
         raise ValueError(f"{x_name} must have shape {want_x}, got shape {x.shape}")
@@ -110,13 +107,13 @@ def _prepare(x, states, W_ih, W_hh, b_ih, b_hh, gates: str, x_name: str):
                          f"got {x.shape}")
     N, I = x.shape[-2:]
 
-    W_hh = _as_real(W_hh, "W_hh")
+    W_hh = as_float_array(W_hh, "W_hh")
     if W_hh.ndim != 2 or W_hh.shape[1] == 0 or W_hh.shape[0] != G * W_hh.shape[1]:
         raise ValueError(f"W_hh must have shape ({gh}, H){blocks} with H >= 1, "
                          f"got shape {W_hh.shape}")
     H = W_hh.shape[1]
 
-    W_ih = _as_real(W_ih, "W_ih")
+    W_ih = as_float_array(W_ih, "W_ih")
     if W_ih.shape != (G * H, I):
         raise ValueError(f"W_ih must have shape ({gh}, I) = {(G * H, I)} with H={H} from "
                          f"W_hh and I={I} from {x_name}, got shape {W_ih.shape}")
@@ -125,7 +122,7 @@ def _prepare(x, states, W_ih, W_hh, b_ih, b_hh, gates: str, x_name: str):
     for name, b in biases.items():
         if b is None:
             continue
-        b = biases[name] = _as_real(b, name)
+        b = biases[name] = as_float_array(b, name)
         if b.shape != (G * H,):
             raise ValueError(f"{name} must be None or have shape ({gh},) = {(G * H,)} "
                              f"with H={H} from W_hh, got shape {b.shape}")
@@ -135,38 +132,81 @@ def _prepare(x, states, W_ih, W_hh, b_ih, b_hh, gates: str, x_name: str):
         if s is None:
             checked[name] = None
             continue
-        s = checked[name] = _as_real(s, name)
+        s = checked[name] = as_float_array(s, name)
         if s.shape != (N, H):
             raise ValueError(f"{name} must have shape (N, H) = {(N, H)} with N={N} from "
                              f"{x_name} and H={H} from W_hh, got shape {s.shape}")
 
-    arrays = [x, W_ih, W_hh, *biases.values(), *checked.values()]
-    dtype = np.result_type(np.float32, *(a.dtype for a in arrays if a is not None))
-    if dtype != np.float32:
-        dtype = np.dtype(np.float64)
+    dtype = common_float_dtype(x, W_ih, W_hh, *biases.values(), *checked.values())
 
     def cast(a):
-        return None if a is None else np.asarray(a, dtype=dtype)
+        return None if a is None else a.astype(dtype, copy=False)
 
     states_out = [np.zeros((N, H), dtype) if s is None else cast(s) for s in checked.values()]
     return (cast(x), states_out, cast(W_ih), cast(W_hh),
             cast(biases["b_ih"]), cast(biases["b_hh"]))
 
 
-def _input_term(x, W_ih, b_ih):
-    """:math:`x W_{ih}^\\top + b_{ih}` for every row of ``x`` (last axis I)."""
-    ax = (x.reshape(-1, x.shape[-1]) @ W_ih.T).reshape(*x.shape[:-1], -1)  # one 2-D product
-    if b_ih is not None:
-        ax += b_ih
-    return ax
+def _input_term(x, W_ih, bias, G: int):
+    """:math:`x W_{ih}^\top + b` for every row of ``x``, gate-major: (G, ..., H).
+
+    Block ``g`` is gate ``g``'s ``x W_{ih,g}^\top + b_g``, all rows and gates
+    in one (batched) matrix product. A bias enters the product as a column of
+    ``W_ih`` against a column of ones in ``x``: adding a (H,) vector to every
+    row afterwards costs numpy far more than the extra column.
+    """
+    H = W_ih.shape[0] // G
+    x2 = x.reshape(-1, x.shape[-1])
+    if bias is not None:
+        x2 = np.concatenate([x2, np.ones((len(x2), 1), dtype=x2.dtype)], axis=1)
+        W_ih = np.concatenate([W_ih, bias[:, None]], axis=1)
+    ax = np.matmul(x2, W_ih.reshape(G, H, -1).transpose(0, 2, 1))
+    return ax.reshape(G, *x.shape[:-1], H)
 
 
-def _check_dout(dout, name: str, shape: tuple, dtype) -> np.ndarray:
-    dout = _as_real(dout, name)
-    if dout.shape != shape:
-        raise ValueError(f"{name} must have shape {shape} (the shape of the forward "
-                         f"output), got shape {dout.shape}")
-    return np.asarray(dout, dtype=dtype)
+def _unroll(x, W_ih, W_hh, b_ih, b_hh, fold_b_hh: bool, gate_scale=None):
+    """What every ``*_forward`` computes before its time loop, gate-major.
+
+    Gate-major arrays (``(G, T, N, H)``, block ``g`` for gate ``g``) keep each
+    gate of each step contiguous, so the elementwise work of a step runs on
+    whole blocks instead of on column slices of an ``(N, G*H)`` array.
+
+    Returns ``ax`` (G, T, N, H), the input term of all steps in one product
+    (with ``b_hh`` folded in when ``fold_b_hh``: it is added at every step),
+    ``W_T`` (G, H, H) with block ``g`` = ``W_hh[g]^T`` (contiguous) for the
+    products in the loop, and the hidden states ``h`` (T+1, N, H) to fill.
+    ``gate_scale`` (G, 1, 1) multiplies each gate's block of ``ax`` and
+    ``W_T`` (the LSTM halves its sigmoid gates).
+    """
+    T, N, _ = x.shape
+    H = W_hh.shape[1]
+    G = W_hh.shape[0] // H
+    bias = b_ih
+    if fold_b_hh and b_hh is not None:
+        bias = b_hh if bias is None else bias + b_hh
+    W_T = W_hh.reshape(G, H, H).transpose(0, 2, 1)
+    if gate_scale is None:
+        W_T = np.ascontiguousarray(W_T)
+    else:
+        rows = np.repeat(gate_scale.ravel(), H)            # (G*H,): the scale of each row
+        W_ih = W_ih * rows[:, None]
+        bias = None if bias is None else bias * rows
+        W_T = np.multiply(W_T, gate_scale, order="C")
+    ax = _input_term(x, W_ih, bias, G)
+    return ax, W_T, np.empty((T + 1, N, H), dtype=x.dtype)
+
+
+def _sigmoid_(a):
+    r"""Sigmoid in place, as :math:`\sigma(z) = \tfrac12 + \tfrac12 \tanh(z/2)`.
+
+    Exact up to rounding, cannot overflow, and three calls on a contiguous
+    block (the stable :func:`dlnotes.activations.sigmoid` takes several more).
+    """
+    a *= 0.5
+    np.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    return a
 
 
 def _check_cache(cache, cls):
@@ -176,30 +216,29 @@ def _check_cache(cache, cls):
     return cache
 
 
-def _act(f, a):
-    """``f(a)`` for an activation of :mod:`dlnotes.activations`, in ``a``'s dtype.
-
-    (The activations compute in float64; a float32 layer stays float32.)
-    """
-    return f(a).astype(a.dtype, copy=False)
-
-
 def _finish(dax, dah, dh0, cache):
-    """Gradients that are sums over time, each in one matrix product.
+    """Gradients that are sums over time, each in one (batched) matrix product.
 
-    ``dax`` (T, N, G*H) is the gradient of the input term
+    ``dax`` (G, T, N, H), gate-major, is the gradient of the input term
     x_t W_ih^T + b_ih and ``dah`` that of the hidden term h_{t-1} W_hh^T + b_hh
     (the same array except in the GRU).
     Returns ``(dx, dh0, dW_ih, dW_hh, db_ih, db_hh)``.
     """
     x, h = cache.x, cache.h
-    T, N, GH = dax.shape
-    dax_flat, dah_flat = dax.reshape(T * N, GH), dah.reshape(T * N, GH)
-    dx = (dax_flat @ cache.W_ih).reshape(x.shape)
-    dW_ih = dax_flat.T @ x.reshape(T * N, -1)
-    dW_hh = dah_flat.T @ h[:-1].reshape(T * N, -1)      # h_{t-1} for t = 1..T
-    db_ih = dax_flat.sum(axis=0) if cache.has_b_ih else None
-    db_hh = dah_flat.sum(axis=0) if cache.has_b_hh else None
+    G, T, N, H = dax.shape
+    dax2, dah2 = dax.reshape(G, T * N, H), dah.reshape(G, T * N, H)
+    dx = np.matmul(dax2, cache.W_ih.reshape(G, H, -1)).sum(axis=0).reshape(x.shape)
+    dW_ih = np.matmul(dax2.transpose(0, 2, 1), x.reshape(T * N, -1)).reshape(G * H, -1)
+    # h_{t-1} for t = 1..T
+    dW_hh = np.matmul(dah2.transpose(0, 2, 1), h[:-1].reshape(T * N, H)).reshape(G * H, H)
+    ones = np.ones(T * N, dtype=dax.dtype)     # column sums as products: one pass each
+    db_ih = np.matmul(ones, dax2).reshape(-1) if cache.has_b_ih else None
+    if not cache.has_b_hh:
+        db_hh = None
+    elif dah is dax and db_ih is not None:
+        db_hh = db_ih.copy()
+    else:
+        db_hh = np.matmul(ones, dah2).reshape(-1)
     return dx, dh0, dW_ih, dW_hh, db_ih, db_hh
 
 
@@ -225,7 +264,7 @@ def _rnn_cell(ax_t, h, W_hhT, b_hh, nonlinearity):
     if b_hh is not None:
         a += b_hh
     if nonlinearity == "tanh":
-        return tanh(a).astype(a.dtype, copy=False)
+        return tanh(a)
     return np.maximum(a, 0, out=a)
 
 
@@ -271,7 +310,7 @@ def rnn_step(x_t, h, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
     nonlinearity = _check_nonlinearity(nonlinearity)
     x_t, (h,), W_ih, W_hh, b_ih, b_hh = _prepare(
         x_t, {"h": h}, W_ih, W_hh, b_ih, b_hh, "h", "x_t")
-    return _rnn_cell(_input_term(x_t, W_ih, b_ih), h, W_hh.T, b_hh, nonlinearity)
+    return _rnn_cell(_input_term(x_t, W_ih, b_ih, 1)[0], h, W_hh.T, b_hh, nonlinearity)
 
 
 def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
@@ -322,17 +361,10 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity="tanh"):
     nonlinearity = _check_nonlinearity(nonlinearity)
     x, (h0,), W_ih, W_hh, b_ih, b_hh = _prepare(
         x, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, "h", "x")
-    T, N, _ = x.shape
-    H = W_hh.shape[1]
-
-    ax = _input_term(x, W_ih, b_ih)        # (T, N, H), all steps in one product
-    if b_hh is not None:
-        ax += b_hh                         # b_hh is added at every step: fold it in
-    W_hhT = np.ascontiguousarray(W_hh.T)  # contiguous: faster products in the loop
-    h = np.empty((T + 1, N, H), dtype=x.dtype)
+    ax, W_T, h = _unroll(x, W_ih, W_hh, b_ih, b_hh, fold_b_hh=True)
     h[0] = h0
-    for t in range(T):
-        h[t + 1] = _rnn_cell(ax[t], h[t], W_hhT, None, nonlinearity)
+    for t in range(len(x)):
+        h[t + 1] = _rnn_cell(ax[0, t], h[t], W_T[0], None, nonlinearity)
     cache = RNNCache(x, h, W_ih, W_hh, nonlinearity, b_ih is not None, b_hh is not None)
     return h[1:].copy(), cache
 
@@ -393,7 +425,7 @@ def rnn_backward(dhs, cache):
     cache = _check_cache(cache, RNNCache)
     h, W_hh = cache.h, cache.W_hh
     T, N, H = h.shape[0] - 1, h.shape[1], h.shape[2]
-    dhs = _check_dout(dhs, "dhs", (T, N, H), h.dtype)
+    dhs = check_dout(dhs, (T, N, H), "dhs", h.dtype)
 
     # phi'(a_t) for every step at once, from the outputs h_1..h_T
     slope = 1 - h[1:] ** 2 if cache.nonlinearity == "tanh" else (h[1:] > 0).astype(h.dtype)
@@ -404,8 +436,7 @@ def rnn_backward(dhs, cache):
         np.multiply(dh, slope[t], out=da[t])
         dh_next = da[t] @ W_hh
 
-    return _finish(da, da, dh_next, cache)
-
+    return _finish(da[None], da[None], dh_next, cache)
 
 
 # --------------------------------------------------------------------------
@@ -418,30 +449,42 @@ class LSTMCache(NamedTuple):
     x: np.ndarray        #: (T, N, I) input
     h: np.ndarray        #: (T+1, N, H) hidden states h_0 (= h0), ..., h_T
     c: np.ndarray        #: (T+1, N, H) cell states c_0 (= c0), ..., c_T
-    gates: np.ndarray    #: (T, N, 4H) activated gates i, f, g, o of every step
+    gates: np.ndarray    #: (4, T, N, H) activated gates i, f, g, o of every step
+    tanh_c: np.ndarray   #: (T, N, H) tanh(c_t), t = 1..T
     W_ih: np.ndarray
     W_hh: np.ndarray
     has_b_ih: bool
     has_b_hh: bool
 
 
-def _lstm_cell(ax_t, h, c, W_hhT, b_hh):
-    """One LSTM step given the input term ``ax_t`` = x_t W_ih^T + b_ih and W_hhT = W_hh^T.
+def _gate_scale(dtype) -> np.ndarray:
+    r"""(4, 1, 1) scale of the gates ``i, f, g, o``: 1/2 for the sigmoid ones, 1 for g.
 
-    Returns ``(h', c', gates)`` with ``gates`` the (N, 4H) activated
-    ``i, f, g, o`` side by side.
+    Since :math:`\sigma(z) = \tfrac12 + \tfrac12 \tanh(z/2)`, one ``tanh``
+    of the pre-activations times this scale, then times the scale again plus
+    1/2 on the sigmoid gates, activates all four gates at once
+    (:func:`_lstm_cell`). That is exact up to rounding and cannot overflow.
     """
-    H = h.shape[1]
-    gates = ax_t + h @ W_hhT              # pre-activations, activated in place below
-    if b_hh is not None:
-        gates += b_hh
-    gates[:, :2 * H] = sigmoid(gates[:, :2 * H])          # i, f
-    gates[:, 2 * H:3 * H] = tanh(gates[:, 2 * H:3 * H])   # g
-    gates[:, 3 * H:] = sigmoid(gates[:, 3 * H:])          # o
-    i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
-    c_next = f * c + i * g
-    h_next = o * _act(tanh, c_next)
-    return h_next, c_next, gates
+    return np.array([0.5, 0.5, 1.0, 0.5], dtype=dtype).reshape(4, 1, 1)
+
+
+def _lstm_cell(a, c, scale, c_next, tanh_c, h_next):
+    r"""One LSTM step, in place; returns nothing.
+
+    ``a`` (4, N, H) holds the gate-major pre-activations times ``scale``
+    (:func:`_gate_scale`); it is overwritten by the activated gates ``i, f,
+    g, o``. Writes :math:`c' = f c + i g` into ``c_next``, ``tanh(c')`` into
+    ``tanh_c`` and :math:`h' = o \tanh(c')` into ``h_next``.
+    """
+    np.tanh(a, out=a)
+    a *= scale                              # sigma(z) = 1/2 + tanh(z/2) / 2 for i, f, o;
+    a += 1 - scale                          # g = tanh(z) as it is (shift 1/2, 1/2, 0, 1/2)
+    i, f, g, o = a
+    np.multiply(f, c, out=c_next)
+    np.multiply(i, g, out=h_next)           # h_next as scratch for i * g
+    c_next += h_next
+    np.tanh(c_next, out=tanh_c)
+    np.multiply(o, tanh_c, out=h_next)
 
 
 def lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
@@ -492,10 +535,22 @@ def lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
     >>> lstm_step([[3.0]], [[0.0]], [[2.0]], W_ih, W_hh, None, None)
     (array([[0.38079708]]), array([[1.]]))
     """
+    h_next, c_next, _ = _lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+    return h_next, c_next
+
+
+def _lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
+    """One checked LSTM step: ``(h', c', (x, h, c, gates, W_ih, W_hh))``, gates (4, N, H)."""
     x_t, (h, c), W_ih, W_hh, b_ih, b_hh = _prepare(
         x_t, {"h": h, "c": c}, W_ih, W_hh, b_ih, b_hh, "ifgo", "x_t")
-    h, c, _ = _lstm_cell(_input_term(x_t, W_ih, b_ih), h, c, W_hh.T, b_hh)
-    return h, c
+    scale = _gate_scale(x_t.dtype)
+    a = _input_term(x_t, W_ih, b_ih, 4) + np.matmul(h, W_hh.reshape(4, -1, h.shape[1]).mT)
+    if b_hh is not None:
+        a += b_hh.reshape(4, 1, -1)
+    a *= scale
+    c_next, h_next = np.empty_like(c), np.empty_like(h)
+    _lstm_cell(a, c, scale, c_next, np.empty_like(c), h_next)
+    return h_next, c_next, (x_t, h, c, a, W_ih, W_hh)
 
 
 def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
@@ -553,18 +608,18 @@ def lstm_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
         x, {"h0": h0, "c0": c0}, W_ih, W_hh, b_ih, b_hh, "ifgo", "x")
     T, N, _ = x.shape
     H = W_hh.shape[1]
-
-    ax = _input_term(x, W_ih, b_ih)        # (T, N, 4H), all steps in one product
-    if b_hh is not None:
-        ax += b_hh                         # b_hh is added at every step: fold it in
-    W_hhT = np.ascontiguousarray(W_hh.T)  # contiguous: faster products in the loop
-    h = np.empty((T + 1, N, H), dtype=x.dtype)
+    scale = _gate_scale(x.dtype)
+    # gates: the scaled pre-activations of all steps, activated in place step by step
+    gates, W_T, h = _unroll(x, W_ih, W_hh, b_ih, b_hh, fold_b_hh=True, gate_scale=scale)
     c = np.empty((T + 1, N, H), dtype=x.dtype)
-    gates = np.empty((T, N, 4 * H), dtype=x.dtype)
+    tanh_c = np.empty((T, N, H), dtype=x.dtype)
+    recurrent = np.empty((4, N, H), dtype=x.dtype)
     h[0], c[0] = h0, c0
     for t in range(T):
-        h[t + 1], c[t + 1], gates[t] = _lstm_cell(ax[t], h[t], c[t], W_hhT, None)
-    cache = LSTMCache(x, h, c, gates, W_ih, W_hh, b_ih is not None, b_hh is not None)
+        a = gates[:, t]
+        a += np.matmul(h[t], W_T, out=recurrent)
+        _lstm_cell(a, c[t], scale, c[t + 1], tanh_c[t], h[t + 1])
+    cache = LSTMCache(x, h, c, gates, tanh_c, W_ih, W_hh, b_ih is not None, b_hh is not None)
     return h[1:].copy(), (h[T].copy(), c[T].copy()), cache
 
 
@@ -633,28 +688,36 @@ def lstm_backward(dhs, cache, dhT=None, dcT=None):
     cache = _check_cache(cache, LSTMCache)
     h, c, gates, W_hh = cache.h, cache.c, cache.gates, cache.W_hh
     T, N, H = h.shape[0] - 1, h.shape[1], h.shape[2]
-    dhs = _check_dout(dhs, "dhs", (T, N, H), h.dtype)
-    dh_next = np.zeros((N, H), h.dtype) if dhT is None else _check_dout(dhT, "dhT", (N, H), h.dtype)
-    dc_next = np.zeros((N, H), h.dtype) if dcT is None else _check_dout(dcT, "dcT", (N, H), h.dtype)
+    dhs = check_dout(dhs, (T, N, H), "dhs", h.dtype)
+    dh_next, dc_next = np.zeros((N, H), h.dtype), np.zeros((N, H), h.dtype)
+    if dhT is not None:
+        dh_next += check_dout(dhT, (N, H), "dhT", h.dtype)
+    if dcT is not None:
+        dc_next += check_dout(dcT, (N, H), "dcT", h.dtype)
 
-    # Everything that does not depend on the recurrence, for all steps at once.
-    i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
-    tanh_c = _act(tanh, c[1:])
+    # Everything that does not depend on the recurrence, for all steps at once:
+    # dL/da of the gates i, f, g is dc times P, that of o is dh times Q.
+    i, f, g, o = gates
+    tanh_c = cache.tanh_c
     dh_to_dc = o * (1 - tanh_c * tanh_c)     # d h_t / d c_t, as h_t = o_t tanh(c_t)
-    slope = gates * (1 - gates)              # sigma' = s (1 - s) for i, f, o ...
-    slope[..., 2 * H:3 * H] = 1 - g * g      # ... and tanh' = 1 - g^2 for g
+    P = np.empty((3, T, N, H), dtype=h.dtype)
+    np.multiply(g, i * (1 - i), out=P[0])                 # i: sigma' = i (1 - i)
+    np.multiply(c[:-1], f * (1 - f), out=P[1])            # f  (c[t] is c_{t-1})
+    np.multiply(i, 1 - g * g, out=P[2])                   # g: tanh' = 1 - g^2
+    Q = tanh_c * o * (1 - o)                              # o
 
+    W = W_hh.reshape(4, H, H)                # block k: gate k's rows of W_hh
     da = np.empty_like(gates)                # delta_t: gradient of the pre-activations
+    dh, dc = np.empty((N, H), h.dtype), np.empty((N, H), h.dtype)
+    back = np.empty((4, N, H), h.dtype)
     for t in reversed(range(T)):
-        dh = dhs[t] + dh_next
-        dc = dc_next + dh * dh_to_dc[t]
-        np.multiply(dc, g[t], out=da[t, :, :H])              # dL/di
-        np.multiply(dc, c[t], out=da[t, :, H:2 * H])         # dL/df  (c[t] is c_{t-1})
-        np.multiply(dc, i[t], out=da[t, :, 2 * H:3 * H])     # dL/dg
-        np.multiply(dh, tanh_c[t], out=da[t, :, 3 * H:])     # dL/do
-        da[t] *= slope[t]                                    # through the gate nonlinearities
-        dc_next = dc * f[t]
-        dh_next = da[t] @ W_hh
+        np.add(dhs[t], dh_next, out=dh)
+        np.multiply(dh, dh_to_dc[t], out=dc)
+        dc += dc_next
+        np.multiply(dc, P[:, t], out=da[:3, t])
+        np.multiply(dh, Q[t], out=da[3, t])
+        np.multiply(dc, f[t], out=dc_next)
+        np.add.reduce(np.matmul(da[:, t], W, out=back), axis=0, out=dh_next)
 
     dx, dh0, dW_ih, dW_hh, db_ih, db_hh = _finish(da, da, dh_next, cache)
     return dx, dh0, dc_next, dW_ih, dW_hh, db_ih, db_hh
@@ -669,7 +732,7 @@ class GRUCache(NamedTuple):
 
     x: np.ndarray        #: (T, N, I) input
     h: np.ndarray        #: (T+1, N, H) hidden states h_0 (= h0), ..., h_T
-    gates: np.ndarray    #: (T, N, 3H) activated gates r, z, n of every step
+    gates: np.ndarray    #: (3, T, N, H) activated gates r, z, n of every step
     hn: np.ndarray       #: (T, N, H) h_{t-1} W_hn^T + b_hn of every step
     W_ih: np.ndarray
     W_hh: np.ndarray
@@ -677,24 +740,26 @@ class GRUCache(NamedTuple):
     has_b_hh: bool
 
 
-def _gru_cell(ax_t, h, W_hhT, b_hh):
-    """One GRU step given the input term ``ax_t`` = x_t W_ih^T + b_ih and W_hhT = W_hh^T.
+def _gru_cell(ax_t, h, W_T, b_hh, gates, hn):
+    """One GRU step; returns ``h'``.
 
-    Returns ``(h', gates, hn)``: ``gates`` the (N, 3H) activated ``r, z, n``
-    side by side and ``hn`` = h W_hn^T + b_hn (the part ``r`` multiplies).
+    ``ax_t`` (3, N, H) is the gate-major input term x_t W_ih^T + b_ih,
+    ``W_T`` (3, H, H) holds ``W_hh[g]^T`` and ``b_hh`` is gate-major too,
+    (3, N, H) or (3, 1, H), or None. Writes the activated ``r, z, n``
+    into ``gates`` (3, N, H) and ``hn`` = h W_hn^T + b_hn (the part ``r``
+    multiplies) into ``hn`` (N, H).
     """
-    H = h.shape[1]
-    ah = h @ W_hhT
+    ah = np.matmul(h, W_T)                 # (3, N, H)
     if b_hh is not None:
-        ah += b_hh
-    gates = np.empty_like(ah)
-    gates[:, :2 * H] = sigmoid(ax_t[:, :2 * H] + ah[:, :2 * H])      # r, z
-    r, z = gates[:, :H], gates[:, H:2 * H]
-    hn = ah[:, 2 * H:]
-    gates[:, 2 * H:] = tanh(ax_t[:, 2 * H:] + r * hn)                # n
-    n = gates[:, 2 * H:]
-    h_next = n + z * (h - n)               # = (1 - z) * n + z * h
-    return h_next, gates, hn
+        ah += b_hh                         # (3, N, H) or (3, 1, H)
+    np.add(ax_t[:2], ah[:2], out=gates[:2])
+    r, z = _sigmoid_(gates[:2])
+    hn[...] = ah[2]
+    n = gates[2]
+    np.multiply(r, hn, out=n)
+    n += ax_t[2]
+    np.tanh(n, out=n)
+    return n + z * (h - n)                 # = (1 - z) * n + z * h
 
 
 def gru_step(x_t, h, W_ih, W_hh, b_ih, b_hh):
@@ -745,8 +810,10 @@ def gru_step(x_t, h, W_ih, W_hh, b_ih, b_hh):
     """
     x_t, (h,), W_ih, W_hh, b_ih, b_hh = _prepare(
         x_t, {"h": h}, W_ih, W_hh, b_ih, b_hh, "rzn", "x_t")
-    h, _, _ = _gru_cell(_input_term(x_t, W_ih, b_ih), h, W_hh.T, b_hh)
-    return h
+    H = h.shape[1]
+    b_hh = None if b_hh is None else b_hh.reshape(3, 1, H)
+    return _gru_cell(_input_term(x_t, W_ih, b_ih, 3), h, W_hh.reshape(3, H, H).mT, b_hh,
+                     np.empty((3, *h.shape), h.dtype), np.empty_like(h))
 
 
 def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
@@ -798,14 +865,14 @@ def gru_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     T, N, _ = x.shape
     H = W_hh.shape[1]
 
-    ax = _input_term(x, W_ih, b_ih)        # (T, N, 3H), all steps in one product
-    W_hhT = np.ascontiguousarray(W_hh.T)  # contiguous: faster products in the loop
-    h = np.empty((T + 1, N, H), dtype=x.dtype)
-    gates = np.empty((T, N, 3 * H), dtype=x.dtype)
+    ax, W_T, h = _unroll(x, W_ih, W_hh, b_ih, b_hh, fold_b_hh=False)   # (3, T, N, H)
+    if b_hh is not None:                   # one contiguous block: a fast add at every step
+        b_hh = np.ascontiguousarray(np.broadcast_to(b_hh.reshape(3, 1, H), (3, N, H)))
+    gates = np.empty((3, T, N, H), dtype=x.dtype)
     hn = np.empty((T, N, H), dtype=x.dtype)
     h[0] = h0
     for t in range(T):
-        h[t + 1], gates[t], hn[t] = _gru_cell(ax[t], h[t], W_hhT, b_hh)
+        h[t + 1] = _gru_cell(ax[:, t], h[t], W_T, b_hh, gates[:, t], hn[t])
     cache = GRUCache(x, h, gates, hn, W_ih, W_hh, b_ih is not None, b_hh is not None)
     return h[1:].copy(), cache
 
@@ -870,23 +937,29 @@ def gru_backward(dhs, cache):
     cache = _check_cache(cache, GRUCache)
     h, gates, hn, W_hh = cache.h, cache.gates, cache.hn, cache.W_hh
     T, N, H = h.shape[0] - 1, h.shape[1], h.shape[2]
-    dhs = _check_dout(dhs, "dhs", (T, N, H), h.dtype)
+    dhs = check_dout(dhs, (T, N, H), "dhs", h.dtype)
 
-    r, z, n = (gates[..., k * H:(k + 1) * H] for k in range(3))
-    slope_r, slope_z, slope_n = r * (1 - r), z * (1 - z), 1 - n * n
+    # Everything that does not depend on the recurrence, for all steps at once
+    r, z, n = gates
+    to_n = (1 - z) * (1 - n * n)           # d h_t / d(pre-activation of n)
+    to_r = hn * r * (1 - r)                # d(pre-activation of n) / d(pre-activation of r)
+    to_z = (h[:-1] - n) * z * (1 - z)      # d h_t / d(pre-activation of z)  (h[t] is h_{t-1})
 
+    W = W_hh.reshape(3, H, H)
     dax = np.empty_like(gates)             # gradient of x_t W_ih^T + b_ih
     dah = np.empty_like(gates)             # gradient of h_{t-1} W_hh^T + b_hh
     dh_next = np.zeros((N, H), dtype=h.dtype)
+    dh = np.empty((N, H), dtype=h.dtype)
+    back = np.empty((3, N, H), dtype=h.dtype)
     for t in reversed(range(T)):
-        dh = dhs[t] + dh_next
-        da_n = dh * (1 - z[t]) * slope_n[t]
-        dax[t, :, :H] = da_n * hn[t] * slope_r[t]             # r
-        dax[t, :, H:2 * H] = dh * (h[t] - n[t]) * slope_z[t]  # z  (h[t] is h_{t-1})
-        dax[t, :, 2 * H:] = da_n                              # n
-        dah[t, :, :2 * H] = dax[t, :, :2 * H]
-        dah[t, :, 2 * H:] = da_n * r[t]
-        dh_next = dh * z[t] + dah[t] @ W_hh
+        np.add(dhs[t], dh_next, out=dh)
+        da_n = np.multiply(dh, to_n[t], out=dax[2, t])                 # n
+        np.multiply(da_n, to_r[t], out=dax[0, t])                      # r
+        np.multiply(dh, to_z[t], out=dax[1, t])                        # z
+        dah[:2, t] = dax[:2, t]
+        np.multiply(da_n, r[t], out=dah[2, t])
+        np.add.reduce(np.matmul(dah[:, t], W, out=back), axis=0, out=dh_next)
+        dh_next += dh * z[t]
 
     return _finish(dax, dah, dh_next, cache)
 
@@ -915,11 +988,9 @@ def lstm_step_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
     >>> [float(g[0, 0]) for g in cache[3:7]]   # i, f, g, o with zero weights
     [0.5, 0.5, 0.0, 0.5]
     """
-    x, (h, c), W_ih, W_hh, b_ih, b_hh = _prepare(
-        x_t, {"h": h, "c": c}, W_ih, W_hh, b_ih, b_hh, "ifgo", "x_t")
-    h_next, c_next, gates = _lstm_cell(_input_term(x, W_ih, b_ih), h, c, W_hh.T, b_hh)
-    H = h.shape[1]
-    i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
+    h_next, c_next, (x, h, c, gates, W_ih, W_hh) = _lstm_step(x_t, h, c, W_ih, W_hh,
+                                                               b_ih, b_hh)
+    i, f, g, o = gates
     return h_next, c_next, (x, h, c, i, f, g, o, c_next, W_ih, W_hh)
 
 
@@ -971,8 +1042,8 @@ def lstm_step_backward(dh, dc, cache):
         raise ValueError("cache must be the 10-tuple returned by lstm_step_forward")
     x, h, c, i, f, g, o, c_next, W_ih, W_hh = cache
     dtype = c_next.dtype
-    dh = np.zeros_like(c_next) if dh is None else _check_dout(dh, "dh", c_next.shape, dtype)
-    dc = np.zeros_like(c_next) if dc is None else _check_dout(dc, "dc", c_next.shape, dtype)
+    dh = np.zeros_like(c_next) if dh is None else check_dout(dh, c_next.shape, "dh", dtype)
+    dc = np.zeros_like(c_next) if dc is None else check_dout(dc, c_next.shape, "dc", dtype)
     tc = tanh(c_next)
     delta_c = dc + dh * o * (1 - tc * tc)
     da = np.concatenate([delta_c * g * i * (1 - i), delta_c * c * f * (1 - f),
