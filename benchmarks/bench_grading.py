@@ -24,23 +24,16 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from traitlets.config import Config
 
 from dlnotes_course.grade import grade_folder
 from dlnotes_course.layout import chapters_dir
 from dlnotes_course.nbgrader_setup import nbgrader_api
 from dlnotes_course.release import generate
+from dlnotes_course.site import ipc_kernels
 from dlnotes_course.source import is_demo, load_chapter
 from dlnotes_course.submissions import answered
 
 LOOP = "def precision(y_true, y_pred):\n    while True:\n        pass\n"
-
-
-def ipc_kernels(work: Path) -> Config:
-    """Kernels on Unix sockets in ``work``: over TCP each kernel warns, once per student,
-    that its traffic is not encrypted. The path is absolute because the kernel and
-    its client run in different folders."""
-    return Config({"KernelManager": {"transport": "ipc", "ip": str(work / "kernel")}})
 
 
 def make_class(chapter: str, n: int, folder: Path) -> None:

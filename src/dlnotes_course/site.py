@@ -94,6 +94,20 @@ def _cache_key(chapter: str, root: Path | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
+def ipc_kernels(folder: Path):
+    """Kernel configuration: Unix sockets in ``folder`` instead of TCP ports.
+
+    Kernels started at the same moment by several processes can pick the same
+    free TCP port and talk to each other's clients (a hang); a socket file in a
+    folder of one's own cannot clash. Over TCP each kernel also warns that its
+    traffic is not encrypted. The path is absolute because the kernel and its
+    client run in different folders.
+    """
+    from traitlets.config import Config
+    return Config({"KernelManager": {"transport": "ipc",
+                                     "ip": str(Path(folder).resolve() / "kernel")}})
+
+
 def executed_instructor(chapter: str, root: Path | None = None, cache: Path | None = None,
                         timeout: int = 600):
     """The instructor notebook executed top to bottom, demos included (cached by content).
@@ -111,7 +125,8 @@ def executed_instructor(chapter: str, root: Path | None = None, cache: Path | No
     run_dir = cache / "run" / chapter
     run_dir.mkdir(parents=True, exist_ok=True)
     NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(run_dir)}}).execute()
+                   resources={"metadata": {"path": str(run_dir)}},
+                   config=ipc_kernels(run_dir)).execute()
     for stale in cache.glob(f"{chapter}-*.ipynb"):
         stale.unlink()
     cache.mkdir(parents=True, exist_ok=True)
