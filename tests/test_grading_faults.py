@@ -19,16 +19,11 @@ from dlnotes_course.grade import grade_folder
 from dlnotes_course.layout import repo_root
 from dlnotes_course.sandbox import bwrap_problem
 from dlnotes_course.source import load_chapter
-from dlnotes_course.submissions import answered, solution_source
+from dlnotes_course.submissions import answered, solution_of
 from processes import student_processes
 
 CHAPTER = "01_metrics"
 pytestmark = pytest.mark.slow
-
-
-def _solution(source, gid):
-    cell = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
-    return solution_source(cell.source)
 
 
 def _cells(nb, gid):
@@ -41,8 +36,8 @@ def hostile_class(tmp_path_factory):
     subs, out = base / "subs", base / "out"
     subs.mkdir()
     source, release = load_chapter(CHAPTER), released(CHAPTER)
-    precision = _solution(source, "precision")
-    recall = _solution(source, "recall")
+    precision = solution_of(source, "precision")
+    recall = solution_of(source, "recall")
     wrong_precision = "def precision(y_true, y_pred):\n    return 0.123\n"
     gradebook = base / "course" / "gradebook.db"
 
@@ -58,7 +53,7 @@ def hostile_class(tmp_path_factory):
                                        "def precision(y_true, y_pred):\n"
                                        "    big = np.ones((900, 1024, 1024), dtype=np.uint8)\n"
                                        "    return float(big.sum())\n"})
-    write("fork_storm", {"f1_score": _solution(source, "f1_score") + (
+    write("fork_storm", {"f1_score": solution_of(source, "f1_score") + (
         "\nimport os, time\n"
         "for _ in range(300):\n"
         "    try:\n"
@@ -72,7 +67,7 @@ def hostile_class(tmp_path_factory):
     write("keyboard", {"recall": recall + "\nraise KeyboardInterrupt\n"})
     write("kill_self", {"roc_auc_score": "import os, signal\n"
                                          "os.kill(os.getpid(), signal.SIGKILL)\n"})
-    write("prints", {"confusion_matrix": _solution(source, "confusion_matrix") + (
+    write("prints", {"confusion_matrix": solution_of(source, "confusion_matrix") + (
         "\nimport sys\nfor _ in range(1024):\n    sys.stdout.write('x' * (1 << 20))\n")})
     write("files", {"precision": precision + (
         "\nimport os\n"

@@ -21,7 +21,7 @@ import pytest
 from chapter_runs import released
 from dlnotes_course.grade import grade_folder
 from dlnotes_course.source import load_chapter
-from dlnotes_course.submissions import answered, solution_source
+from dlnotes_course.submissions import answered, solution_of
 from processes import student_processes
 
 CHAPTER = "01_metrics"
@@ -30,18 +30,13 @@ LONG_ID = "s" * 245
 pytestmark = pytest.mark.slow
 
 
-def _solution(source, gid):
-    cell = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
-    return solution_source(cell.source)
-
-
 @pytest.fixture(scope="module")
 def attacked(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile2")
     subs, out = base / "subs", base / "out"
     subs.mkdir()
     source, release = load_chapter(CHAPTER), released(CHAPTER)
-    precision, recall = _solution(source, "precision"), _solution(source, "recall")
+    precision, recall = solution_of(source, "precision"), solution_of(source, "recall")
 
     def write(name, overrides=None, nb=None):
         nbformat.write(nb if nb is not None else answered(release, source, overrides or {}),
@@ -87,7 +82,7 @@ def attacked(tmp_path_factory):
         "def recall(y_true, y_pred):\n"
         "    return list(range(3_000_000))\n")})
     # garbage on the channel from a second thread
-    write("garbage_thread", {"f1_score": _solution(source, "f1_score") + (
+    write("garbage_thread", {"f1_score": solution_of(source, "f1_score") + (
         "\nimport os, socket, sys, threading\n"
         "def _garbage():\n"
         "    for fd in range(3, 64):\n"

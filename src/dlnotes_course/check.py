@@ -45,10 +45,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .cells import cell_kind, nbgrader_meta
 from .policy import FORBIDDEN_PACKAGES as FORBIDDEN  # what grading refuses and flags
 
 NOT_ANSWERED = "not answered yet"
-DEMO_TAG = "demo"
 
 
 @dataclass
@@ -90,35 +90,9 @@ class _CellTimeout(BaseException):
     """A cell ran past its time limit (a BaseException: answers may catch Exception)."""
 
 
-def _meta(cell) -> dict:
-    return (cell.get("metadata") or {}).get("nbgrader") or {}
-
-
 def _source(cell) -> str:
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
-
-
-def cell_kind(cell) -> str:
-    """``answer``, ``test``, ``demo``, ``provided`` or ``other`` (markdown) for one cell.
-
-    By nbgrader's metadata: an answer cell is a ``solution`` cell, a test cell a
-    ``grade`` cell; a demo cell is tagged ``demo`` and is neither (a test or
-    answer cell never counts as a demo, whatever its tags). Code cells without
-    nbgrader metadata (the reader's own) count as ``provided``: grading runs
-    them too. (The rule of :func:`dlnotes_course.source.is_demo`, which this
-    module does not import: that module loads jupytext, seconds of start-up.)
-    """
-    if cell.get("cell_type") != "code":
-        return "other"
-    meta = _meta(cell)
-    if meta.get("grade"):
-        return "test"
-    if meta.get("solution"):
-        return "answer"
-    if DEMO_TAG in (cell.get("metadata") or {}).get("tags", []):
-        return "demo"
-    return "provided"
 
 
 def forbidden_imports(code: str) -> list[str]:
@@ -204,15 +178,15 @@ def check_notebook(nb: dict, timeout: float = 30.0) -> Report:
     if not isinstance(cells, list):
         raise ValueError("nb must be a notebook: a dict with a list of 'cells'")
     start = time.perf_counter()
-    answers = [_meta(c).get("grade_id") for c in cells if cell_kind(c) == "answer"]
+    answers = [nbgrader_meta(c).get("grade_id") for c in cells if cell_kind(c) == "answer"]
     visible = {f"test_{gid}": gid for gid in answers}
     ns: dict = {"__name__": "__main__", "display": lambda *a, **k: None}
     errors: dict[str, BaseException] = {}     # answer gid -> its cell's exception
     results: dict[str, Exercise] = {}
     report = Report()
     for index, cell in enumerate(cells):
-        kind, gid, code = cell_kind(cell), _meta(cell).get("grade_id"), _source(cell)
-        if kind in ("other", "demo") or not code.strip():
+        kind, gid, code = cell_kind(cell), nbgrader_meta(cell).get("grade_id"), _source(cell)
+        if kind in ("markdown", "demo") or not code.strip():
             continue
         if kind == "test":
             answer = visible.get(gid)
@@ -236,7 +210,7 @@ def check_notebook(nb: dict, timeout: float = 30.0) -> Report:
 
 def _verdict(answer: str, cells, cell_error, test_error) -> Exercise:
     """One exercise's result from its answer cell's and its visible test's exceptions."""
-    code = next(_source(c) for c in cells if _meta(c).get("grade_id") == answer)
+    code = next(_source(c) for c in cells if nbgrader_meta(c).get("grade_id") == answer)
     if isinstance(cell_error, NotImplementedError) or (
             test_error is not None and NOT_ANSWERED in _message(test_error)):
         return Exercise(answer, False, f"{NOT_ANSWERED}: replace the stub (it still raises "

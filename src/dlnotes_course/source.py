@@ -22,9 +22,17 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from .cells import (  # noqa: F401 - the cell rules, re-exported for callers of source
+    CELL_KINDS,
+    DEMO_TAG,
+    answer_of_test,
+    cell_kind,
+    is_demo,
+    nbgrader_meta,
+    test_ids,
+)
 from .layout import source_path
 
-DEMO_TAG = "demo"
 GRADE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 KERNELSPEC = {"display_name": "Python 3 (dlnotes)", "language": "python", "name": "python3"}
 KEPT_CELL_METADATA = ("nbgrader", "tags")
@@ -109,53 +117,7 @@ def load_chapter(chapter: str, root: Path | None = None) -> nbformat.NotebookNod
     return normalise(nb, path.name)
 
 
-def is_demo(cell) -> bool:
-    """True for a demonstration cell: tagged ``demo`` and neither graded nor an answer.
-
-    Grading skips these. The graded/answer exclusion matters for submissions:
-    a student who adds the tag to a test cell must not be able to skip it.
-    """
-    nbg = cell.get("metadata", {}).get("nbgrader", {})
-    if nbg.get("grade") or nbg.get("solution"):
-        return False
-    return DEMO_TAG in cell.get("metadata", {}).get("tags", [])
-
-
 # -- the one view of a chapter's cells -----------------------------------------
-CELL_KINDS = ("markdown", "setup", "answer", "test", "demo")
-
-
-def nbgrader_meta(cell) -> dict:
-    """A cell's nbgrader metadata (``{}`` when it has none)."""
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
-
-
-def cell_kind(cell) -> str:
-    """``markdown``, ``demo``, ``test`` (graded), ``answer`` (solution) or ``setup``."""
-    if cell.get("cell_type") != "code":
-        return "markdown"
-    if is_demo(cell):
-        return "demo"
-    meta = nbgrader_meta(cell)
-    if meta.get("grade"):
-        return "test"
-    if meta.get("solution"):
-        return "answer"
-    return "setup"
-
-
-def test_ids(answer: str) -> tuple[str, str]:
-    """The checks of an answer, by the naming rule: ``test_<answer>``, ``test_<answer>_hidden``."""
-    return f"test_{answer}", f"test_{answer}_hidden"
-
-
-def answer_of_test(test_id: str) -> str:
-    """The answer a check belongs to by the naming rule (``""`` if the name breaks it)."""
-    if not test_id.startswith("test_"):
-        return ""
-    return test_id.removeprefix("test_").removesuffix("_hidden")
-
-
 @dataclass(frozen=True)
 class Cell:
     """One cell of a chapter: where it is, what kind it is, its grade id and points."""

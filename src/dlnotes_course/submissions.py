@@ -20,6 +20,14 @@ def solution_source(cell_source: str) -> str:
     return _SOLUTION.sub(lambda m: m.group(1), cell_source)
 
 
+def solution_of(source_nb, grade_id: str) -> str:
+    """The instructor's answer of one answer cell, markers removed."""
+    for cell in Chapter.of(source_nb, "source").answers:
+        if cell.grade_id == grade_id:
+            return solution_source(cell.source)
+    raise KeyError(f"no answer cell {grade_id!r}")
+
+
 def answered(release_nb, source_nb, overrides: dict[str, str] | None = None,
              blank: tuple[str, ...] = ()):
     """A copy of ``release_nb`` with the instructor's answers filled in.
