@@ -266,7 +266,7 @@ def test_a_submission_that_fills_the_graders_memory_costs_only_its_author(tmp_pa
 def _dies_once(ctx, student, data):
     """grade_task, except that the first worker to get mm_victim dies on the spot."""
     from dlnotes_course.child import run_in_child
-    from dlnotes_course.grade import _grade_here, _preload
+    from dlnotes_course.worker import _grade_here, _preload
     marker = Path(os.environ["DLNOTES_TEST_MARKER"])
     if student == "mm_victim" and not marker.exists():
         marker.write_text("x")
@@ -276,10 +276,10 @@ def _dies_once(ctx, student, data):
 
 
 def test_a_dying_worker_costs_nobody_anything(tmp_path, monkeypatch):
-    from dlnotes_course import grade
+    from dlnotes_course import worker
     subs = _small_class(tmp_path, {"mm_victim": {}})
     monkeypatch.setenv("DLNOTES_TEST_MARKER", str(tmp_path / "died-once"))
-    monkeypatch.setattr(grade, "grade_task", _dies_once)
+    monkeypatch.setattr(worker, "grade_task", _dies_once)
     results = grade_folder(CHAPTER, subs, tmp_path / "out", tmp_path / "course", workers=2)
     assert (tmp_path / "died-once").exists()
     assert [(r.student, r.status, r.score == r.max_score) for r in results] == [

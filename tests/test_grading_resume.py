@@ -106,7 +106,7 @@ def test_killed_driver_leaves_no_process_and_resumes(course_copy, slow_class, tm
 
 def test_limits_sandbox_and_grader_code_are_part_of_the_key(course_copy, slow_class, tmp_path,
                                                               monkeypatch):
-    from dlnotes_course import grade, sandbox
+    from dlnotes_course import sandbox, worker
     subs = tmp_path / "subs"
     subs.mkdir()
     for s in STUDENTS[:2]:
@@ -123,7 +123,7 @@ def test_limits_sandbox_and_grader_code_are_part_of_the_key(course_copy, slow_cl
     assert all(r.status == "graded" and r.score == r.max_score for r in again)
 
     # other grading code (runner, channel, reference...) regrades
-    monkeypatch.setattr(grade, "grader_hash", lambda: "another-grader")
+    monkeypatch.setattr(worker, "grader_hash", lambda: "another-grader")
     assert sorted(_grade(course_copy, subs, out, cell_timeout=5)[1]) == STUDENTS[:2]
     assert _grade(course_copy, subs, out, cell_timeout=5)[1] == []
 
@@ -132,5 +132,5 @@ def test_limits_sandbox_and_grader_code_are_part_of_the_key(course_copy, slow_cl
     unsandboxed, graded = _grade(course_copy, subs, out, cell_timeout=5)
     assert sorted(graded) == STUDENTS[:2] and all(r.warning for r in unsandboxed)
     monkeypatch.undo()
-    monkeypatch.setattr(grade, "grader_hash", lambda: "another-grader")
+    monkeypatch.setattr(worker, "grader_hash", lambda: "another-grader")
     assert sorted(_grade(course_copy, subs, out, cell_timeout=5)[1]) == STUDENTS[:2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from dlnotes_course.feedback import describe, render
-from dlnotes_course.grade import file_name, write_outputs
+from dlnotes_course.outputs import file_name, write_outputs
 from dlnotes_course.results import Check, Result, clean
 
 POINTS = {"test_f": 1.0, "test_f_hidden": 2.0}

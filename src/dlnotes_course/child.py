@@ -145,8 +145,8 @@ def run_in_child(fn, ctx: dict, data: bytes, student: str) -> dict:
     else:
         why = final.get("error") or "the grading process died"
         out = Outcome.failed(f"the grader failed on this submission: {why}")
-    from .grade import grader_hash
     from .sandbox import bwrap_problem
+    from .worker import grader_hash
     out.checks = list(checks.values())
     out.seconds = seconds
     out.grader = grader_hash()

@@ -149,7 +149,7 @@ def feedback(chapter: str, course: Path, grades: Path) -> list[str]:
     that only that student's fetch finds it), then into the exchange. Returns
     the students whose feedback was released.
     """
-    from .grade import STUDENT_ID
+    from .collect import STUDENT_ID
 
     course = Path(course).expanduser().resolve()
     load_course(course)

@@ -1,10 +1,12 @@
 """``dlnotes-grade``: grade a class's submissions of one chapter.
 
-Data flows one way: **submission** (read once, as bytes) → **plan**
-(:mod:`~dlnotes_course.plan`) → **sandboxed answers ⇄ tests**
-(:mod:`~dlnotes_course.runner`, in a child process of a worker) → **result**
-(:mod:`~dlnotes_course.results`) → **outputs** (this module: ``results/``,
-``grades.csv``, ``report.txt``, feedback pages, the gradebook).
+Data flows one way, a module per step: **submission** (:mod:`~dlnotes_course.collect`,
+read once, as bytes) → **plan** (:mod:`~dlnotes_course.plan`) → **sandboxed answers
+⇄ tests** (:mod:`~dlnotes_course.worker` forks a :mod:`~dlnotes_course.child` per
+submission, which runs :mod:`~dlnotes_course.runner`) → **result**
+(:mod:`~dlnotes_course.results`) → **outputs** (:mod:`~dlnotes_course.outputs`, the
+gradebook and the class report). This module is the driver: what to grade, what is
+stored for resume, which executor runs the workers, and the command line.
 
 Layouts accepted for ``SUBMISSIONS``:
 
@@ -19,13 +21,9 @@ results, and this driver alone writes to ``OUT``.
 
 from __future__ import annotations
 
-import csv
-import functools
 import hashlib
 import json
 import os
-import re
-import stat
 import sys
 import time
 from concurrent.futures import Executor, as_completed
@@ -36,11 +34,13 @@ from pathlib import Path
 
 import nbformat
 
+from . import worker
 from .class_report import write_class_report
-from .feedback import write_feedback
+from .collect import STUDENT_ID, Submission, collect, parse_submission
 from .layout import chapters_dir, repo_root, source_path
 from .layout import course_dir as default_course_dir
-from .results import Check, Outcome, Result, clean
+from .outputs import file_name, hand_back, write_atomic, write_outputs
+from .results import Check, Outcome, Result
 from .similarity import (
     DEFAULT_MIN_TOKENS,
     DEFAULT_THRESHOLD,
@@ -49,222 +49,11 @@ from .similarity import (
 )
 from .source import Chapter
 
-__all__ = ["Check", "Result", "Submission", "collect", "grade_folder", "main"]
-
-STUDENT_ID = re.compile(r"^[A-Za-z0-9_@-][A-Za-z0-9_.@-]*$")
-CSV_COLUMNS = ("student", "chapter", "score", "max_score", "status", "reason")
-MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
-# The code whose change changes grades: a stored result graded by other code is stale.
-GRADING_MODULES = ("grade", "runner", "plan", "results", "source", "wire", "codec", "policy",
-                   "sandbox", "student_process")
-
-
-# -- submissions --------------------------------------------------------------
-@dataclass
-class Submission:
-    """One student's notebook, read once: what is graded is what was validated."""
-
-    student: str
-    label: str                  # where it came from, for the report
-    data: bytes = b""
-    problem: str = ""           # why it cannot be graded ("" if it can)
-
-    @property
-    def valid_id(self) -> bool:
-        return bool(STUDENT_ID.match(self.student))
-
-
-def _read_no_follow(path: Path) -> tuple[bytes, str]:
-    """The bytes of a regular file, never through a symbolic link; ``(b"", why)`` if not."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        if path.is_symlink():
-            return b"", "is a symbolic link; links in SUBMISSIONS are never followed"
-        return b"", f"unreadable file: {exc.strerror or exc}"
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            return b"", "not a regular file"
-        if st.st_size > MAX_NOTEBOOK_BYTES:
-            return b"", f"larger than {MAX_NOTEBOOK_BYTES // 2**20} MB"
-        return fh.read(MAX_NOTEBOOK_BYTES + 1), ""
-
-
-def _found(submissions: Path, chapter: str):
-    """``(student, path, problem)`` for every entry of SUBMISSIONS, links not followed."""
-    for entry in sorted(submissions.iterdir()):
-        if entry.is_symlink():
-            yield entry.name.removesuffix(".ipynb"), entry, \
-                "is a symbolic link; links in SUBMISSIONS are never followed"
-        elif entry.is_dir():
-            folder = entry / chapter
-            notebooks = sorted(folder.glob("*.ipynb")) if folder.is_dir() \
-                and not folder.is_symlink() else []
-            named = [p for p in notebooks if p.stem == chapter]
-            path = named[0] if named else (notebooks[0] if len(notebooks) == 1 else None)
-            yield entry.name, path, "" if path else (
-                f"no {chapter}.ipynb under {entry.name}/{chapter}/" if not notebooks
-                else f"several notebooks under {entry.name}/{chapter}/ and none named {chapter}")
-        elif entry.suffix == ".ipynb":
-            yield entry.stem, entry, ""
-
-
-def collect(submissions: Path, chapter: str) -> list[Submission]:
-    """Every submission in ``submissions``, read once; problems named, never raised.
-
-    A student id that is not ``[A-Za-z0-9_.@-]+`` (or starts with a dot) or
-    appears twice is a problem; an id never becomes a path.
-    """
-    submissions = Path(submissions)
-    if not submissions.is_dir():
-        raise ValueError(f"SUBMISSIONS must be a folder, got {submissions}")
-    found = list(_found(submissions, chapter))
-    counts: dict[str, int] = {}
-    for student, _, _ in found:
-        counts[student] = counts.get(student, 0) + 1
-    out = []
-    for student, path, problem in found:
-        label = str(path) if path else f"{submissions}/{student}"
-        if not STUDENT_ID.match(student):
-            problem = "student id must match [A-Za-z0-9_.@-]+ and not start with a dot"
-        elif counts[student] > 1:
-            problem = "this student id appears more than once in SUBMISSIONS"
-        data = b""
-        if not problem:
-            data, problem = _read_no_follow(path)
-        out.append(Submission(student, label, data, problem))
-    return out
-
-
-def parse_submission(data: bytes, chapter: Chapter) -> tuple[object | None, str]:
-    """Parse a submitted notebook's bytes; ``(notebook, "")`` or ``(None, problem)``."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, f"unreadable file: {exc}"
-    if not text.strip():
-        return None, "empty file"
-    try:
-        nb = nbformat.reads(text, as_version=4)
-        nbformat.validate(nb)
-    except Exception as exc:  # noqa: BLE001 - nbformat raises several types for bad JSON/schema
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return None, f"not a valid notebook (invalid JSON or schema): {first[:200]}"
-    ids = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells}
-    if not ids & set(chapter.points):
-        return None, f"not a notebook of chapter {chapter.name}: none of its exercise cells found"
-    return nb, ""
-
-
-# -- one submission, in a worker ------------------------------------------------
-_CONTEXTS: dict = {}
-
-
-def _context(ctx: dict):
-    """The chapter and release of a task, parsed once per worker."""
-    key = ctx["source_hash"]
-    if key not in _CONTEXTS:
-        chapter = Chapter.from_notebook(nbformat.reads(ctx["source"], as_version=4),
-                                        ctx["chapter"])
-        _CONTEXTS.clear()
-        _CONTEXTS[key] = (chapter, nbformat.reads(ctx["release"], as_version=4))
-    return _CONTEXTS[key]
-
-
-@functools.cache
-def grader_hash() -> str:
-    """Hash of the grading code and the installed ``dlnotes`` (checks and reference)."""
-    import dlnotes
-    here = Path(__file__).resolve().parent
-    files = [here / f"{m}.py" for m in GRADING_MODULES]
-    files += sorted(Path(dlnotes.__file__).resolve().parent.glob("*.py"))
-    h = hashlib.sha256()
-    for f in files:
-        if f.is_file():
-            h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:32]
-
-
-def _grade_here(ctx: dict, data: bytes, on_check) -> dict:
-    """Grade one submission in this process (the child of :func:`grade_task`)."""
-    from dlnotes.checks import is_inplace
-
-    from .plan import make_plan
-    from .runner import Limits, grade_plan
-    chapter, release = _context(ctx)
-    nb, problem = parse_submission(data, chapter)
-    if nb is None:
-        return Outcome.failed(f"the worker could not read the submission: {problem}").to_dict()
-    limits = Limits(**ctx["limits"])
-    outcome = grade_plan(make_plan(chapter, nb, release), limits, hide=ctx["hide"],
-                         notebook=data, writable=is_inplace, on_check=on_check)
-    outcome.grader = grader_hash()
-    return outcome.to_dict()
-
-
-def _worker_init() -> None:
-    """Local worker processes die with the driver (no orphan sandboxes)."""
-    try:
-        import ctypes
-        import signal
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-@functools.cache
-def _preload() -> None:
-    """Import once per worker what every child needs, so that no child pays for it.
-
-    Children are forked from the worker: torch (which hidden tests use as their
-    oracle), the reference and IPython's input transformer are already loaded.
-    """
-    import importlib
-    import pkgutil
-
-    import dlnotes
-    for mod in pkgutil.iter_modules(dlnotes.__path__):
-        importlib.import_module(f"dlnotes.{mod.name}")
-    from .runner import _transformer
-    _transformer()
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        pass
-
-
-def grade_task(ctx: dict, student: str, data: bytes) -> dict:
-    """Grade one submission's bytes in a child process of this worker; its outcome.
-
-    The child has a memory limit of its own (``grader_memory_mb`` of address
-    space), and one wall clock bounds all it does: past the notebook's wall
-    limit it is killed. Checks it finished before dying still count; a
-    submission can thus never take the worker, or another student, with it.
-    """
-    from .child import run_in_child
-    _preload()
-    return run_in_child(_grade_here, ctx, data, student)
+__all__ = ["STUDENT_ID", "Check", "Result", "Submission", "collect", "file_name",
+           "grade_folder", "main", "write_outputs"]
 
 
 # -- the class -------------------------------------------------------------------
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name[:80]}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def file_name(student: str) -> str:
-    """A file name for a (valid) student id, short enough for any file system."""
-    if len(student) <= 100:
-        return student
-    return f"{student[:60]}-{hashlib.sha256(student.encode()).hexdigest()[:16]}"
-
-
 def _checkout() -> Path:
     """The repository this package runs from (its solutions must stay hidden too)."""
     here = Path(__file__).resolve().parents[2]
@@ -304,7 +93,7 @@ def _executor(options: Options):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         pool = ProcessPoolExecutor(max_workers=max(1, int(options.workers or os.cpu_count() or 1)),
-                                   initializer=_worker_init,
+                                   initializer=worker.worker_init,
                                    mp_context=multiprocessing.get_context("fork"))
         with pool:
             yield pool
@@ -346,7 +135,7 @@ class ClassGrading:
                 from None
         source_hash = _sha(source_path(chapter, options.root).read_bytes()
                            + release_text.encode())
-        self.grader = grader_hash()
+        self.grader = worker.grader_hash()
         self.ctx = {"chapter": chapter, "source": nbformat.writes(self.chapter.notebook),
                     "release": release_text, "source_hash": source_hash,
                     "limits": options.limits(),
@@ -386,7 +175,7 @@ class ClassGrading:
         if outcome.get("grader_error"):
             return   # the grader's own failure: grade it again next time
         key = self.key(sub, outcome.get("grader") or self.grader)
-        _write_atomic(self.out / "results" / f"{file_name(sub.student)}.json",
+        write_atomic(self.out / "results" / f"{file_name(sub.student)}.json",
                       json.dumps({"key": key, "student": sub.student, "outcome": outcome}))
 
     # -- grading --------------------------------------------------------------------
@@ -421,7 +210,7 @@ class ClassGrading:
         try:
             with _executor(self.o) as executor:
                 executor: Executor
-                futures = {executor.submit(grade_task, self.ctx, s.student, s.data): s
+                futures = {executor.submit(worker.grade_task, self.ctx, s.student, s.data): s
                            for s in jobs}
                 for fut in as_completed(futures):
                     sub = futures[fut]
@@ -460,7 +249,7 @@ class ClassGrading:
         if sqlite:
             Path(sqlite).parent.mkdir(parents=True, exist_ok=True)
         record_results(self.db_url, self.name, self.chapter, results)
-        _hand_back(self.course, [self.out] + ([Path(sqlite)] if sqlite else []))
+        hand_back(self.course, [self.out] + ([Path(sqlite)] if sqlite else []))
 
 
 def grade_folder(chapter: str, submissions: Path, out: Path, course: Path | None = None,
@@ -476,55 +265,11 @@ def grade_folder(chapter: str, submissions: Path, out: Path, course: Path | None
     return results
 
 
-def _hand_back(course: Path, paths) -> None:
-    """Run as root on an instructor's course, leave what was written to the instructor.
-
-    (The sandbox needs root for its cgroups; the instructor must still be able
-    to release the feedback and update the gradebook afterwards.)
-    """
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not course.is_dir():
-        return
-    st = course.stat()
-    if st.st_uid == 0:
-        return
-    for top in paths:
-        if not top.exists() or not top.resolve().is_relative_to(course):
-            continue
-        for path in [top, *(top.rglob("*") if top.is_dir() else [])]:
-            if not path.is_symlink():
-                os.chown(path, st.st_uid, st.st_gid)
-
-
 def _progress_bar(total: int):
     if not sys.stderr.isatty():
         return None
     from tqdm.auto import tqdm
     return tqdm(total=total, unit="submission", file=sys.stderr)
-
-
-def write_outputs(results: list[Result], out: Path) -> None:
-    """Write ``grades.csv``, ``report.txt`` and one feedback page per student.
-
-    Every student-controlled text is cleaned (:func:`~dlnotes_course.results.clean`):
-    it can never start a line of the report or a row or column of the CSV.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        for r in results:
-            writer.writerow(r.row())
-    lines = [f"WARNING\t{clean(w)}" for w in sorted({r.warning for r in results if r.warning})]
-    for r in results:
-        who = f"{clean(r.student)}\t{clean(r.notebook)}"
-        if r.status != "graded":
-            lines.append(f"{who}\t{r.status}: {clean(r.reason)}")
-        lines += [f"{who}\t{c.grade_id}: {clean(c.message)}" for c in r.checks
-                  if not c.passed and r.status != "invalid"]
-    (out / "report.txt").write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
-    for r in results:
-        if STUDENT_ID.match(r.student):
-            write_feedback(r, out / "feedback" / f"{file_name(r.student)}.html")
 
 
 def _parser():

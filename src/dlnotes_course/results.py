@@ -93,7 +93,7 @@ class Result:
 
     @property
     def valid_id(self) -> bool:
-        from .grade import STUDENT_ID
+        from .collect import STUDENT_ID
         return bool(STUDENT_ID.match(self.student))
 
     def row(self) -> dict:
