@@ -82,9 +82,14 @@ def _preload() -> None:
 
     Children are forked from the worker: torch (which hidden tests use as their
     oracle), the reference and IPython's input transformer are already loaded.
+    Tests run on one thread (torch and BLAS): the parallelism is one submission
+    per worker, and a child's address-space limit must not be spent on thread
+    pools the size of a big machine.
     """
     import importlib
     import pkgutil
+
+    from threadpoolctl import threadpool_limits
 
     import dlnotes
     for mod in pkgutil.iter_modules(dlnotes.__path__):
@@ -92,9 +97,11 @@ def _preload() -> None:
     from .runner import _transformer
     _transformer()
     try:
-        import torch  # noqa: F401
+        import torch
+        torch.set_num_threads(1)
     except ImportError:
         pass
+    threadpool_limits(limits=1)
 
 
 def grade_task(ctx: dict, student: str, data: bytes) -> dict:
