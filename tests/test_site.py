@@ -10,6 +10,7 @@ of a solution appears.
 from __future__ import annotations
 
 import re
+import time
 
 import nbformat
 import pytest
@@ -86,3 +87,30 @@ def test_index_links_every_chapter_with_math_and_no_solutions(site):
             assert leaked_lines(chapter, text) == []
             assert page.locator("h1").first.inner_text().startswith("Chapter")
             shot(page, f"site-{chapter}")
+
+
+def test_a_run_that_never_finishes_is_started_again(tmp_path):
+    """A kernel whose client never hears back is shut down and the notebook run again."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from dlnotes_course.site import run_notebook
+
+    marker = tmp_path / "first-attempt"
+    nb = new_notebook(cells=[new_code_cell(
+        "import pathlib, time\n"
+        f"m = pathlib.Path({str(marker)!r})\n"
+        "if not m.exists():\n"
+        "    m.write_text('x')\n"
+        "    time.sleep(60)\n"
+        "print('done')")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    start = time.monotonic()
+    out = run_notebook(nb, tmp_path, budget=8)
+    assert marker.exists() and "done" in out.cells[0].outputs[0]["text"]
+    assert time.monotonic() - start < 40
+    assert nb.cells[0].outputs == []          # the original is left as it was
+
+    with pytest.raises(TimeoutError, match="did not finish"):
+        run_notebook(new_notebook(cells=[new_code_cell("import time\ntime.sleep(60)")],
+                                  metadata=nb.metadata), tmp_path, budget=3)

@@ -108,6 +108,49 @@ def ipc_kernels(folder: Path):
                                      "ip": str(Path(folder).resolve() / "kernel")}})
 
 
+def run_notebook(nb, run_dir: Path, cell_timeout: int = 600, budget: float = 300.0,
+                 attempts: int = 2):
+    """Execute ``nb`` in a fresh kernel in ``run_dir``; the executed copy.
+
+    Now and then a kernel finishes a cell (one with a widget, so far) and the
+    client never hears of it: it waits with the kernel idle, past any cell
+    timeout (nbclient issue #312 describes the same block). So a run gets
+    ``budget`` seconds in all; past that its kernel is shut down and the
+    notebook runs again from the start, ``attempts`` times at most.
+    """
+    import asyncio
+
+    from nbclient import NotebookClient
+
+    async def attempt(client) -> bool:
+        run = asyncio.ensure_future(client.async_execute())
+        done, _ = await asyncio.wait({run}, timeout=budget)
+        if run in done:
+            run.result()          # a real error of the run is raised, not retried
+            return True
+        run.cancel()
+        try:
+            await run
+        except BaseException:  # noqa: BLE001 - nbclient reports the cancel as a dead kernel
+            pass
+        km = client.km
+        if km is not None and km.has_kernel:
+            try:
+                await km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001 - already gone with its client
+                pass
+        return False
+
+    for _ in range(attempts):
+        copy = nbformat.from_dict(nbformat.reads(nbformat.writes(nb), as_version=4))
+        client = NotebookClient(copy, timeout=cell_timeout, kernel_name="python3",
+                                allow_errors=True, resources={"metadata": {"path": str(run_dir)}},
+                                config=ipc_kernels(run_dir))
+        if asyncio.run(attempt(client)):
+            return copy
+    raise TimeoutError(f"the notebook did not finish in {budget:g} s, {attempts} times")
+
+
 def executed_instructor(chapter: str, root: Path | None = None, cache: Path | None = None,
                         timeout: int = 600):
     """The instructor notebook executed top to bottom, demos included (cached by content).
@@ -115,18 +158,13 @@ def executed_instructor(chapter: str, root: Path | None = None, cache: Path | No
     The chapter tests pass a fresh ``cache`` folder, so that each test session
     runs the notebooks again.
     """
-    from nbclient import NotebookClient
-
     cache = Path(cache or cache_dir(root))
     path = cache / f"{chapter}-{_cache_key(chapter, root)}.ipynb"
     if path.exists():
         return nbformat.read(path, as_version=4)
-    nb = load_chapter(chapter, root)
     run_dir = cache / "run" / chapter
     run_dir.mkdir(parents=True, exist_ok=True)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(run_dir)}},
-                   config=ipc_kernels(run_dir)).execute()
+    nb = run_notebook(load_chapter(chapter, root), run_dir, timeout)
     for stale in cache.glob(f"{chapter}-*.ipynb"):
         stale.unlink()
     cache.mkdir(parents=True, exist_ok=True)
