@@ -145,10 +145,10 @@ def run_in_child(fn, ctx: dict, data: bytes, student: str) -> dict:
     else:
         why = final.get("error") or "the grading process died"
         out = Outcome.failed(f"the grader failed on this submission: {why}")
-    from .sandbox import bwrap_problem
+    from .sandbox import sandboxed
     from .worker import grader_hash
     out.checks = list(checks.values())
     out.seconds = seconds
     out.grader = grader_hash()
-    out.sandboxed = bool(limits["sandbox"]) and not bwrap_problem()
+    out.sandboxed = sandboxed(limits["sandbox"])
     return out.to_dict()

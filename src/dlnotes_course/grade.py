@@ -41,6 +41,7 @@ from .layout import chapters_dir, repo_root, source_path
 from .layout import course_dir as default_course_dir
 from .outputs import file_name, hand_back, write_atomic, write_outputs
 from .results import Check, Outcome, Result
+from .sandbox import sandboxed
 from .similarity import (
     DEFAULT_MIN_TOKENS,
     DEFAULT_THRESHOLD,
@@ -152,10 +153,6 @@ class ClassGrading:
         return _sha(json.dumps([self.name, self.ctx["source_hash"], _sha(sub.data),
                                 self.ctx["limits"], grader]).encode())
 
-    def _sandbox_expected(self) -> bool:
-        from .sandbox import bwrap_problem
-        return bool(self.o.sandbox) and not bwrap_problem()
-
     def stored(self, sub: Submission) -> dict | None:
         path = self.out / "results" / f"{file_name(sub.student)}.json"
         if self.o.regrade or not path.exists():
@@ -165,7 +162,7 @@ class ClassGrading:
             outcome = saved["outcome"]
             if saved.get("student") == sub.student \
                     and saved.get("key") == self.key(sub, self.grader) \
-                    and outcome.get("sandboxed") == self._sandbox_expected():
+                    and outcome.get("sandboxed") == sandboxed(self.o.sandbox):
                 return outcome
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass

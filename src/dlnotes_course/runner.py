@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from .plan import Plan, Step
 from .results import Check, Outcome, clean
-from .sandbox import StudentProcess, bwrap_problem
+from .sandbox import StudentProcess
 from .wire import ChannelClosed, ChannelTimeout, ProtocolError
 
 MAX_RESTARTS = 5
@@ -121,7 +121,7 @@ class _Session:
     def _start(self):
         self.proc = StudentProcess(self.limits.memory_mb, self.hide, self.notebook,
                                    sandbox=self.limits.sandbox, writable=self.writable)
-        self.sandboxed = self.limits.sandbox and not bwrap_problem()
+        self.sandboxed = self.proc.sandboxed
         if self.proc.warning and self.proc.warning not in self.warnings:
             self.warnings.append(self.proc.warning)
 

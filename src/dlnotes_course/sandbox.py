@@ -57,6 +57,11 @@ def _site_packages() -> list[Path]:
     return [Path(d) for d in dirs if Path(d).is_dir()]
 
 
+def sandboxed(requested: bool = True) -> bool:
+    """Whether a student process runs in bubblewrap: asked for, and bwrap works here."""
+    return bool(requested) and not bwrap_problem()
+
+
 @functools.cache
 def bwrap_problem() -> str:
     """Empty if bubblewrap works here, else why not."""
@@ -258,7 +263,7 @@ class StudentProcess:
     bytes put in the private folder; ``sandbox=False`` runs without bubblewrap
     (the cgroup limits still apply); ``writable(array) -> bool``: the arrays the
     student's in-place changes may reach (see :class:`wire.GraderChannel`).
-    :attr:`warning` says what isolation is missing, :attr:`output_bytes` how
+    :attr:`sandboxed` whether bubblewrap runs it, :attr:`warning` what isolation is missing, :attr:`output_bytes` how
     much the process printed (the output itself is discarded).
     """
 
@@ -279,7 +284,7 @@ class StudentProcess:
         grader_end, student_end = socket.socketpair()
         (self.workdir / "submission.ipynb").write_bytes(notebook)
         fd = student_end.fileno()
-        use_bwrap = sandbox and not bwrap_problem()
+        use_bwrap = self.sandboxed = sandboxed(sandbox)
         if sandbox and not use_bwrap:
             notes.append(f"sandbox unavailable: {bwrap_problem()}")
         if not sandbox:
