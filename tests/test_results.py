@@ -76,3 +76,26 @@ def test_long_student_ids_get_short_file_names():
 
 def test_check_passed_compares_with_max_score():
     assert Check("t", 2.0, 2.0).passed and not Check("t", 1.0, 2.0).passed
+
+
+def test_a_child_stopped_at_the_wall_keeps_its_checks_and_its_flags(monkeypatch):
+    import time
+
+    from dlnotes_course import child
+
+    monkeypatch.setattr(child, "GRACE", 0.5)
+
+    def stuck(ctx, data, on_progress):
+        on_progress("check", {"grade_id": "test_f", "score": 1.0, "max_score": 1.0})
+        on_progress("flag", "imported torch (graded answers may not use torch)")
+        time.sleep(60)    # the grader's side never finishes: the worker stops it
+
+    ctx = {"limits": {"cell_timeout": 0.1, "memory_mb": 100, "grader_memory_mb": 1024,
+                      "sandbox": True}}
+    start = time.monotonic()
+    out = child.run_in_child(stuck, ctx, b"", "ada")
+    assert time.monotonic() - start < 10
+    assert out["status"] == "flagged"
+    assert out["reasons"][0].startswith("attempt to game the checks: imported torch")
+    assert any("wall limit" in r for r in out["reasons"])
+    assert [c["grade_id"] for c in out["checks"]] == ["test_f"]

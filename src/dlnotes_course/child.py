@@ -49,7 +49,7 @@ def _child(fn, ctx: dict, data: bytes, w: int) -> None:
             out.flush()
 
         try:
-            emit("outcome", fn(ctx, data, lambda check: emit("check", check.__dict__)))
+            emit("outcome", fn(ctx, data, emit))
         except MemoryError:
             emit("error", "memory")
         except BaseException as exc:  # noqa: BLE001 - the grader's own failure, reported
@@ -97,11 +97,13 @@ def _stop(pid: int) -> None:
 
 
 def run_in_child(fn, ctx: dict, data: bytes, student: str) -> dict:
-    """``fn(ctx, data, on_check)`` in a forked child; its outcome as a dict.
+    """``fn(ctx, data, on_progress)`` in a forked child; its outcome as a dict.
 
-    When the child does not finish, the outcome is built from the checks it
-    streamed: ``timeout`` past the wall limit, ``memory`` when it ran out of
-    its address space, and a grader error (never stored) otherwise.
+    When the child does not finish, the outcome is built from the checks and
+    flags it streamed (``on_progress("check", dict)``, ``on_progress("flag",
+    text)``): ``timeout`` past the wall limit, ``memory`` when it ran out of its
+    address space, and a grader error (never stored) otherwise; a flag outranks
+    them all, as in a finished run.
     """
     limits = ctx["limits"]
     wall = 10 * float(limits["cell_timeout"])
@@ -112,12 +114,17 @@ def run_in_child(fn, ctx: dict, data: bytes, student: str) -> dict:
         _child(fn, ctx, data, w)
     os.close(w)
     checks: dict[str, dict] = {}
+    flags: list[str] = []
     final: dict = {}
 
     def sink(msg):
-        if isinstance(msg, dict) and isinstance(msg.get("check"), dict):
+        if not isinstance(msg, dict):
+            return
+        if isinstance(msg.get("check"), dict):
             checks[str(msg["check"].get("grade_id"))] = msg["check"]
-        elif isinstance(msg, dict):
+        elif isinstance(msg.get("flag"), str):
+            flags.append(msg["flag"])
+        else:
             final.update(msg)
 
     start = time.monotonic()
@@ -151,4 +158,5 @@ def run_in_child(fn, ctx: dict, data: bytes, student: str) -> dict:
     out.seconds = seconds
     out.grader = grader_hash()
     out.sandboxed = sandboxed(limits["sandbox"])
+    out.flag(flags)
     return out.to_dict()

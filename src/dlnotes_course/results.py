@@ -70,6 +70,13 @@ class Outcome:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def flag(self, flags: list[str]) -> None:
+        """An attempt to game the checks outranks every other status and leads the reason."""
+        if flags:
+            self.flags = list(flags)
+            self.status = "flagged"
+            self.reasons.insert(0, "attempt to game the checks: " + "; ".join(flags))
+
     @classmethod
     def failed(cls, why: str, grader: str = "") -> Outcome:
         """A submission the grader itself could not finish (not the student's doing)."""

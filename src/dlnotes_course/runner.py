@@ -23,6 +23,7 @@ import time
 import types
 from dataclasses import dataclass
 
+from .cells import answer_of_test
 from .plan import Plan, Step
 from .results import Check, Outcome, clean
 from .sandbox import StudentProcess
@@ -90,14 +91,16 @@ def _message(exc: BaseException) -> str:
 class _Flags:
     """What a submission was seen trying: ordered, de-duplicated, capped."""
 
-    def __init__(self):
+    def __init__(self, on_new=None):
         self.seen: dict[str, None] = {}
+        self.on_new = on_new or (lambda note: None)
 
     def add(self, note: str) -> bool:
         note = clean(note, 300)
         if note in self.seen or len(self.seen) >= MAX_FLAGS:
             return False
         self.seen[note] = None
+        self.on_new(note)
         return True
 
     def __iter__(self):
@@ -195,17 +198,19 @@ class PlanRun:
     """Runs one submission's plan: one method per kind of cell, then the outcome."""
 
     def __init__(self, plan: Plan, limits: Limits, hide=(), notebook: bytes = b"",
-                 writable=None, on_check=None):
+                 writable=None, on_progress=None):
         from .policy import notebook_namespace
         self.plan, self.limits = plan, limits
         self.hide, self.notebook, self.writable = hide, notebook, writable
-        self.on_check = on_check or (lambda check: None)
+        # told each finished check and each new flag, as they happen (``kind``, value)
+        self.on_progress = on_progress or (lambda kind, value: None)
         self.ns: dict = notebook_namespace()
         self.grader_names: set[str] = set(self.ns)      # bound by the grader's own cells
         self.answer_errors: dict[str, str] = {}
+        self.exits: list[str] = []                       # answer cells that raised SystemExit...
         self.zeroed: dict[str, str] = {}                 # check -> the flag that zeroes it
         self.events: list[Event] = []
-        self.flags = _Flags()
+        self.flags = _Flags(lambda note: self.on_progress("flag", note))
         self.checks: dict[str, Check] = {}
         self.session: _Session | None = None
         # what the tests use as answers: a student's own cell may define them too
@@ -316,6 +321,7 @@ class PlanRun:
                 why = (f"your cell '{gid}' raised {kind} ({how}): the rest of that cell "
                        "did not run")
                 self.answer_errors[gid] = why
+                self.exits.append(why)
             else:
                 self.answer_errors[gid] = f"your cell '{gid}' raised {kind}: {text}"
 
@@ -325,10 +331,11 @@ class PlanRun:
         if result is None:
             result = (0.0, f"{self.events[-1].why} while this check ran", "")
         score, message, mistake = result
-        check = Check(step.grade_id, float(score), step.points, message, mistake,
-                      round(time.monotonic() - start, 4))
+        # final when it is made: the flags and answer errors that concern it came before it
+        check = self._final(Check(step.grade_id, float(score), step.points, message, mistake,
+                                  round(time.monotonic() - start, 4)))
         self.checks[step.grade_id] = check
-        self.on_check(check)
+        self.on_progress("check", check.__dict__)
 
     def _run_test(self, step: Step):
         self.session.arm()
@@ -353,19 +360,17 @@ class PlanRun:
                           warning="; ".join(self.session.warnings))
         for step in self.plan.steps:
             if step.kind == "test":
-                outcome.checks.append(self._final_check(step).__dict__)
+                check = self.checks.get(step.grade_id) or self._final(Check(
+                    step.grade_id, 0.0, step.points,
+                    "not run: grading of this notebook stopped before this check"))
+                outcome.checks.append(check.__dict__)
         if self.session.output_bytes > 64 * 1024:
             outcome.reasons.append(f"printed {self.session.output_bytes / 1e6:.1f} MB of "
                                    "output (output is not kept)")
         outcome.reasons += [f"cell {e.cell}: {e.why}" for e in self.events]
-        outcome.reasons += [why for why in self.answer_errors.values()
-                            if "SystemExit" in why or "KeyboardInterrupt" in why]
-        outcome.flags = list(self.flags)
+        outcome.reasons += self.exits
         statuses = [e.status for e in self.events]
-        if outcome.flags:
-            outcome.status = "flagged"
-            outcome.reasons.insert(0, "attempt to game the checks: " + "; ".join(outcome.flags))
-        elif self.plan.tampered:
+        if self.plan.tampered:
             outcome.status = "tampered"
         else:
             outcome.status = next((s for s in ("memory", "timeout", "crashed") if s in statuses),
@@ -375,22 +380,20 @@ class PlanRun:
                                    "instructor source: " + ", ".join(self.plan.tampered))
         if self.plan.missing_answers:
             outcome.reasons.append("answer cells missing: " + ", ".join(self.plan.missing_answers))
+        outcome.flag(list(self.flags))
         return outcome
 
-    def _final_check(self, step: Step) -> Check:
-        check = self.checks.get(step.grade_id) or Check(
-            step.grade_id, 0.0, step.points,
-            "not run: grading of this notebook stopped before this check")
-        from .source import answer_of_test
-        error = self.answer_errors.get(answer_of_test(step.grade_id))
-        if check.score < step.points and error:
+    def _final(self, check: Check) -> Check:
+        """A check with its answer's error named and a flag's zero applied."""
+        error = self.answer_errors.get(answer_of_test(check.grade_id))
+        if check.score < check.max_score and error:
             check.message = f"{error}. {check.message}"
-        if step.grade_id in self.zeroed:
-            check.score, check.message = 0.0, f"flagged: {self.zeroed[step.grade_id]}"
+        if check.grade_id in self.zeroed:
+            check.score, check.message = 0.0, f"flagged: {self.zeroed[check.grade_id]}"
         return check
 
 
 def grade_plan(plan: Plan, limits: Limits, hide=(), notebook: bytes = b"", writable=None,
-               on_check=None) -> Outcome:
+               on_progress=None) -> Outcome:
     """Run ``plan`` for one submission and score each test cell."""
-    return PlanRun(plan, limits, hide, notebook, writable, on_check).run()
+    return PlanRun(plan, limits, hide, notebook, writable, on_progress).run()

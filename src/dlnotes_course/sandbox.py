@@ -263,8 +263,9 @@ class StudentProcess:
     bytes put in the private folder; ``sandbox=False`` runs without bubblewrap
     (the cgroup limits still apply); ``writable(array) -> bool``: the arrays the
     student's in-place changes may reach (see :class:`wire.GraderChannel`).
-    :attr:`sandboxed` whether bubblewrap runs it, :attr:`warning` what isolation is missing, :attr:`output_bytes` how
-    much the process printed (the output itself is discarded).
+    :attr:`sandboxed` says whether bubblewrap runs it, :attr:`warning` what
+    isolation is missing, :attr:`output_bytes` how much the process printed (the
+    output itself is discarded).
     """
 
     def __init__(self, memory_mb: int = 2048, hide: tuple = (), notebook: bytes = b"",

@@ -49,7 +49,7 @@ def grader_hash() -> str:
     return h.hexdigest()[:32]
 
 
-def _grade_here(ctx: dict, data: bytes, on_check) -> dict:
+def _grade_here(ctx: dict, data: bytes, on_progress) -> dict:
     """Grade one submission in this process (the child of :func:`grade_task`)."""
     from dlnotes.checks import is_inplace
 
@@ -61,7 +61,7 @@ def _grade_here(ctx: dict, data: bytes, on_check) -> dict:
         return Outcome.failed(f"the worker could not read the submission: {problem}").to_dict()
     limits = Limits(**ctx["limits"])
     outcome = grade_plan(make_plan(chapter, nb, release), limits, hide=ctx["hide"],
-                         notebook=data, writable=is_inplace, on_check=on_check)
+                         notebook=data, writable=is_inplace, on_progress=on_progress)
     outcome.grader = grader_hash()
     return outcome.to_dict()
 
