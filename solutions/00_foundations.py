@@ -64,9 +64,9 @@ from dlnotes.checks import answer, check_close, check_equal
 # once, with the samples in the rows of $X$: $\hat y = Xw + b$.
 #
 # The bias shifts the output, so it sets how much input is needed before the output
-# becomes positive. Seed 004 shows this with $y = x_1 + x_2 - 1$ on inputs 0/1.
+# becomes positive. The classic example shows this with $y = x_1 + x_2 - 1$ on inputs 0/1.
 #
-# > **Pitfall.** The table in seed 004 lists $y = 0$ for $x_1 = x_2 = 0$. The formula
+# > **Pitfall.** A common truth table lists $y = 0$ for $x_1 = x_2 = 0$. The formula
 # > gives $0 + 0 - 1 = -1$. The output is 0 only after a threshold or a ReLU,
 # > $\max(0, y)$. The table also leaves out the row $x_1 = 0, x_2 = 1$. Compute each row
 # > from the formula instead of copying the pattern.
@@ -74,7 +74,7 @@ from dlnotes.checks import answer, check_close, check_equal
 # Notation. In this book $y$ is the **target** (the true value) and $\hat y$ ("y hat") the
 # model's **prediction**, as in most textbooks and in torch's documentation.
 #
-# > **Pitfall.** One source note (seed 004) uses the hats the other way round: its
+# > **Pitfall.** Some notes use the hats the other way round: their
 # > $\hat y_i$ is the measured value and $y$ the computed one. The formulas are still
 # > right, but mixing the two conventions is how sign errors creep into gradients.
 # > Whatever the letters, a residual (残差) is *target minus prediction*.
@@ -144,7 +144,7 @@ plt.show()
 # that order. This is exactly the permutation `KFold(k, shuffle=True, random_state=seed)`
 # draws, so your folds can be checked against it.
 #
-# > **Pitfall.** A source note (seed 003) writes `KFold(n_splits=5, random_state=42)`.
+# > **Pitfall.** Some notes write `KFold(n_splits=5, random_state=42)`.
 # > In current scikit-learn this **raises** `ValueError`: a seed without `shuffle=True`
 # > would have no effect, and older versions ignored it silently. Write
 # > `KFold(n_splits=5, shuffle=True, random_state=42)`, or leave the seed out.
@@ -448,7 +448,7 @@ check_close(_got[0], _ref_data.standardize(_X)[0],
 # %% [markdown]
 # ## 4. Linear regression by least squares
 #
-# ### A line through points (seed 004)
+# ### A line through points
 #
 # Fit $\hat y = w x + b$ to points $(x_i, y_i)$ by minimising the **sum of squared
 # errors** (误差平方和)
@@ -470,7 +470,7 @@ check_close(_got[0], _ref_data.standardize(_X)[0],
 # The slope is undefined when all $x_i$ are equal (a vertical cloud: the denominator is
 # 0).
 #
-# > **Pitfall: "logistic regression" is not least squares.** Seed 004 titles this section
+# > **Pitfall: "logistic regression" is not least squares.** Some notes title this section
 # > 最小二乘法拟合直线（逻辑回归）, "fitting a line by least squares (logistic
 # > regression)". Fitting a line by least squares is **linear regression** (线性回归).
 # > **Logistic regression** (逻辑回归) is a *classifier*. It passes $w^\top x + b$ through
@@ -488,7 +488,7 @@ check_close(_got[0], _ref_data.standardize(_X)[0],
 
 # %% [markdown]
 # ### Question 4.1 — least squares by hand
-# Seed 004 derives the closed form but never plugs numbers in. Do it by hand (or with a
+# The derivation gives the closed form but no numbers. Do it by hand (or with a
 # few lines of numpy arithmetic) for the five points
 #
 # | $x$ | 1 | 2 | 3 | 4 | 5 |
@@ -618,7 +618,7 @@ plt.show()
 # %% [markdown]
 # ### The loss surface and gradient descent
 #
-# Seed 004 then asks: what if the equations $\partial E/\partial\theta = 0$ cannot be
+# A natural next question: what if the equations $\partial E/\partial\theta = 0$ cannot be
 # solved in closed form, as for every neural network? **Gradient descent** (梯度下降)
 # walks downhill instead, $\theta \leftarrow \theta - \eta\,\nabla_\theta E$, with a
 # learning rate (学习率) $\eta$. For the mean squared error
@@ -661,7 +661,7 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ### Many features: the normal equation (seed 003)
+# ### Many features: the normal equation
 #
 # With $D$ features, $\hat y = Xw + b$. Put the bias into the weights by appending a
 # column of ones (全 1 列), $A = [X \;\; \mathbf 1]$ and $\theta = (w, b)$, so that
@@ -671,7 +671,7 @@ plt.show()
 # $$A^\top A\,\theta = A^\top y, \qquad \theta = (A^\top A)^{-1}A^\top y
 #   \quad\text{when } A \text{ has full column rank.}$$
 #
-# > **Pitfall.** Seed 003 writes the solution as $W^* = (X^TX)^{-1}X^TY$ and computes it
+# > **Pitfall.** Some notes write the solution as $W^* = (X^TX)^{-1}X^TY$ and compute it
 # > that way, with two slips:
 # > 1. **No column of ones.** Without it the model is $\hat y = Xw$: every fitted
 # >    hyperplane passes through the origin. Data whose mean is not explained by the
@@ -695,7 +695,7 @@ y_demo = X_demo @ np.array([2.0, -1.0]) + 10.0 + rng.normal(scale=0.1, size=50)
 theta_no_bias = np.linalg.inv(X_demo.T @ X_demo) @ X_demo.T @ y_demo
 theta = ref.normal_equation(X_demo, y_demo)
 print("true w = [2, -1], b = 10")
-print("seed 003 (no ones column): w =", np.round(theta_no_bias, 3),
+print("no column of ones: w =", np.round(theta_no_bias, 3),
       f" RMSE = {np.sqrt(np.mean((X_demo @ theta_no_bias - y_demo) ** 2)):.2f}")
 print("normal_equation (w..., b):  ", np.round(theta, 3),
       f" RMSE = {np.sqrt(np.mean((X_demo @ theta[:2] + theta[2] - y_demo) ** 2)):.2f}")
@@ -810,7 +810,7 @@ _check_theta(_got, _exp, _X, "normal_equation with two nearly collinear columns"
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## 5. Logistic regression (seed 002)
+# ## 5. Logistic regression
 #
 # For two classes, $y \in \{0, 1\}$, logistic regression (逻辑回归) turns the linear score
 # into a probability with the **sigmoid** (S 型函数):
@@ -837,7 +837,7 @@ _check_theta(_got, _exp, _X, "normal_equation with two nearly collinear columns"
 # $$\frac{\partial L}{\partial w} = \frac1N X^\top (p - y), \qquad
 #   \frac{\partial L}{\partial b} = \frac1N\sum_{i=1}^N (p_i - y_i).$$
 #
-# These are the formulas of seed 002, which are right. (The note writes $z = wX + b$; with
+# These formulas are right. (Some notes write $z = wX + b$; with
 # samples in the rows of $X$, as here and in torch, it is $Xw$.) One update of gradient
 # descent is $w \leftarrow w - \eta\,\partial L/\partial w$, $b \leftarrow b - \eta\,
 # \partial L/\partial b$.
@@ -984,7 +984,7 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 6. Softmax regression (seed 003)
+# ## 6. Softmax regression
 #
 # For $C$ classes the model has one weight column and one bias per class,
 # $W \in \mathbb R^{D\times C}$, $b \in \mathbb R^C$. The logits (对数几率) $Z = XW + b$ go
@@ -993,7 +993,7 @@ plt.show()
 # $$P_{ic} = \frac{e^{Z_{ic}}}{\sum_{k} e^{Z_{ik}}},$$
 #
 # and the loss is the mean cross-entropy of the right classes,
-# $L = -\frac1N\sum_i \log P_{i y_i}$. Seed 003 derives the derivative for one sample,
+# $L = -\frac1N\sum_i \log P_{i y_i}$. The usual derivation takes one sample,
 # $\partial l/\partial o_j = \mathrm{softmax}(o)_j - y_j$: the same "prediction minus
 # target" as logistic regression, with $y$ one-hot (独热编码). For a batch, with $Y$ the
 # one-hot matrix of the labels ($Y_{ic} = 1$ if $y_i = c$):
@@ -1121,7 +1121,7 @@ for c in range(10):
 plt.show()
 
 # %% [markdown]
-# ## 7. Underfitting and overfitting (seed 001)
+# ## 7. Underfitting and overfitting
 #
 # Fit a polynomial of degree $d$ to 20 noisy samples of $\sin(\pi x)$. It is still a
 # linear model, in the features $x, x^2, \dots, x^d$, so `normal_equation` fits it. The
@@ -1133,7 +1133,7 @@ plt.show()
 # * **overfitting** (过拟合): high degrees. The training error keeps falling, while the
 #   validation error turns up. The model has learned the noise of its 20 points.
 #
-# This is seed 001's diagnostic: a training loss that keeps falling while the
+# This is the classic diagnostic: a training loss that keeps falling while the
 # validation loss rises means overfitting, and two curves that both stay high mean
 # underfitting. The validation curve is what chooses $d$; the test set is not used for
 # that. More data pushes the overfitting to higher degrees, and so do the regularisation

@@ -51,7 +51,7 @@ from dlnotes.checks import answer, check_close, check_equal
 # Rows are the true class and columns the predicted class, with class 0 first.
 # This is scikit-learn's layout, `[[TN, FP], [FN, TP]]`, and the one this book uses.
 #
-# > **Pitfall.** Many notes, the source notes of this book among them, draw the
+# > **Pitfall.** Many notes draw the
 # > table with the *positive* class first: `[[TP, FN], [FP, TN]]`. Both tables hold
 # > the same four numbers, but the second has both axes reversed. Before you
 # > read someone's confusion matrix, check which class comes first.
@@ -586,7 +586,7 @@ widgets.interact(show_threshold,
 # Precision mixes both classes, so the PR curve moves with the ratio. Keep the
 # classifier fixed and add many more negatives: AUC stays put while AP drops.
 #
-# > **Pitfall.** The source notes' comparison table says ROC is "more sensitive on
+# > **Pitfall.** A common comparison table says ROC is "more sensitive on
 # > balanced data" (对类别平衡数据更敏感) and lists medical diagnosis and credit risk
 # > as "balanced" settings. Both claims are wrong. ROC is *insensitive* to the class
 # > ratio. Medical and fraud data usually have rare positives. Choose PR when the rare

@@ -100,7 +100,7 @@ print(f"with ReLU, best single matrix leaves a relative error of {rel_err:.2f}")
 #
 # $\Phi$ is the standard normal CDF (累积分布函数) and $\varphi$ its density.
 #
-# > **Pitfall.** One source note writes the sigmoid as $\sigma(y') = \frac{1}{1-e^{-y'}}$.
+# > **Pitfall.** One common note writes the sigmoid as $\sigma(y') = \frac{1}{1-e^{-y'}}$.
 # > The sign is wrong: with a minus the "sigmoid" blows up at $y' = 0$ and is negative
 # > for $y' < 0$. The logistic function is $\frac{1}{1+e^{-x}}$.
 
@@ -245,7 +245,7 @@ for _x in (_rng.normal(scale=4, size=9), _rng.normal(scale=4, size=(3, 4)),
 # keep the next layer's weight updates from all having the same sign. It saturates
 # just like the sigmoid.
 #
-# > **Pitfall.** A source note says "tanh's output mean is 0" (输出均值为 0). What is
+# > **Pitfall.** A common note says "tanh's output mean is 0" (输出均值为 0). What is
 # > true is that its *range* is symmetric about 0. The mean of the outputs depends on
 # > the inputs: for inputs drawn from $\mathcal N(2, 1)$ the outputs have mean about 0.87.
 
@@ -350,7 +350,7 @@ plt.show()
 # kink $x = 0$ any value in $[0, 1]$ is a valid subgradient (次梯度); this book uses
 # **0**, as torch autograd does.
 #
-# > **Pitfall.** A source note says ReLU has "no vanishing gradient problem"
+# > **Pitfall.** A common note says ReLU has "no vanishing gradient problem"
 # > (无梯度消失问题). That is overstated. The gradient is exactly **0** for $x < 0$. A
 # > unit whose input is negative for every example gets no gradient at all: it is a
 # > **dead ReLU** (神经元死亡) and may never recover. ReLU avoids *saturation* on the
@@ -526,14 +526,14 @@ for _x in (_rng.normal(scale=2, size=10), _rng.normal(scale=2, size=(3, 3)),
 # by $e^{-m}$ changes nothing (softmax is **shift invariant**, 平移不变). But every
 # exponent is now $\le 0$, so nothing overflows, and the denominator is at least 1.
 #
-# > **Pitfall (the formula).** Two source notes write softmax carelessly. One writes
+# > **Pitfall (the formula).** Notes often write softmax carelessly. Some write
 # > $\text{softmax} = \frac{e^{x_i}}{\sum_j e^{x_j}}$ with no index $i$ on the left (it
 # > is a vector: one output per $i$) and without the max-shift that every real
 # > implementation uses. Another writes the denominator as $\sum_j e^{x_i}$: with the
 # > wrong index the sum is just $C e^{x_i}$, and every "probability" becomes $1/C$. The
 # > sum runs over $e^{x_j}$.
 #
-# > **Pitfall (the numbers).** A source note says that the logits $[2.0, 0.5, -1.2]$
+# > **Pitfall (the numbers).** A common note says that the logits $[2.0, 0.5, -1.2]$
 # > give the probabilities $[0.75, 0.20, 0.05]$. They do not: softmax gives
 # > $[0.791, 0.177, 0.032]$. The visible test below checks exactly this example.
 
@@ -563,7 +563,7 @@ def softmax(x, axis=-1):
 
 
 # %% nbgrader={"grade_id": "test_softmax", "grade": true, "points": 1}
-# The seed notes' example: the true values are [0.791, 0.177, 0.032], not [0.75, 0.20, 0.05].
+# The worked example: the true values are [0.791, 0.177, 0.032], not [0.75, 0.20, 0.05].
 _seed_logits = [2.0, 0.5, -1.2]
 _got = answer(softmax, _seed_logits)
 check_close(_got, [0.7912066202, 0.1765420575, 0.0322513223],

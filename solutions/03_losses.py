@@ -17,7 +17,7 @@
 # **What this chapter covers**
 # 1. Regression losses: MSE (均方误差), MAE (平均绝对误差), RMSE (均方根误差) and
 #    Huber (Huber 损失), and how each reacts to outliers (离群点).
-# 2. Entropy (熵) and cross-entropy (交叉熵), with the seed notes' worked examples.
+# 2. Entropy (熵) and cross-entropy (交叉熵), with worked examples.
 # 3. Binary cross-entropy (二元交叉熵) from probabilities and from logits (对数几率).
 # 4. Softmax cross-entropy, why its gradient is softmax − y, and label smoothing
 #    (标签平滑).
@@ -58,7 +58,7 @@ from dlnotes.checks import answer, check_close
 # fit. MAE pushes every example with the same strength, so it ignores *how far* an
 # outlier is (and has a kink at $d = 0$).
 #
-# > **Pitfall.** One of the source notes writes
+# > **Pitfall.** One common note writes
 # > $\frac1n\sum_{n=1}^{n}(y_i-\hat y_i)^2$: the summation index $n$ clashes with the
 # > upper limit $n$, and the summand uses $i$. The sum runs over $i$:
 # > $\frac1n\sum_{i=1}^{n}$.
@@ -277,7 +277,7 @@ plt.show()
 # %% tags=["demo"]
 target5 = np.eye(10)[5]
 q5 = np.array([0.1, 0.1, 0, 0, 0, 0.7, 0, 0.1, 0, 0])
-print("cross-entropy of the seed's digit-5 example:",
+print("cross-entropy of the digit-5 example:",
       -np.sum(target5[q5 > 0] * np.log(q5[q5 > 0])), "= -log 0.7 =", -np.log(0.7))
 print("KL(target || q5) =", ref.kl_divergence(target5, q5), "(= the cross-entropy, as H(target)=0)")
 
@@ -390,7 +390,7 @@ def binary_cross_entropy_with_logits(logits, target):
 
 
 # %% nbgrader={"grade_id": "test_bce_with_logits", "grade": true, "points": 1}
-# The seed's rice/pumpkin/greens example, given as logits: log(p / (1 - p)).
+# The rice/pumpkin/greens example, given as logits: log(p / (1 - p)).
 _z = np.log(np.array([0.8, 0.9, 0.1]) / (1 - np.array([0.8, 0.9, 0.1])))
 check_close(answer(binary_cross_entropy_with_logits, _z, [1, 1, 0]),
             float(-np.log(0.8) - 2 * np.log(0.9)) / 3, "BCE of the rice/pumpkin/greens example",
@@ -476,7 +476,7 @@ def cross_entropy(logits, target, label_smoothing=0.0):
 
 
 # %% nbgrader={"grade_id": "test_cross_entropy", "grade": true, "points": 1}
-# The seed's digit "5" example, with logits log(q) (zeros replaced by a tiny 1e-6).
+# The digit "5" example, with logits log(q) (zeros replaced by a tiny 1e-6).
 _q5 = np.array([0.1, 0.1, 0, 0, 0, 0.7, 0, 0.1, 0, 0]) + 1e-6
 check_close(answer(cross_entropy, np.log(_q5 / _q5.sum())[None, :], [5]),
             float(np.log(_q5.sum() / (0.7 + 1e-6))), "cross_entropy of the digit-5 example")

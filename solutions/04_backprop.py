@@ -265,7 +265,7 @@ plt.show()
 # ## 3. A 2-2-2 sigmoid network, by hand
 #
 # The classic worked example (its numbers are those of Matt Mazur's "A Step by Step
-# Backpropagation Example", whose notation $net$, $out$, $w_1\dots w_8$ the seed notes
+# Backpropagation Example", whose notation $net$, $out$, $w_1\dots w_8$ many notes
 # follow): two inputs, two hidden sigmoid units, two sigmoid outputs.
 #
 # | | values |
@@ -952,7 +952,7 @@ for _a, _g in _rng.normal(scale=2, size=(10, 2)).tolist() + [[0.0, 1.5], [30.0, 
 # %% [markdown]
 # ### Exercise 6.4 — `sigmoid_backward`
 # Return `da` for $out = \sigma(a)$, given the **output** `out` and `dout`. (This is the
-# seed's slip from section 3: `out` is already the sigmoid.)
+# slip from section 3: `out` is already the sigmoid.)
 
 # %% nbgrader={"grade_id": "sigmoid_backward", "solution": true}
 def sigmoid_backward(out, dout):
@@ -1353,7 +1353,7 @@ if res is not None:
 # ($g = \sqrt 2$ for ReLU, whose $\phi'$ is 1 on half the units) keeps the product near
 # 1; a larger gain explodes.
 #
-# The seed notes make the point with $\partial E/\partial w_1 = \partial E/\partial\sigma
+# Notes often make the point with $\partial E/\partial w_1 = \partial E/\partial\sigma
 # \cdot \sigma(1 - \sigma)\cdot w_5 \cdot x_1$: one extra factor
 # $\sigma' \le \frac14$ per layer. Remedies: ReLU-like activations, careful
 # initialisation (Xavier/He), normalisation layers, residual connections (the gradient

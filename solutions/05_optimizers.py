@@ -70,7 +70,7 @@ from dlnotes.checks import answer, check_close, inplace
 # `dlnotes.linear`); here we only use them as the target that gradient descent must
 # reach.
 #
-# > **Pitfall.** One source note writes $W^* = (X^\top X)^{-1} X^\top Y$ and computes it
+# > **Pitfall.** One common note writes $W^* = (X^\top X)^{-1} X^\top Y$ and computes it
 # > with an explicit inverse on $X$ itself. Two slips. (1) Without a column of ones in
 # > $X$ the model has **no bias**: the fitted line is forced through the origin. (2)
 # > The inverse is notation, not an algorithm: forming $X^\top X$ squares the condition
@@ -134,7 +134,7 @@ plt.show()
 #
 # with the residuals $r = Xw + b - y$.
 #
-# > **Pitfall.** One source note writes batch gradient descent as
+# > **Pitfall.** One common note writes batch gradient descent as
 # > $g = \frac{1}{n+1}\nabla_\theta E$ and $\theta_{new} = \theta_{old} + \eta\, g$. Both
 # > parts are wrong. The average is over the $N$ **examples** (not over the $n+1$
 # > parameters $w_1, \dots, w_n, b$), and the update **subtracts** the gradient:
@@ -161,7 +161,7 @@ def gd_step(w, b, X, y, lr):
 
 
 # %% nbgrader={"grade_id": "test_gd_step", "grade": true, "points": 1}
-# The seed's line: points (0, 1), (1, 3), (2, 5), starting from w = 0, b = 0, lr = 0.1.
+# The worked example's line: points (0, 1), (1, 3), (2, 5), starting from w = 0, b = 0, lr = 0.1.
 # Gradients: dL/dw = (0*-1 + 1*-3 + 2*-5) / 3 = -13/3, dL/db = -9/3 = -3.
 _X = np.array([[0.0], [1.0], [2.0]])
 _y = np.array([1.0, 3.0, 5.0])
@@ -171,9 +171,9 @@ _m = {"wrong sign: θ + ηg climbs the loss, use θ - ηg": ([-13 / 30], -0.3),
           ([13 / 40], 0.225),
       "summed instead of averaged: divide the gradient by N": ([1.3], 0.9),
       "the gradient of 1/(2N)·Σr² is Xᵀr/N (the 1/2 cancels the 2)": ([13 / 15], 0.6)}
-check_close(_w_new, [13 / 30], "w after one step on the seed's line",
+check_close(_w_new, [13 / 30], "w after one step on the worked example's line",
             mistakes={k: v[0] for k, v in _m.items()})
-check_close(_b_new, 0.3, "b after one step on the seed's line",
+check_close(_b_new, 0.3, "b after one step on the worked example's line",
             mistakes={k: v[1] for k, v in _m.items()})
 
 # %% nbgrader={"grade_id": "test_gd_step_hidden", "grade": true, "points": 2}
@@ -258,7 +258,7 @@ plt.show()
 # over random batches is the full gradient. The **mean** (not the sum) keeps the step
 # size independent of $B$.
 #
-# > **Pitfall.** A source note describes mini-batch GD as "randomly picking some of the
+# > **Pitfall.** A common note describes mini-batch GD as "randomly picking some of the
 # > **weights** and updating only those" (随机抽一部分的权重). It is the other way
 # > round: a mini-batch samples **examples** (rows of $X$), and every step updates
 # > **all** the parameters, using the gradient averaged over the sampled examples.
@@ -285,12 +285,12 @@ def minibatch_gradient(w, b, X, y, idx):
 _X = np.array([[0.0], [1.0], [2.0], [3.0]])
 _y = np.array([1.0, 3.0, 5.0, 7.0])
 _dw, _db = answer(minibatch_gradient, np.zeros(1), 0.0, _X, _y, [3, 1])
-check_close(_dw, [-12.0], "dw on the batch idx=[3, 1] of the seed's line",
+check_close(_dw, [-12.0], "dw on the batch idx=[3, 1] of the worked example's line",
             mistakes={"the average is over the sampled examples: divide by len(idx), not N":
                           [-6.0],
                       "you ignored idx: the gradient must use the sampled rows only": [-8.5],
                       "summed instead of averaged over the batch": [-24.0]})
-check_close(_db, -5.0, "db on the batch idx=[3, 1] of the seed's line",
+check_close(_db, -5.0, "db on the batch idx=[3, 1] of the worked example's line",
             mistakes={"the average is over the sampled examples: divide by len(idx), not N":
                           -2.5,
                       "you ignored idx: the gradient must use the sampled rows only": -4.0,
@@ -401,7 +401,7 @@ plt.show()
 # The classical form $v_t = \mu v_{t-1} + \eta g_t$, $\theta \leftarrow \theta - v_t$
 # gives the same iterates while $\eta$ is constant.
 #
-# > **Pitfall.** A source note writes $v_t = \gamma v_{t-1} + \eta\, g$ and then
+# > **Pitfall.** A common note writes $v_t = \gamma v_{t-1} + \eta\, g$ and then
 # > $\theta_t = \theta_{t-1} + v_t$. With $v$ built from $+\eta g$ the update must
 # > **subtract** it, $\theta_t = \theta_{t-1} - v_t$; the note's version climbs the loss.
 
@@ -544,7 +544,7 @@ for _kw in ({"lr": 0.05}, {"lr": 0.02, "momentum": 0.9},
 # towards 0 and training can stall long before the minimum. On the first step
 # $\sqrt{G_1} = |g_1|$: each coordinate moves by about $\eta$ whatever its gradient.
 #
-# > **Pitfall.** A source note says AdaGrad "divides the learning rate by the variance of
+# > **Pitfall.** A common note says AdaGrad "divides the learning rate by the variance of
 # > the gradient history" (除以了一个梯度历史以来的方差). It divides by the **square root**
 # > of the **accumulated sum of squared gradients**: no mean is subtracted, nothing is
 # > averaged, and the sum never forgets. (The same note files AdaGrad and RMSProp under
@@ -679,7 +679,7 @@ for _kw in ({"lr": 0.1}, {"lr": 0.5, "eps": 0.1}):
 # are too small by a factor $1 - \alpha^t$, so the first steps are large (the first one
 # moves each coordinate by $\eta/\sqrt{1-\alpha} = 10\,\eta$).
 #
-# > **Pitfall.** A source note writes the update with $\epsilon$ **inside** the root,
+# > **Pitfall.** A common note writes the update with $\epsilon$ **inside** the root,
 # > $\frac{\eta}{\sqrt{v + \epsilon}}$. torch adds it **outside**,
 # > $\frac{\eta}{\sqrt{v} + \epsilon}$, as it does for AdaGrad and Adam. The two differ
 # > most where it matters, for tiny $v$: with $\epsilon = 10^{-8}$, inside caps the step scale at
@@ -830,7 +830,7 @@ for _kw in ({"lr": 0.01}, {"lr": 0.05, "alpha": 0.9, "eps": 1e-2}):
 # 3.2$, and much worse with $\beta_2 = 0.9999$. Here $\beta^t$ is $\beta$ **to the power**
 # $t$: the betas themselves stay fixed.
 #
-# > **Pitfall.** A source note calls Adam's $s$ "momentum" and $r$ "learning rate"
+# > **Pitfall.** A common note calls Adam's $s$ "momentum" and $r$ "learning rate"
 # > (r 学习率). $r$ (our $v$) is not a learning rate: it is the moving average of the
 # > **squared gradients**, the second moment, used to scale each coordinate's step.
 # > The learning rate is $\eta$. The same note suggests that the $\rho^t$ shrinking over

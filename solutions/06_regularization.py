@@ -136,10 +136,10 @@ check_close(answer(l1_penalty_grad, np.array([3.0, -0.5, 0.0]), 0.1), [0.1, -0.1
                       "λ is missing: the gradient is λ·sign(w)": [1.0, -1.0, 0.0],
                       "that is the L2 gradient 2λw, not λ·sign(w)": [0.6, -0.1, 0.0],
                       "that is λ|w|, the penalty itself, not its gradient": [0.3, 0.05, 0.0]})
-# The seed notes' L1 update: θ ← θ - η(∂L0/∂θ + λ·sign(θ)), here with η = 0.5, λ = 0.2.
+# The usual L1 update: θ ← θ - η(∂L0/∂θ + λ·sign(θ)), here with η = 0.5, λ = 0.2.
 _theta, _g0 = np.array([1.0, -2.0, 0.0]), np.array([0.4, 0.4, 0.4])
 check_close(_theta - 0.5 * (_g0 + answer(l1_penalty_grad, _theta, 0.2)), [0.7, -2.1, -0.2],
-            "one step of the seed's update θ - η(∂L0/∂θ + λ·sign(θ)) from θ = [1, -2, 0]")
+            "one step of the update θ - η(∂L0/∂θ + λ·sign(θ)) from θ = [1, -2, 0]")
 _got = answer(l1_penalty_grad, [np.array([1.0, -1.0]), np.array([[0.0, 2.0]])], 0.5)
 check_equal(len(_got), 2, "number of gradients returned for a list of 2 arrays")
 check_close(_got[1], [[0.0, 0.5]], "l1_penalty_grad of the second array [[0, 2]], lam=0.5")
@@ -194,10 +194,10 @@ check_close(answer(l2_penalty_grad, np.array([1.0, -2.0]), 0.5), [1.0, -2.0],
             mistakes={"λ·w is the gradient of (λ/2)Σw²; the gradient of λΣw² is 2λw "
                       "(λ vs 2λ)": [0.5, -1.0],
                       "that is λΣw², the penalty itself, not its gradient": 2.5})
-# The seed notes' L2 update: θ ← θ - η(∂L0/∂θ + λ·2θ), here with η = 0.1, λ = 0.5.
+# The usual L2 update: θ ← θ - η(∂L0/∂θ + λ·2θ), here with η = 0.1, λ = 0.5.
 _theta = np.array([2.0, -4.0])
 check_close(_theta - 0.1 * (np.array([1.0, 1.0]) + answer(l2_penalty_grad, _theta, 0.5)),
-            [1.7, -3.7], "one step of the seed's update θ - η(∂L0/∂θ + 2λθ) from θ = [2, -4]",
+            [1.7, -3.7], "one step of the update θ - η(∂L0/∂θ + 2λθ) from θ = [2, -4]",
             mistakes={"λ·w is the gradient of (λ/2)Σw²; the gradient of λΣw² is 2λw "
                       "(λ vs 2λ)": [1.8, -3.9]})
 
@@ -1359,7 +1359,7 @@ def _es_sim(_losses, _patience, _min_delta=0.0, ties=False, reset=True, off_by_o
     return _out
 
 
-# The validation losses of the docstring; the seed notes: stop "如果验证集损失不再下降".
+# The validation losses of the docstring; the usual rule: stop "如果验证集损失不再下降".
 _losses = [1.0, 0.8, 0.9, 0.85, 0.7]
 _stopper = answer(EarlyStopping, 2)
 _got = [bool(answer(_stopper.step, _v, name="EarlyStopping.step")) for _v in _losses]

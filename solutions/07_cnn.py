@@ -58,7 +58,7 @@ from dlnotes.checks import answer, check_close, check_equal
 #   shifts by the same amount, $\mathrm{conv}(\mathrm{shift}(x)) =
 #   \mathrm{shift}(\mathrm{conv}(x))$ (away from the borders).
 #
-# > **Pitfall.** A source note lists the advantages of convolution as "parameter
+# > **Pitfall.** A common note lists the advantages of convolution as "parameter
 # > sharing, local receptive fields and **translation invariance**" (平移不变性). A
 # > convolution is translation **equivariant**, not invariant: its output *moves* with
 # > the input. Some invariance (不变性) comes from pooling, and only a little: a
@@ -207,9 +207,9 @@ display(widgets.VBox([widgets.HBox([preset, which]), grid, out]))
 # bottom that no window reaches are ignored (torch does the same). The "+1" counts the
 # first window. With $K = 3$, $P = 1$, $S = 1$ the size is kept ("same" padding); with
 # $S = 2$ it is roughly halved. The same formula gives the output size of a pooling
-# layer. Source note 001 has this formula right.
+# layer. Most notes have this formula right.
 #
-# > **Pitfall.** A source note explains padding by saying that after adding a ring of
+# > **Pitfall.** A common note explains padding by saying that after adding a ring of
 # > zeros "the convolution result gains dimensions (升维), so it gets more information".
 # > Padding adds no information: the added pixels are zeros. What it does is
 # > **preserve** the spatial size ($K=3, P=1$ keeps $H$) and let the kernel be centred
@@ -278,7 +278,7 @@ def _size_mistakes(h, k, p, s):
                 (h + 2 * p - k) / s + 1}
 
 
-# A 28x28 MNIST image and a 3x3 kernel (source note 004), then stride and padding.
+# A 28x28 MNIST image and a 3x3 kernel, then stride and padding.
 for _args, _want in (((28, 3, 1, 1), 28), ((28, 3, 0, 1), 26), ((10, 3, 2, 2), 6)):
     check_equal(answer(conv2d_output_size, *_args), _want,
                 "conv2d_output_size(size={}, kernel_size={}, padding={}, stride={})".format(*_args),
@@ -367,7 +367,7 @@ _NO_BIAS = "the bias b is missing"
 _x = np.arange(16.0).reshape(1, 1, 4, 4)
 check_close(answer(conv2d_forward, _x, np.ones((1, 1, 2, 2)), np.zeros(1), stride=2),
             [[[[10.0, 18.0], [42.0, 50.0]]]], "conv2d_forward(0..15 as 4x4, ones 2x2, stride=2)")
-# The vertical-edge kernel of the source notes on a 4x4 image with a bright right half.
+# The classic vertical-edge kernel on a 4x4 image with a bright right half.
 _x = np.array([[[[0, 0, 1, 1]] * 4]], dtype=float)
 _w = np.array([[[[1.0, 0.0, -1.0]] * 3]])
 check_close(answer(conv2d_forward, _x, _w, np.array([0.5])),

@@ -366,7 +366,7 @@ for _T, _N, _I, _H, _last_only in ((5, 3, 2, 4, False), (1, 2, 3, 2, False),
 # $\tanh' \le 1$). If that is below 1 the product shrinks **exponentially** in $k$: the
 # gradient **vanishes**, and the network cannot learn that an early input matters. If
 # $W_{hh}$ has eigenvalues above 1 and the units are not saturated, the product can
-# **explode** instead. This is the seed notes' "plain RNNs easily suffer vanishing or
+# **explode** instead. This is the common saying "plain RNNs easily suffer vanishing or
 # exploding gradients on long sequences" (普通 RNN 在长序列上易梯度消失/爆炸), made
 # quantitative.
 #
@@ -496,7 +496,7 @@ print(f"gradient norm before clipping: {before:.3g}, after: {after:.3g}")
 # is why a common initialisation sets the forget-gate bias to a positive value (1 to 3), so
 # the cell remembers by default and learns when to forget.
 #
-# > **Pitfall.** The seed notes say "the LSTM maintains the cell state $c_t$ through a
+# > **Pitfall.** Some notes say "the LSTM maintains the cell state $c_t$ through a
 # > forget gate, an input gate and an output gate" (通过遗忘门、输入门、输出门维护细胞状态).
 # > Three gates are not enough to write the cell: the fourth block, the **candidate**
 # > $g_t$ (a tanh, not a gate), holds the new content, and the input gate only scales it.
@@ -635,7 +635,7 @@ for _N, _I, _H, _scale in ((3, 4, 5, 1.0), (1, 2, 3, 1.0), (4, 3, 1, 1.0), (2, 3
 # The update gate interpolates: $z = 1$ keeps the old state unchanged (the GRU's version
 # of an open forget gate), $z = 0$ replaces it with the candidate. The reset gate decides
 # how much of the old state enters the candidate. With three blocks instead of four, a
-# GRU has 3/4 of an LSTM's parameters, which is the seed notes' "fewer parameters, faster"
+# GRU has 3/4 of an LSTM's parameters, which is the usual "fewer parameters, faster"
 # (参数更少、计算更快).
 #
 # > **Pitfall (the reset gate).** Torch applies $r$ to $(h W_{hn}^\top + b_{hn})$, *after*
@@ -644,7 +644,7 @@ for _N, _I, _H, _scale in ((3, 4, 5, 1.0), (1, 2, 3, 1.0), (4, 3, 1, 1.0), (2, 3
 # > the product. These are different functions; a network trained one way gives different
 # > outputs when run the other way (the demo below measures it). This book follows torch.
 #
-# > **Pitfall (the gate count).** The seed notes say the GRU "keeps only the update gate
+# > **Pitfall (the gate count).** Some notes say the GRU "keeps only the update gate
 # > and the reset gate" (只保留更新门和重置门). It keeps two *gates*, but there is still a
 # > candidate $n$ with its own weights: three blocks, `weight_ih_l0` has $3H$ rows. Also
 # > check which way round $z$ is used: some texts write $h' = z \odot n + (1-z) \odot h$.

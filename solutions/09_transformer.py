@@ -185,7 +185,7 @@ def scaled_dot_product_attention(q, k, v, mask=None):
 
 
 # %% nbgrader={"grade_id": "test_scaled_dot_product_attention", "grade": true, "points": 2}
-# The seed notes' formula, softmax(Q K^T / sqrt(d_k)) V, on small cases worked by hand.
+# The formula, softmax(Q K^T / sqrt(d_k)) V, on small cases worked by hand.
 # One query [0, 0], keys e1, e2: equal scores, so the output averages the values 1 and 3.
 _out, _w = answer(scaled_dot_product_attention, [[0.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]],
                   [[1.0], [3.0]])
@@ -385,7 +385,7 @@ plt.show()
 # The cost is the same as one head of width $E$; the heads can attend to different
 # positions (one head to the previous token, another to the same digit, ...).
 #
-# > **Pitfall.** A source note describes multi-head attention as "several sets of
+# > **Pitfall.** A common note describes multi-head attention as "several sets of
 # > $W_Q, W_K, W_V$ in parallel, capturing different relations" (多组 $W_Q,W_K,W_V$ 并行)
 # > and stops there. That leaves out two steps that every implementation has: the
 # > heads' outputs are **concatenated** back to width $E$, and the concatenation goes
@@ -663,7 +663,7 @@ widgets.interact(show_pe, pair=widgets.IntSlider(value=0, min=0, max=31, descrip
 # $h = x + \mathrm{MHA}(\mathrm{LN}_1 x)$, $\mathrm{out} = h + \mathrm{FF}(\mathrm{LN}_2 h)$,
 # is easier to train very deep and used by GPT-2 and most later models.
 #
-# > **Pitfall.** A source note says "the Transformer is based entirely on self-attention"
+# > **Pitfall.** A common note says "the Transformer is based entirely on self-attention"
 # > (Transformer 完全基于 Self-Attention). The title of the paper, "Attention is all you
 # > need", says that it needs no recurrence and no convolution, not that it is attention
 # > only. Every block also has a position-wise **feed-forward network**, **residual
