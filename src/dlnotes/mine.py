@@ -62,15 +62,19 @@ REFERENCES: dict[str, dict[str, str]] = {
     "04_backprop": {n: f"backprop.{n}" for n in (
         "numerical_gradient", "relative_error", "Value", "train_moons")},
     "05_optimizers": {n: f"optim.{n}" for n in (
-        "SGD", "Adagrad", "RMSprop", "Adam", "cosine_annealing_lr")},
+        "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "warmup_cosine_lr")},
     "06_regularization": {n: f"regularization.{n}" for n in (
         "l1_penalty_grad", "l2_penalty_grad", "dropout", "kaiming_normal", "clip_grad_norm",
         "EarlyStopping", "layer_norm_forward", "layer_norm_backward")},
     "07_cnn": {n: f"cnn.{n}" for n in ("conv2d_output_size", "conv2d_forward")},
-    "08_rnn": {n: f"rnn.{n}" for n in ("rnn_step", "lstm_step", "gru_step")},
+    "08_rnn": {n: f"rnn.{n}" for n in (
+        "rnn_step", "lstm_step", "gru_step", "lstm_step_forward", "lstm_step_backward",
+        "sample_next")},
     "09_transformer": {n: f"attention.{n}" for n in (
         "scaled_dot_product_attention", "causal_mask", "split_heads", "merge_heads",
-        "sinusoidal_positional_encoding")},
+        "sinusoidal_positional_encoding", "sdpa_backward", "multi_head_attention")},
+    "10_gpt": {n: f"gpt.{n}" for n in (
+        "embedding_backward", "gpt_block_forward", "gpt_block_backward", "generate")},
 }
 
 #: Names that only work together (a forward pass and the backward pass that
