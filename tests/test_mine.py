@@ -331,3 +331,73 @@ def test_dlnotes_does_not_import_the_course_package():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+# --------------------------------------------------------------------------
+# own: this chapter's answers, from the running notebook's namespace
+# --------------------------------------------------------------------------
+
+def test_own_keeps_answers_and_replaces_stubs_with_one_line_each(capsys):
+    from dlnotes import metrics
+
+    def precision(y_true, y_pred):
+        raise NotImplementedError()
+
+    def recall(y_true, y_pred):
+        return 0.25
+
+    got = mine.own({"precision": precision, "recall": recall}, "01_metrics",
+                   ["precision", "recall", "f1_score"])
+    out = capsys.readouterr().out.splitlines()
+    assert got.recall is recall
+    assert got.precision is metrics.precision
+    assert got.f1_score is metrics.f1_score
+    assert out == [
+        "01_metrics: your precision is not answered yet (still raises NotImplementedError); "
+        "using dlnotes.metrics.precision instead",
+        "01_metrics: your f1_score is not defined yet (run its cell first); "
+        "using dlnotes.metrics.f1_score instead",
+    ]
+
+
+def test_own_sees_a_stub_method_of_a_class_and_nested_functions(capsys):
+    from dlnotes import optim
+
+    class SGD:
+        def __init__(self, params, lr):
+            self.params = params
+
+        def step(self, grads):
+            raise NotImplementedError()
+
+    def Adam(params, lr=1e-3):  # a factory whose inner function is the stub
+        def step(grads):
+            raise NotImplementedError
+        return step
+
+    got = mine.own({"SGD": SGD, "Adam": Adam}, "05_optimizers", ["SGD", "Adam"])
+    assert got.SGD is optim.SGD and got.Adam is optim.Adam
+    assert capsys.readouterr().out.count("not answered yet") == 2
+
+
+def test_own_falls_back_together_for_a_group(capsys):
+    from dlnotes import regularization
+
+    def layer_norm_forward(x, gamma, beta, eps=1e-5):
+        return x, None
+
+    def layer_norm_backward(dout, cache):
+        raise NotImplementedError()
+
+    got = mine.own({"layer_norm_forward": layer_norm_forward,
+                    "layer_norm_backward": layer_norm_backward},
+                   "06_regularization", ["layer_norm_forward", "layer_norm_backward"])
+    assert got.layer_norm_forward is regularization.layer_norm_forward
+    assert "goes with layer_norm_backward" in capsys.readouterr().out
+
+
+def test_own_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="namespace must be a dict"):
+        mine.own([], "01_metrics", ["precision"])
+    with pytest.raises(ValueError, match="no dlnotes reference"):
+        mine.own({}, "01_metrics", ["nope"])
