@@ -291,11 +291,24 @@ def _cnn_cases():
         out, cache = cnn.flatten_forward(g.normal(2, 3, 4, 5))
         return out, cache, cnn.flatten_backward(g.normal(*out.shape), cache)
 
+    def conv_cols(g):
+        x, w, b = g.normal(2, 3, 7, 6), g.normal(4, 3, 3, 3), g.normal(4)
+        out = cnn.conv2d_forward_cols(x, w, b, cnn.im2col, stride=2, padding=1)
+        return out, cnn.conv2d_backward_cols(g.normal(*out.shape), x, w, cnn.im2col,
+                                             cnn.col2im, stride=2, padding=1)
+
+    def pool_no_cache(g):
+        x = g.normal(2, 3, 6, 7)
+        out = cnn.max_pool2d(x, 2, stride=1)
+        return out, cnn.max_pool2d_grad(g.normal(*out.shape), x, 2, stride=1)
+
     return {"cnn.conv2d_forward cnn.conv2d_forward_naive cnn.conv2d_backward": conv,
             "cnn.im2col cnn.col2im": cols,
             "cnn.max_pool2d_forward cnn.max_pool2d_backward": pool("max"),
             "cnn.avg_pool2d_forward cnn.avg_pool2d_backward": pool("avg"),
-            "cnn.flatten_forward cnn.flatten_backward": flatten}
+            "cnn.flatten_forward cnn.flatten_backward": flatten,
+            "cnn.conv2d_forward_cols cnn.conv2d_backward_cols": conv_cols,
+            "cnn.max_pool2d cnn.max_pool2d_grad": pool_no_cache}
 
 
 def _rnn_cases():
@@ -433,7 +446,7 @@ EXEMPT = {
     "regularization.clip_grad_norm", "regularization.EarlyStopping",
     "attention.ENCODER_PARAM_NAMES", "attention.causal_mask",
     "attention.init_encoder_block_params", "attention.sinusoidal_positional_encoding",
-    "cnn.conv2d_output_size", "rnn.RNNCache", "rnn.LSTMCache", "rnn.GRUCache",
+    "cnn.conv2d_output_size", "cnn.stack_geometry", "rnn.RNNCache", "rnn.LSTMCache", "rnn.GRUCache",
     "rnn.sample_next",   # returns a token id
 }
 # Scalar losses are Python floats by design; their _grad twins carry the dtype.

@@ -712,7 +712,7 @@ def conv2d_forward_cols(x, w, b, im2col, stride=1, padding=0) -> np.ndarray:
         raise ValueError("b must be an array of shape (C_out,), got None")
     n, c_out = x.shape[0], w.shape[0]
     cols = _check_cols(im2col(x, w.shape[2:], stride, padding),
-                       (n, w[0].size, oh * ow))
+                       (n, w[0].size, oh * ow), x.dtype)
     return (w.reshape(c_out, -1) @ cols + b[:, None]).reshape(n, c_out, oh, ow)
 
 
@@ -767,19 +767,19 @@ def conv2d_backward_cols(dout, x, w, im2col, col2im, stride=1, padding=0):
     padding = check_positive_int(padding, "padding", 0)
     x, w, _, _, _, (oh, ow) = _check_conv_args(x, w, None, stride, padding)
     n, c_out = x.shape[0], w.shape[0]
-    dout = check_dout(dout, (n, c_out, oh, ow)).reshape(n, c_out, oh * ow)
+    dout = check_dout(dout, (n, c_out, oh, ow), dtype=x.dtype).reshape(n, c_out, oh * ow)
     cols = _check_cols(im2col(x, w.shape[2:], stride, padding),
-                       (n, w[0].size, oh * ow))
+                       (n, w[0].size, oh * ow), x.dtype)
     w_mat = w.reshape(c_out, -1)
     dx = col2im(w_mat.T @ dout, x.shape, w.shape[2:], stride, padding)
-    dx = _check_cols(dx, x.shape, what="col2im")
+    dx = _check_cols(dx, x.shape, x.dtype, what="col2im")
     dw = (dout @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
     return dx, dw, dout.sum(axis=(0, 2))
 
 
-def _check_cols(a, expected: tuple, what: str = "im2col") -> np.ndarray:
-    """``a`` as a float array of shape ``expected``, or a ValueError naming the function."""
-    a = np.asarray(a, dtype=float)
+def _check_cols(a, expected: tuple, dtype, what: str = "im2col") -> np.ndarray:
+    """``a`` as a ``dtype`` array of shape ``expected``, or a ValueError naming the function."""
+    a = np.asarray(a, dtype=dtype)
     if a.shape != tuple(expected):
         raise ValueError(f"{what} returned shape {a.shape}, expected {tuple(expected)}")
     return a
