@@ -71,7 +71,7 @@ from dlnotes.checks import answer, check_close, check_equal
 # > losing accuracy when the digits are shifted by two pixels.
 #
 # The demo below checks equivariance on a digit. Demo cells use the reference
-# implementation `dlnotes.cnn` until section 8, where your own layers take over. They
+# implementation `dlnotes.cnn` until section 6, where your own layers take over. They
 # are not graded and are skipped when your notebook is graded.
 
 # %% tags=["demo"]
@@ -216,7 +216,7 @@ display(widgets.VBox([widgets.HBox([preset, which]), grid, out]))
 # bottom that no window reaches are ignored (torch does the same). The "+1" counts the
 # first window. With $K = 3$, $P = 1$, $S = 1$ the size is kept ("same" padding); with
 # $S = 2$ it is roughly halved. The same formula gives the output size of a pooling
-# layer. Most notes have this formula right.
+# layer.
 #
 # > **Pitfall.** A common note explains padding by saying that after adding a ring of
 # > zeros "the convolution result gains dimensions (升维), so it gets more information".
@@ -557,10 +557,22 @@ _ROWS_KLC = ("the rows are in the order (k, l, c); they must be (c, k, l), the o
 _ONE_ROW_PER_WINDOW = "one row per window: the windows are the columns, (N, C*KH*KW, OH*OW)"
 
 
+_NO_TRANSPOSE = ("the numbers are right but in the wrong places: an array of windows "
+                 "(N, C, OH, OW, KH, KW) must have its axes reordered to (N, C, KH, KW, OH, OW) "
+                 "(np.transpose) before the reshape; reshape alone only regroups the numbers")
+
+
 def _rows_klc(cols, c):
     """The same columns with the rows ordered (k, l, c) instead of (c, k, l)."""
     n, rows, p = cols.shape
     return cols.reshape(n, c, rows // c, p).transpose(0, 2, 1, 3).reshape(n, rows, p)
+
+
+def _reshaped_without_transpose(cols, c, kernel, out_hw):
+    """What (N, C, OH, OW, KH, KW) windows give when reshaped without reordering the axes."""
+    n, rows, p = cols.shape
+    return (cols.reshape(n, c, *kernel, *out_hw).transpose(0, 1, 4, 5, 2, 3)
+            .reshape(n, rows, p))
 
 
 # A 3x4 image 0..11 and a 2x2 window: 6 windows, each a column of 4 pixels.
@@ -572,7 +584,11 @@ check_close(_got, [[[0, 1, 2, 4, 5, 6], [1, 2, 3, 5, 6, 7], [4, 5, 6, 8, 9, 10],
                     [5, 6, 7, 9, 10, 11]]], "im2col(0..11 as 3x4, kernel_size=2)",
             mistakes={"the entries of a window are taken column by column; use row-major "
                       "order (k, l)": [[[0, 1, 2, 4, 5, 6], [4, 5, 6, 8, 9, 10],
-                                        [1, 2, 3, 5, 6, 7], [5, 6, 7, 9, 10, 11]]]})
+                                        [1, 2, 3, 5, 6, 7], [5, 6, 7, 9, 10, 11]]],
+                      _NO_TRANSPOSE: _reshaped_without_transpose(
+                          np.asarray([[[0, 1, 2, 4, 5, 6], [1, 2, 3, 5, 6, 7],
+                                       [4, 5, 6, 8, 9, 10], [5, 6, 7, 9, 10, 11]]]), 1,
+                          (2, 2), (2, 3))})
 # Two channels, a 3x2 window, stride 2 and padding 1.
 _x = np.arange(2 * 5 * 4.0).reshape(1, 2, 5, 4)
 _want = _ref.im2col(_x, (3, 2), 2, 1)
@@ -584,7 +600,9 @@ check_equal(np.shape(_got), _want.shape,
                       "the stride is missing: windows start every S pixels":
                           _ref.im2col(_x, (3, 2), 1, 1).shape})
 check_close(_got, _want, "im2col on x (1, 2, 5, 4), kernel_size=(3, 2), stride=2, padding=1",
-            atol=1e-5, rtol=1e-6, mistakes={_ROWS_KLC: _rows_klc(_want, 2)})
+            atol=1e-5, rtol=1e-6,
+            mistakes={_ROWS_KLC: _rows_klc(_want, 2),
+                      _NO_TRANSPOSE: _reshaped_without_transpose(_want, 2, (3, 2), (3, 3))})
 
 # %% nbgrader={"grade_id": "test_im2col_hidden", "grade": true, "points": 4}
 ### BEGIN HIDDEN TESTS
@@ -617,6 +635,8 @@ for _xs, _k, _s, _p in (((2, 3, 7, 6), 3, 1, 0), ((3, 2, 6, 6), 3, 1, 1), ((1, 1
     _ow = _pos // _oh
     check_close(_got, _want, _label, atol=1e-5, rtol=1e-6,
                 mistakes={_ROWS_KLC: _rows_klc(_want, _xs[1]),
+                          _NO_TRANSPOSE: _reshaped_without_transpose(_want, _xs[1], _kk,
+                                                                     (_oh, _ow)),
                           "the windows are numbered column by column; use i * OW + j":
                               _want.reshape(_n, _rows, _oh, _ow).transpose(0, 1, 3, 2)
                                    .reshape(_n, _rows, _pos)})
