@@ -1244,7 +1244,7 @@ check_close(_out[1], (_P - _Y).mean(axis=0), "db on four samples, three classes"
 # [-800, 0]. Each row's softmax is one-hot up to e^-800, so dZ = (P - Y) / 2 exactly.
 _X, _W, _bb, _y = np.array([[1.0], [-1.0]]), np.array([[800.0, 0.0]]), np.zeros(2), np.array([1, 0])
 _Zg = _X @ _W - (_X @ _W).max()          # shifted by the largest logit of the whole batch
-with np.errstate(all="ignore"):
+with np.errstate(under="ignore", invalid="ignore"):
     _Pg = np.exp(_Zg) / np.exp(_Zg).sum(axis=1, keepdims=True)
     _out = answer(softmax_regression_grad, _W, _bb, _X, _y)
 _global = "subtract each row's own maximum (axis=1, keepdims=True), not the largest logit of " \
@@ -1304,8 +1304,8 @@ _Xs[:, -1] = _shift
 _Ws[-1] = [1.0, 0.0, 0.0, 0.0]
 _dW, _db = _ref.softmax_regression_grad(_Ws, _bb, _Xs, _y)
 _Zg = _Xs @ _Ws - (_Xs @ _Ws).max()
-with np.errstate(all="ignore"):
-    _Pg = np.exp(_Zg) / np.exp(_Zg).sum(axis=1, keepdims=True)
+with np.errstate(under="ignore", invalid="ignore", divide="ignore"):
+    _Pg = np.exp(_Zg) / np.sum(np.exp(_Zg), axis=1, keepdims=True)
     _grads = answer(softmax_regression_grad, _Ws, _bb, _Xs, _y)
 _Yg = np.eye(4)[_y]
 check_close(_grads[0], _dW, "dW, rows whose largest logits differ by up to 900", atol=1e-8,
@@ -1563,7 +1563,7 @@ check_close(answer(kfold_select, _X, _y, [0.0], _folds)[1], [1.5],
 # Features constant on every training part: w = 0 for every lambda, so all scores tie.
 _X, _y = np.ones((6, 2)) * [3.0, -1.0], np.array([1.0, 2.0, 0.0, 3.0, 1.0, 2.0])
 _folds = [(np.arange(3, 6), np.arange(3)), (np.arange(3), np.arange(3, 6))]
-with np.errstate(all="ignore"):
+with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
     _best, _mse = answer(kfold_select, _X, _y, [0.5, 2.0, 0.1], _folds)
 check_close(_mse, [5 / 3] * 3, "mean_val_mse with constant features (every lambda predicts "
             "the training mean; a constant column has std 0 and is only centred)", rtol=1e-6)
@@ -1634,7 +1634,7 @@ _lams = [0.2, 5.0, 0.2, 1.0]
 _X_t = np.column_stack([np.full(12, 2.0), np.full(12, -7.0)])
 _y_t = _rng.normal(size=12)
 _folds = list(_ref_data.kfold_indices(12, 3))
-with np.errstate(all="ignore"):
+with np.errstate(invalid="ignore", divide="ignore"):
     _out = answer(kfold_select, _X_t, _y_t, _lams, _folds)
 _want = _sk_scores(_X_t, _y_t, _lams, _folds)
 check_close(_out[1], _want, "mean_val_mse with constant features (a constant column is "
