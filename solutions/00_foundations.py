@@ -727,7 +727,7 @@ except np.linalg.LinAlgError as e:
 
 # %% nbgrader={"grade_id": "normal_equation", "solution": true}
 def normal_equation(X, y):
-    """Least-squares (w..., b) of y ~ X w + b, bias last, via lstsq."""
+    """Least-squares (w..., b) of y ~ X w + b, bias last."""
     ### BEGIN SOLUTION
     X = np.asarray(X, dtype=float)
     A = np.hstack([X, np.ones((X.shape[0], 1))])
@@ -1738,5 +1738,12 @@ if torch is not None:
 # - Logistic regression is a classifier: $p = \sigma(Xw+b)$, binary cross-entropy, and
 #   gradient $\frac1N X^\top(p-y)$. Softmax regression is the $C$-class version:
 #   $\frac1N X^\top(P-Y)$.
+# - Mini-batch training: one generator from the seed, a fresh permutation every epoch,
+#   every batch (the last, smaller one too) one step, and the loss on the whole training
+#   set after each epoch.
 # - Underfitting: both errors high. Overfitting: training error low, validation error
 #   rising. The validation curve picks the model's capacity.
+# - Ridge regression penalises $\lambda\|w\|^2$ but not $b$:
+#   $(X_c^\top X_c + n\lambda I)w = X_c^\top y_c$. Choose $\lambda$ by the plain mean of
+#   the fold MSEs, standardising inside each fold with its training part's statistics;
+#   ties go to the largest $\lambda$.
