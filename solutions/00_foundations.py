@@ -994,7 +994,7 @@ def train_logistic_regression(X, y, grad_fn, lr, epochs, batch_size, seed):
 
 
 # %% nbgrader={"grade_id": "test_train_logistic_regression", "grade": true, "points": 2}
-def _check_batches(got, want, n, batch_size, call):
+def _check_batches(got, want, n, batch_size, call, seed=None):
     """Compare the batches (lists of row numbers) a training loop visited with the contract's."""
     per_epoch = -(-n // batch_size)
     sizes, want_sizes = [len(g) for g in got], [len(g) for g in want]
@@ -1015,6 +1015,10 @@ def _check_batches(got, want, n, batch_size, call):
                 "rng = np.random.default_rng(seed) once, before the epochs")
     elif epochs[0] == sorted(epochs[0]):
         hint = " Likely mistake: the rows were not shuffled; use perm = rng.permutation(N)"
+    elif seed is not None and epochs[0] == np.random.RandomState(seed).permutation(n).tolist():
+        hint = (" Likely mistake: np.random.seed, np.random.shuffle and np.random.permutation "
+                "use numpy's old global generator; create rng = np.random.default_rng(seed) "
+                "and draw perm = rng.permutation(N)")
     else:
         hint = (" The order must be perm = rng.permutation(N) of one generator "
                 "np.random.default_rng(seed), cut into perm[i:i + batch_size]")
@@ -1046,7 +1050,7 @@ _call = ("train_logistic_regression(X of 10 rows, y, grad_fn, lr=0.5, epochs=3, 
 _rng = np.random.default_rng(0)   # the contract: one generator, a new permutation per epoch
 _want = [_p[_i:_i + 4].tolist() for _p in [_rng.permutation(10) for _ in range(3)]
          for _i in (0, 4, 8)]
-_check_batches([_rows for _rows, _ in _seen], _want, 10, 4, _call)
+_check_batches([_rows for _rows, _ in _seen], _want, 10, 4, _call, seed=0)
 for _rows, _yb in _seen:
     check_equal(_yb, _y[_rows], f"{_call}: the labels passed with the rows {_rows} "
                 "(y_batch holds the labels of the rows of X_batch)")
@@ -1099,7 +1103,7 @@ for _N, _D, _bs, _ep, _lr, _soft in ((37, 3, 8, 4, 0.5, False), (20, 2, 64, 3, 1
     _out = answer(train_logistic_regression, _X, _y,
                   _recording(_got_log, _ref.logistic_regression_grad), _lr, _ep, _bs, _seed)
     check_equal(len(_out), 3, "how many values train_logistic_regression returns (w, b, losses)")
-    _check_batches(_rows_of(_got_log, _X), _rows_of(_ref_log, _X), _N, _bs, _call)
+    _check_batches(_rows_of(_got_log, _X), _rows_of(_ref_log, _X), _N, _bs, _call, _seed)
     check_close(_out[0], _w_ref, f"{_call}: the trained w", rtol=1e-5, atol=1e-6,
                 mistakes={"gradient descent steps against the gradient: w - lr * dw":
                               _ref.train_logistic_regression(

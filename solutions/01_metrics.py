@@ -860,7 +860,9 @@ check_close(answer(f1_average, _t, _p, "macro"), _macro, "f1_average(..., 'macro
                       "the macro mean (divide by all 4 classes)": _f1c[:3].mean(),
                       _swap: _micro,
                       "that is the weighted average; macro gives every class the same weight":
-                          _weighted})
+                          _weighted,
+                      "class 3 is never predicted, so its precision is 0/0; its F1 is 0, and "
+                      "2TP / (2TP + FP + FN) gives it without a 0/0": np.nan})
 check_close(answer(f1_average, _t, _p, "micro"), _micro, "f1_average(..., 'micro')",
             mistakes={_swap: _macro})
 check_close(answer(f1_average, _t, _p, "weighted"), _weighted, "f1_average(..., 'weighted')",
