@@ -1,5 +1,30 @@
 """Planted mistakes for the foundations chapter."""
 
+
+def _variant(source: str, old: str, new: str) -> str:
+    """``source`` with ``old`` replaced by ``new`` (which must occur)."""
+    assert old in source, old
+    return source.replace(old, new)
+
+
+#: A right training loop; the planted mistakes change one line of it.
+_TRAIN_LOOP = '''def train_logistic_regression(X, y, grad_fn, lr, epochs, batch_size, seed):
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    N, D = X.shape
+    w, b = np.zeros(D), 0.0
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(epochs):
+        perm = rng.permutation(N)
+        for i in range(0, N, batch_size):
+            idx = perm[i:i + batch_size]
+            dw, db = grad_fn(w, b, X[idx], y[idx])
+            w, b = w - lr * dw, b - lr * db
+        p = sigmoid(X @ w + b)
+        losses.append(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    return w, b, losses
+'''
+
 MISTAKES = [
     {
         "name": "k-fold with the leftover samples in the last fold",
@@ -157,65 +182,25 @@ E_min = 2.4
     {
         "name": "training loop that drops the last, smaller batch",
         "cell": "train_logistic_regression",
-        "source": '''def train_logistic_regression(X, y, grad_fn, lr, epochs, batch_size, seed):
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    N, D = X.shape
-    w, b = np.zeros(D), 0.0
-    rng = np.random.default_rng(seed)
-    losses = []
-    for _ in range(epochs):
-        perm = rng.permutation(N)
-        for i in range(0, N - batch_size + 1, batch_size):
-            idx = perm[i:i + batch_size]
-            dw, db = grad_fn(w, b, X[idx], y[idx])
-            w, b = w - lr * dw, b - lr * db
-        p = sigmoid(X @ w + b)
-        losses.append(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-    return w, b, losses
-''',
+        "source": _variant(_TRAIN_LOOP, "range(0, N, batch_size)",
+                           "range(0, N - batch_size + 1, batch_size)"),
         "fails": ["test_train_logistic_regression", "test_train_logistic_regression_hidden"],
         "feedback": "the last, smaller batch was dropped",
     },
     {
         "name": "training loop that creates the generator again every epoch",
         "cell": "train_logistic_regression",
-        "source": '''def train_logistic_regression(X, y, grad_fn, lr, epochs, batch_size, seed):
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    N, D = X.shape
-    w, b = np.zeros(D), 0.0
-    losses = []
-    for _ in range(epochs):
-        perm = np.random.default_rng(seed).permutation(N)
-        for i in range(0, N, batch_size):
-            idx = perm[i:i + batch_size]
-            dw, db = grad_fn(w, b, X[idx], y[idx])
-            w, b = w - lr * dw, b - lr * db
-        p = sigmoid(X @ w + b)
-        losses.append(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-    return w, b, losses
-''',
+        "source": _variant(_TRAIN_LOOP, "perm = rng.permutation(N)",
+                           "perm = np.random.default_rng(seed).permutation(N)"),
         "fails": ["test_train_logistic_regression", "test_train_logistic_regression_hidden"],
         "feedback": "every epoch visited the rows in the same order",
     },
     {
-        "name": "training loop that reports the last batch\'s loss",
+        "name": "training loop that reports the last batch's loss",
         "cell": "train_logistic_regression",
-        "source": '''def train_logistic_regression(X, y, grad_fn, lr, epochs, batch_size, seed):
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    N, D = X.shape
-    w, b = np.zeros(D), 0.0
-    rng = np.random.default_rng(seed)
-    losses = []
-    for _ in range(epochs):
-        perm = rng.permutation(N)
-        for i in range(0, N, batch_size):
-            idx = perm[i:i + batch_size]
-            dw, db = grad_fn(w, b, X[idx], y[idx])
-            w, b = w - lr * dw, b - lr * db
-        p = sigmoid(X[idx] @ w + b)
-        losses.append(-np.mean(y[idx] * np.log(p) + (1 - y[idx]) * np.log(1 - p)))
-    return w, b, losses
-''',
+        "source": _variant(_variant(_TRAIN_LOOP, "sigmoid(X @ w + b)", "sigmoid(X[idx] @ w + b)"),
+                           "-np.mean(y * np.log(p) + (1 - y) *",
+                           "-np.mean(y[idx] * np.log(p) + (1 - y[idx]) *"),
         "fails": ["test_train_logistic_regression", "test_train_logistic_regression_hidden"],
         "feedback": "the loss on the whole training set, not on the last batch",
     },

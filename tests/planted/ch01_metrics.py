@@ -1,5 +1,29 @@
 """Planted mistakes for the metrics chapter."""
 
+
+def _variant(source: str, old: str, new: str) -> str:
+    """``source`` with ``old`` replaced by ``new`` (which must occur)."""
+    assert old in source, old
+    return source.replace(old, new)
+
+
+#: A right f1_average; the planted mistakes change one piece of it.
+_F1_AVERAGE = '''def f1_average(y_true, y_pred, average):
+    y_true, y_pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
+    classes = np.union1d(y_true, y_pred)
+    tp = np.array([np.sum((y_true == c) & (y_pred == c)) for c in classes])
+    fp = np.array([np.sum((y_true != c) & (y_pred == c)) for c in classes])
+    fn = np.array([np.sum((y_true == c) & (y_pred != c)) for c in classes])
+    f1 = 2 * tp / (2 * tp + fp + fn)
+    if average == "micro":
+        return float(2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum()))
+    if average == "macro":
+        return float(f1.mean())
+    if average == "weighted":
+        return float(np.sum((tp + fn) * f1) / np.sum(tp + fn))
+    raise ValueError(average)
+'''
+
 MISTAKES = [
     {
         "name": "precision and recall swapped",
@@ -113,66 +137,22 @@ MISTAKES = [
     {
         "name": "macro F1 over the predicted classes only",
         "cell": "f1_average",
-        "source": '''def f1_average(y_true, y_pred, average):
-    y_true, y_pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
-    classes = np.unique(y_pred)
-    tp = np.array([np.sum((y_true == c) & (y_pred == c)) for c in classes])
-    fp = np.array([np.sum((y_true != c) & (y_pred == c)) for c in classes])
-    fn = np.array([np.sum((y_true == c) & (y_pred != c)) for c in classes])
-    if average == "micro":
-        return float(np.mean(y_true == y_pred))
-    f1 = 2 * tp / (2 * tp + fp + fn)
-    if average == "macro":
-        return float(f1.mean())
-    if average == "weighted":
-        support = np.array([np.sum(y_true == c) for c in np.union1d(y_true, y_pred)])
-        f1_all = np.array([f1[list(classes).index(c)] if c in classes else 0.0
-                           for c in np.union1d(y_true, y_pred)])
-        return float(np.sum(support * f1_all) / support.sum())
-    raise ValueError(average)
-''',
+        "source": _variant(_F1_AVERAGE, "np.union1d(y_true, y_pred)", "np.unique(y_pred)"),
         "fails": ["test_f1_average", "test_f1_average_hidden"],
         "feedback": "still counts in the macro mean",
     },
     {
         "name": "macro and micro F1 swapped",
         "cell": "f1_average",
-        "source": '''def f1_average(y_true, y_pred, average):
-    y_true, y_pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
-    classes = np.union1d(y_true, y_pred)
-    tp = np.array([np.sum((y_true == c) & (y_pred == c)) for c in classes])
-    fp = np.array([np.sum((y_true != c) & (y_pred == c)) for c in classes])
-    fn = np.array([np.sum((y_true == c) & (y_pred != c)) for c in classes])
-    f1 = 2 * tp / (2 * tp + fp + fn)
-    if average == "micro":
-        return float(f1.mean())
-    if average == "macro":
-        return float(2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum()))
-    if average == "weighted":
-        return float(np.sum((tp + fn) * f1) / np.sum(tp + fn))
-    raise ValueError(average)
-''',
+        "source": _variant(_variant(_variant(_F1_AVERAGE, '== "micro"', '== "MICRO"'),
+                                    '== "macro"', '== "micro"'), '== "MICRO"', '== "macro"'),
         "fails": ["test_f1_average", "test_f1_average_hidden"],
         "feedback": "macro and micro look swapped",
     },
     {
         "name": "weighted F1 weighted by the predicted counts",
         "cell": "f1_average",
-        "source": '''def f1_average(y_true, y_pred, average):
-    y_true, y_pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
-    classes = np.union1d(y_true, y_pred)
-    tp = np.array([np.sum((y_true == c) & (y_pred == c)) for c in classes])
-    fp = np.array([np.sum((y_true != c) & (y_pred == c)) for c in classes])
-    fn = np.array([np.sum((y_true == c) & (y_pred != c)) for c in classes])
-    f1 = 2 * tp / (2 * tp + fp + fn)
-    if average == "micro":
-        return float(2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum()))
-    if average == "macro":
-        return float(f1.mean())
-    if average == "weighted":
-        return float(np.sum((tp + fp) * f1) / np.sum(tp + fp))
-    raise ValueError(average)
-''',
+        "source": _variant(_F1_AVERAGE, "(tp + fn)", "(tp + fp)"),
         "fails": ["test_f1_average", "test_f1_average_hidden"],
         "feedback": "not by how often it is predicted",
     },
