@@ -1056,12 +1056,13 @@ for _rows, _yb in _seen:
                 "(y_batch holds the labels of the rows of X_batch)")
 _step = np.array([0.2, -0.1, 0.3])
 check_close([*np.ravel(_w), _b], -0.5 * 9 * _step, f"{_call}: (w[0], w[1], b) after 9 steps",
+            rtol=1e-5, atol=1e-7,
             mistakes={"the last, smaller batch of each epoch was skipped (6 steps)":
                           -0.5 * 6 * _step,
                       "gradient descent steps against the gradient: w - lr * dw": 0.5 * 9 * _step})
 _after = [_bce(-0.5 * 3 * _e * _step[:2], -0.5 * 3 * _e * 0.3, _X, _y) for _e in range(4)]
 _last = [_want[3 * _e + 2] for _e in range(3)]
-check_close(_losses, _after[1:], f"{_call}: losses",
+check_close(_losses, _after[1:], f"{_call}: losses", rtol=1e-5, atol=1e-7,
             mistakes={"losses[e] is taken after the epoch's steps, not before": _after[:3],
                       "losses[e] is the loss on the whole training set, not on the last batch":
                           [_bce(-0.5 * 3 * (_e + 1) * _step[:2], -0.5 * 3 * (_e + 1) * 0.3,
