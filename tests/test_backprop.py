@@ -597,50 +597,59 @@ def test_value_backward_visits_each_node_once_after_its_users():
 # --------------------------------------------------------------------------
 
 def test_train_moons_reaches_the_stated_accuracy():
-    X, y = make_moons(100, noise=0.1, seed=0)
-    start = time.process_time()
-    accuracy, losses = backprop.train_moons(X, y, steps=60, lr=4.0, seed=0)
-    cpu = time.process_time() - start
-    assert isinstance(accuracy, float) and losses.shape == (60,)
-    assert accuracy >= 0.98           # the docstring's promise (measured 0.98-1.0, seeds 0-5)
-    assert losses[-1] < 0.2 * losses[0]
-    assert cpu < 3.0                  # about 0.8 s of CPU measured
+    # the docstring's promise: make_moons(30, noise=0.1, seed=0), 40 steps of lr 6, weight
+    # seeds 0-2 reach a training accuracy of at least 0.95, each in well under 3 s of CPU
+    X, y = make_moons(30, noise=0.1, seed=0)
+    for seed in range(3):
+        start = time.process_time()
+        accuracy, losses = backprop.train_moons(X, y, steps=40, lr=6.0, seed=seed)
+        cpu = time.process_time() - start
+        assert isinstance(accuracy, float) and losses.shape == (40,)
+        assert accuracy >= 0.95, seed
+        assert losses[-1] < 0.5 * losses[0]
+        assert cpu < 3.0
 
 
-def test_train_moons_matches_a_hand_written_loop_and_is_deterministic():
-    X, y = make_moons(20, noise=0.2, seed=3)
-    accuracy, losses = backprop.train_moons(X, y, steps=5, lr=1.0, seed=2)
-    model = MLP(2, [8, 1], activation="tanh", seed=2)
-    rows, signs = X.tolist(), [2.0 * v - 1.0 for v in y]
-    expected = []
-    for _ in range(5):
-        loss = sum(((1 - s * model(x)).relu() for x, s in zip(rows, signs, strict=True)),
-                   Value(0.0)) / len(rows)
-        expected.append(loss.data)
-        model.zero_grad()
+def torch_train_moons(X, y, steps, lr, seed):
+    """The same training run in torch autograd (float64), from the documented initialisation."""
+    rng = np.random.default_rng(seed)
+    W1 = torch.tensor(rng.uniform(-1, 1, size=(8, X.shape[1])), requires_grad=True)
+    w2 = torch.tensor(rng.uniform(-1, 1, size=8), requires_grad=True)
+    b1 = torch.zeros(8, dtype=torch.float64, requires_grad=True)
+    b2 = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    Xt, t = torch.tensor(X), torch.tensor(2.0 * np.asarray(y) - 1.0)
+    losses = []
+    for _ in range(steps):
+        loss = torch.relu(1 - t * (torch.tanh(Xt @ W1.T + b1) @ w2 + b2)).mean()
+        losses.append(loss.item())
+        for p in (W1, b1, w2, b2):
+            p.grad = None
         loss.backward()
-        for p in model.parameters():
-            p.data -= 1.0 * p.grad
-    np.testing.assert_allclose(losses, expected, rtol=1e-12)
-    preds = [model(x).data > 0 for x in rows]
-    assert accuracy == pytest.approx(np.mean(np.array(preds) == (y == 1)))
+        with torch.no_grad():
+            for p in (W1, b1, w2, b2):
+                p -= lr * p.grad
+    with torch.no_grad():
+        scores = torch.tanh(Xt @ W1.T + b1) @ w2 + b2
+    return float(((scores > 0) == (t > 0)).double().mean()), np.array(losses)
+
+
+@pytest.mark.parametrize("n, steps, lr, seed", [(20, 5, 1.0, 2), (40, 30, 6.0, 0), (7, 3, 0.1, 5)])
+def test_train_moons_matches_torch(n, steps, lr, seed):
+    X, y = make_moons(n, noise=0.2, seed=seed + 3)
+    accuracy, losses = backprop.train_moons(X, y, steps=steps, lr=lr, seed=seed)
+    expected_accuracy, expected_losses = torch_train_moons(X, y, steps, lr, seed)
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-10, atol=1e-12)
+    assert accuracy == expected_accuracy
+
+
+def test_train_moons_is_deterministic_and_takes_any_input_width():
+    X, y = make_moons(20, noise=0.2, seed=3)
+    first = backprop.train_moons(X, y, steps=5, lr=1.0, seed=2)
     again = backprop.train_moons(X, y, steps=5, lr=1.0, seed=2)
-    assert again[0] == accuracy and np.array_equal(again[1], losses)
-
-
-def test_train_moons_first_loss_matches_torch():
-    # the loss at step 0 is the hinge loss of the initial MLP, computed here with torch
-    X, y = make_moons(30, noise=0.1, seed=1)
-    _, losses = backprop.train_moons(X, y, steps=1, lr=0.1, seed=4)
-    model = MLP(2, [8, 1], activation="tanh", seed=4)
-    W1 = torch.tensor([[w.data for w in n.w] for n in model.layers[0].neurons],
-                      dtype=torch.float64)
-    b1 = torch.tensor([n.b.data for n in model.layers[0].neurons], dtype=torch.float64)
-    W2 = torch.tensor([w.data for w in model.layers[1].neurons[0].w], dtype=torch.float64)
-    b2 = model.layers[1].neurons[0].b.data
-    scores = torch.tanh(torch.tensor(X) @ W1.T + b1) @ W2 + b2
-    t = torch.tensor(2.0 * y - 1.0)
-    assert losses[0] == pytest.approx(torch.relu(1 - t * scores).mean().item(), rel=1e-12)
+    assert first[0] == again[0] and np.array_equal(first[1], again[1])
+    X3 = np.c_[X, X[:, 0] * X[:, 1]]
+    accuracy, losses = backprop.train_moons(X3, y, steps=4, lr=1.0, seed=2)
+    np.testing.assert_allclose(losses, torch_train_moons(X3, y, 4, 1.0, 2)[1], rtol=1e-10)
 
 
 @pytest.mark.parametrize("kwargs, match", [
