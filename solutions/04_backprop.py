@@ -1226,36 +1226,13 @@ check_close(_x.grad, 3.0 + 4.0, "x.grad after (x * 3).backward() and then (x * x
                       "calls, as in torch": 4.0})
 
 # random expression graphs: nodes used many times, fan-out everywhere
-_GRAPH_OPS = [
-    lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
-    lambda a, b: a / (b * b + 0.5), lambda a, b: a ** 2 - b ** 3 * 0.1,
-    lambda a, b: (a * a + 0.25) ** 0.5 + (b * b + 1.0) ** -1.5, lambda a, b: a.tanh() * b,
-    lambda a, b: (a - b).relu(), lambda a, b: a.tanh().exp() - b,
-    lambda a, b: (a * a + b * b + 0.1).log(), lambda a, b: 1.5 - a,
-    lambda a, b: 2.0 / (a * a + 1.0) + b, lambda a, b: 0.5 * a + b * -0.25,
-    lambda a, b: -a * b + 3.0, lambda a, b: (a + 1.0).relu() * (b - 0.5).relu(),
-]
-_GROWING = (0, 2, 4, 5, 13, 14)
-
-
-def _random_graph(rng, n_leaves, n_ops):
-    _plan = [(int(rng.integers(len(_GRAPH_OPS))), int(rng.integers(n_leaves + i)),
-              int(rng.integers(n_leaves + i))) for i in range(n_ops)]
-
-    def build(*inputs):
-        _nodes = list(inputs)
-        for _op, _i, _j in _plan:
-            _o = _GRAPH_OPS[_op](_nodes[_i], _nodes[_j])
-            _nodes.append(_o.tanh() * 3.0 if _op in _GROWING else _o)
-        return sum(_nodes[-3:], _nodes[0] * 0.0)
-    return build
-
+from dlnotes import backprop as _bp
 
 _rng = np.random.default_rng(462)
 for _g in range(10):
     _nl, _no = int(_rng.integers(1, 5)), int(_rng.integers(3, 20))
     _lv = [float(_v) for _v in _rng.uniform(-2, 2, size=_nl)]
-    _got, _exp = _leaves_and_grads(_random_graph(_rng, _nl, _no), _lv,
+    _got, _exp = _leaves_and_grads(_bp.random_expression(_rng, _nl, _no), _lv,
                                    f"random graph {_g} ({_nl} leaves, {_no} operations)")
     check_close(_got, _exp, f"[out.data, grads] of random expression graph {_g} with {_nl} "
                 f"leaves and {_no} operations, nodes reused (torch autograd as reference)",

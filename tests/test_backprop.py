@@ -499,66 +499,43 @@ def test_neuron_mlp_bad_input():
 # Value on random expression graphs: every op, reflected ops, shared nodes
 # --------------------------------------------------------------------------
 
-# Each op works unchanged on Values and on torch scalars; the inputs are kept in
-# the op's domain (positive bases and logs, bounded exps, non-zero denominators).
-GRAPH_OPS = [
-    lambda a, b: a + b,
-    lambda a, b: a - b,
-    lambda a, b: a * b,
-    lambda a, b: a / (b * b + 0.5),
-    lambda a, b: a ** 2 - b ** 3 * 0.1,
-    lambda a, b: (a * a + 0.25) ** 0.5 + (b * b + 1.0) ** -1.5,
-    lambda a, b: a.tanh() * b,
-    lambda a, b: (a - b).relu(),
-    lambda a, b: a.tanh().exp() - b,
-    lambda a, b: (a * a + b * b + 0.1).log(),
-    lambda a, b: 1.5 - a,
-    lambda a, b: 2.0 / (a * a + 1.0) + b,
-    lambda a, b: 0.5 * a + b * -0.25,
-    lambda a, b: -a * b + 3.0,
-    lambda a, b: (a + 1.0).relu() * (b - 0.5).relu(),
-]
-
-
-GROWING_OPS = (0, 2, 4, 5, 13, 14)  # the ops that can grow their inputs' magnitude
-
-
-def random_graph(rng, leaves, n_ops):
-    """Apply n_ops random ops to random earlier nodes; sum the last few nodes as the output.
-
-    Nodes are picked with replacement, so many are used several times and some
-    op gets the same node for both arguments: gradients must accumulate.
-    """
-    plan = [(int(rng.integers(len(GRAPH_OPS))), int(rng.integers(len(leaves) + i)),
-             int(rng.integers(len(leaves) + i))) for i in range(n_ops)]
-
-    def build(inputs):
-        nodes = list(inputs)
-        for op, i, j in plan:
-            out = GRAPH_OPS[op](nodes[i], nodes[j])
-            # tanh keeps values bounded, so a long chain cannot overflow
-            nodes.append(out.tanh() * 3.0 if op in GROWING_OPS else out)
-        return sum(nodes[-3:], nodes[0] * 0.0)
-
-    return build
-
-
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(1, 25))
 def test_value_random_graph_matches_torch(seed, n_leaves, n_ops):
     r = np.random.default_rng(seed)
     leaves = r.uniform(-2, 2, size=n_leaves).tolist()
-    build = random_graph(r, leaves, n_ops)
+    build = backprop.random_expression(r, n_leaves, n_ops)
     vs = [Value(v) for v in leaves]
-    out = build(vs)
+    out = build(*vs)
     out.backward()
     ts = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in leaves]
-    out_t = build(ts)
+    out_t = build(*ts)
     out_t.backward()
     assert out.data == pytest.approx(out_t.item(), rel=1e-10, abs=1e-12)
     for v, t in zip(vs, ts, strict=True):
         expected = 0.0 if t.grad is None else t.grad.item()
         assert v.grad == pytest.approx(expected, rel=1e-9, abs=1e-10)
+
+
+def test_random_expression_is_a_plan_reused_across_engines_and_calls():
+    build = backprop.random_expression(np.random.default_rng(3), n_leaves=2, n_ops=12)
+    first, again = build(Value(0.3), Value(-1.1)), build(Value(0.3), Value(-1.1))
+    assert first.data == again.data
+    out_t = build(torch.tensor(0.3, dtype=torch.float64), torch.tensor(-1.1, dtype=torch.float64))
+    assert first.data == pytest.approx(out_t.item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(rng=0), "rng"), (dict(n_leaves=0), "n_leaves"), (dict(n_ops=0), "n_ops"),
+    (dict(n_ops=1.5), "n_ops"),
+])
+def test_random_expression_bad_input(kwargs, match):
+    args = dict(rng=np.random.default_rng(0), n_leaves=2, n_ops=3)
+    with pytest.raises(ValueError, match=match):
+        backprop.random_expression(**{**args, **kwargs})
+    build = backprop.random_expression(np.random.default_rng(0), 2, 3)
+    with pytest.raises(ValueError, match="n_leaves"):
+        build(Value(1.0))
 
 
 def test_value_diamond_graph_accumulates_from_both_paths():

@@ -60,6 +60,7 @@ __all__ = [
     "tanh_backward",
     "sigmoid_backward",
     "relu_backward",
+    "random_expression",
     "Neuron",
     "Layer",
     "MLP",
@@ -561,6 +562,99 @@ class Value:
         for node in reversed(order):
             if node._backward is not None:
                 node._backward(node)
+
+
+# --------------------------------------------------------------------------
+# random expression graphs, to test an autodiff engine against another
+# --------------------------------------------------------------------------
+
+# Each op works unchanged on Values, torch scalars and any engine with the same
+# operators; inputs are kept in each op's domain (positive bases and logs,
+# bounded exps, non-zero denominators).
+_EXPRESSION_OPS = (
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / (b * b + 0.5),
+    lambda a, b: a ** 2 - b ** 3 * 0.1,
+    lambda a, b: (a * a + 0.25) ** 0.5 + (b * b + 1.0) ** -1.5,
+    lambda a, b: a.tanh() * b,
+    lambda a, b: (a - b).relu(),
+    lambda a, b: a.tanh().exp() - b,
+    lambda a, b: (a * a + b * b + 0.1).log(),
+    lambda a, b: 1.5 - a,
+    lambda a, b: 2.0 / (a * a + 1.0) + b,
+    lambda a, b: 0.5 * a + b * -0.25,
+    lambda a, b: -a * b + 3.0,
+    lambda a, b: (a + 1.0).relu() * (b - 0.5).relu(),
+)
+_GROWING_OPS = frozenset({0, 2, 4, 5, 13, 14})  # the ops that can grow their inputs' magnitude
+
+
+def random_expression(rng, n_leaves, n_ops):
+    r"""A random scalar expression that reuses its nodes: a test case for autodiff engines.
+
+    Draws a plan of ``n_ops`` operations; operation ``i`` combines two nodes
+    picked at random, with replacement, among the ``n_leaves`` inputs and the
+    ``i`` results before it, so that many nodes are used several times (and
+    some operation gets the same node twice): gradients must accumulate. The
+    operations use ``+ - * / **`` with constant exponents, reflected forms with
+    plain numbers, unary minus and the methods ``tanh``, ``relu``, ``exp`` and
+    ``log``; results that could grow are squashed by ``3 tanh(.)``, so long
+    chains stay finite for inputs in :math:`[-2, 2]`. The output is the sum of
+    the last three nodes.
+
+    The same plan applied to :class:`Value` leaves and to torch scalars that
+    require gradients gives the same expression, so the two engines' gradients
+    can be compared.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the plan.
+    n_leaves : int
+        Number of inputs, >= 1.
+    n_ops : int
+        Number of operations, >= 1.
+
+    Returns
+    -------
+    callable
+        ``build(*inputs) -> output``, taking ``n_leaves`` scalars of one engine.
+
+    Raises
+    ------
+    ValueError
+        If ``rng`` is not a ``numpy.random.Generator`` or ``n_leaves``,
+        ``n_ops`` are not positive integers (``build`` raises it for a wrong
+        number of inputs).
+
+    Examples
+    --------
+    >>> build = random_expression(np.random.default_rng(0), n_leaves=2, n_ops=6)
+    >>> x, y = Value(0.5), Value(-1.0)
+    >>> out = build(x, y)
+    >>> out.backward()
+    >>> out.grad
+    1.0
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    n_leaves = check_positive_int(n_leaves, "n_leaves")
+    n_ops = check_positive_int(n_ops, "n_ops")
+    plan = [(int(rng.integers(len(_EXPRESSION_OPS))), int(rng.integers(n_leaves + i)),
+             int(rng.integers(n_leaves + i))) for i in range(n_ops)]
+
+    def build(*inputs):
+        if len(inputs) != n_leaves:
+            raise ValueError(f"build takes {n_leaves} inputs (n_leaves), got {len(inputs)}")
+        nodes = list(inputs)
+        for op, i, j in plan:
+            out = _EXPRESSION_OPS[op](nodes[i], nodes[j])
+            nodes.append(out.tanh() * 3.0 if op in _GROWING_OPS else out)
+        return sum(nodes[-3:], nodes[0] * 0.0)
+
+    return build
 
 
 # --------------------------------------------------------------------------

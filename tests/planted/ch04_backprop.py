@@ -1,147 +1,21 @@
 """Planted mistakes for the backpropagation chapter."""
 
+from dlnotes_course.source import load_chapter
+
+
+def _solution(grade_id: str) -> str:
+    """The instructor's code of an answer cell, without the solution markers."""
+    for cell in load_chapter("04_backprop").cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return "".join(line for line in cell.source.splitlines(keepends=True)
+                           if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+    raise ValueError(f"04_backprop has no answer cell {grade_id!r}")
+
+
 # The solutions of the two engine exercises; each mistake below changes one thing in them.
-_VALUE = '''class Value:
-    """A scalar node of a computational graph: `data`, `grad` and a way back to its inputs."""
-
-    def __init__(self, data, _children=()):
-        self.data = float(data)
-        self.grad = 0.0
-        self._prev = tuple(_children)
-        self._backward = lambda: None      # a leaf passes nothing on
-
-    def __repr__(self):
-        return f"Value(data={self.data:.6g}, grad={self.grad:.6g})"
-
-    def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other))
-
-        def _backward():
-            self.grad += out.grad
-            other.grad += out.grad
-        out._backward = _backward
-        return out
-
-    def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other))
-
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-        out._backward = _backward
-        return out
-
-    def __pow__(self, k):
-        out = Value(self.data ** k, (self,))
-
-        def _backward():
-            self.grad += k * self.data ** (k - 1) * out.grad
-        out._backward = _backward
-        return out
-
-    def exp(self):
-        out = Value(math.exp(self.data), (self,))
-
-        def _backward():
-            self.grad += out.data * out.grad
-        out._backward = _backward
-        return out
-
-    def log(self):
-        out = Value(math.log(self.data), (self,))
-
-        def _backward():
-            self.grad += out.grad / self.data
-        out._backward = _backward
-        return out
-
-    def tanh(self):
-        out = Value(math.tanh(self.data), (self,))
-
-        def _backward():
-            self.grad += (1.0 - out.data ** 2) * out.grad
-        out._backward = _backward
-        return out
-
-    def relu(self):
-        out = Value(self.data if self.data > 0 else 0.0, (self,))
-
-        def _backward():
-            self.grad += (out.grad if self.data > 0 else 0.0)
-        out._backward = _backward
-        return out
-
-    def __neg__(self):
-        return self * -1.0
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __truediv__(self, other):
-        return self * (other if isinstance(other, Value) else Value(other)) ** -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __rsub__(self, other):
-        return (-self) + other
-
-    def __rtruediv__(self, other):
-        return self ** -1 * other
-
-    def backward(self):
-        order, visited = [], set()
-
-        def visit(node):          # depth-first: a node's inputs go into `order` before it
-            if node not in visited:
-                visited.add(node)
-                for child in node._prev:
-                    visit(child)
-                order.append(node)
-
-        visit(self)
-        self.grad = 1.0
-        for node in reversed(order):
-            node._backward()
-'''
-
+_VALUE = _solution("Value")
 _BACKWARD = _VALUE[_VALUE.index("    def backward(self):"):]
-
-_TRAIN = '''def train_moons(X, y, steps, lr, seed):
-    """Train the 8-tanh-unit MLP of Values by full-batch gradient descent; (accuracy, losses)."""
-    X = np.asarray(X, dtype=float)
-    rng = np.random.default_rng(seed)
-    W1 = [[Value(w) for w in row] for row in rng.uniform(-1, 1, size=(8, X.shape[1]))]
-    w2 = [Value(w) for w in rng.uniform(-1, 1, size=8)]
-    b1 = [Value(0.0) for _ in range(8)]
-    b2 = Value(0.0)
-    params = [w for row in W1 for w in row] + b1 + w2 + [b2]
-
-    def score(x):
-        hidden = [sum((w * xd for w, xd in zip(row, x, strict=True)), b).tanh()
-                  for row, b in zip(W1, b1, strict=True)]
-        return sum((w * h for w, h in zip(w2, hidden, strict=True)), b2)
-
-    rows = X.tolist()
-    signs = [2.0 * float(v) - 1.0 for v in y]
-    losses = []
-    for _ in range(steps):
-        margins = [(1 - t * score(x)).relu() for x, t in zip(rows, signs, strict=True)]
-        loss = sum(margins) * (1.0 / len(rows))
-        losses.append(loss.data)
-        for p in params:
-            p.grad = 0.0
-        loss.backward()
-        for p in params:
-            p.data -= lr * p.grad
-    correct = [(score(x).data > 0) == (t > 0) for x, t in zip(rows, signs, strict=True)]
-    return float(np.mean(correct)), np.array(losses)
-'''
+_TRAIN = _solution("train_moons")
 
 
 def _edit(source: str, *changes: tuple[str, str]) -> str:
