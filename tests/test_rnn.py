@@ -778,3 +778,39 @@ def test_sample_char_lstm_greedy_matches_torch_and_uses_sample_fn():
         with pytest.raises(ValueError, match=match):
             rnn.sample_char_lstm(params, corpus, **{"prompt": "a", "length": 3,
                                                     "temperature": 1.0, **kwargs})
+
+
+@pytest.mark.parametrize("T,N", [(1, 1), (6, 3)])
+def test_lstm_steps_forward_backward_match_torch(rng, T, N):
+    p = make_problem(rng, "lstm", T, N, I=4, H=5)
+    W = (p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
+    calls = []
+
+    def bwd(*args):
+        calls.append(1)
+        return rnn.lstm_step_backward(*args)
+
+    hs, (hT, cT), caches = rnn.lstm_steps_forward(p["x"], p["h0"], p["c0"], *W)
+    dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh = rnn.lstm_steps_backward(
+        p["R"], caches, bwd, dhT=p["RhT"], dcT=p["RcT"])
+    assert len(calls) == T
+    ours = dict(hs=hs, hT=hT, cT=cT, dx=dx, dh0=dh0, dc0=dc0, dW_ih=dW_ih, dW_hh=dW_hh,
+                db_ih=db_ih, db_hh=db_hh)
+    assert_match(ours, run_torch("lstm", p))
+
+
+def test_lstm_steps_bad_input():
+    W_ih, W_hh, b = np.ones((8, 3)), np.ones((8, 2)), np.zeros(8)
+    with pytest.raises(ValueError, match="x must"):
+        rnn.lstm_steps_forward(np.ones((2, 3)), None, None, W_ih, W_hh, b, b)
+    with pytest.raises(ValueError, match="W_hh"):
+        rnn.lstm_steps_forward(np.ones((2, 1, 3)), None, None, W_ih, np.ones((6, 2)), b, b)
+    with pytest.raises(ValueError, match="h0"):
+        rnn.lstm_steps_forward(np.ones((2, 1, 3)), np.ones((2, 2)), None, W_ih, W_hh, b, b)
+    with pytest.raises(ValueError, match="step_forward"):
+        rnn.lstm_steps_forward(np.ones((2, 1, 3)), None, None, W_ih, W_hh, b, b, "mine")
+    hs, _, caches = rnn.lstm_steps_forward(np.ones((2, 1, 3)), None, None, W_ih, W_hh, b, b)
+    with pytest.raises(ValueError, match="caches"):
+        rnn.lstm_steps_backward(hs, [])
+    with pytest.raises(ValueError, match="dhs"):
+        rnn.lstm_steps_backward(hs[:1], caches)

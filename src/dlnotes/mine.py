@@ -68,8 +68,7 @@ REFERENCES: dict[str, dict[str, str]] = {
         "EarlyStopping", "layer_norm_forward", "layer_norm_backward")},
     "07_cnn": {n: f"cnn.{n}" for n in ("conv2d_output_size", "conv2d_forward")},
     "08_rnn": {n: f"rnn.{n}" for n in (
-        "rnn_step", "lstm_step", "gru_step", "lstm_step_forward", "lstm_step_backward",
-        "sample_next")},
+        "rnn_step", "gru_step", "lstm_step_forward", "lstm_step_backward", "sample_next")},
     "09_transformer": {n: f"attention.{n}" for n in (
         "scaled_dot_product_attention", "causal_mask", "split_heads", "merge_heads",
         "sinusoidal_positional_encoding", "sdpa_backward", "multi_head_attention")},

@@ -65,6 +65,8 @@ __all__ = [
     "lstm_step_forward",
     "lstm_step_backward",
     "sample_next",
+    "lstm_steps_forward",
+    "lstm_steps_backward",
     "init_char_lstm",
     "char_lstm_forward_backward",
     "char_lstm_loss",
@@ -1110,6 +1112,131 @@ def sample_next(logits, temperature, rng):
 
 
 # --------------------------------------------------------------------------
+# an LSTM unrolled with any step functions (the reader's, in the chapter)
+# --------------------------------------------------------------------------
+
+def lstm_steps_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh, step_forward=None):
+    r"""Run an LSTM over a sequence by calling a one-step forward function T times.
+
+    The same computation as :func:`lstm_forward`, but every step goes through
+    ``step_forward`` (default :func:`lstm_step_forward`), so a chapter can unroll
+    the reader's own step; :func:`lstm_steps_backward` runs BPTT the same way.
+
+    Parameters
+    ----------
+    x : array_like, shape (T, N, I)
+    h0, c0 : array_like, shape (N, H), or None
+        Initial states; ``None`` is zeros.
+    W_ih, W_hh, b_ih, b_hh : array_like
+        As for :func:`lstm_step_forward` (biases are required here).
+    step_forward : callable, optional
+        ``(x_t, h, c, W_ih, W_hh, b_ih, b_hh) -> (h_next, c_next, cache)``.
+
+    Returns
+    -------
+    hs : ndarray, shape (T, N, H)
+    state : (ndarray, ndarray)
+        :math:`(h_T, c_T)`.
+    caches : list
+        One cache per step, for :func:`lstm_steps_backward`.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 3-D, ``W_hh`` is not (4H, H) or a state is not (N, H).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x, W_ih, W_hh = rng.normal(size=(5, 2, 3)), rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+    >>> b = np.zeros(8)
+    >>> hs, (h, c), caches = lstm_steps_forward(x, None, None, W_ih, W_hh, b, b)
+    >>> bool(np.allclose(hs, lstm_forward(x, None, None, W_ih, W_hh, b, b)[0])), len(caches)
+    (True, 5)
+    """
+    fwd, _ = _check_step_fns(step_forward)
+    x = as_float_array(x, "x")
+    W_hh = as_float_array(W_hh, "W_hh")
+    if x.ndim != 3 or 0 in x.shape:
+        raise ValueError(f"x must have shape (T, N, I) with every size >= 1, got {x.shape}")
+    if W_hh.ndim != 2 or W_hh.shape[1] == 0 or W_hh.shape[0] != 4 * W_hh.shape[1]:
+        raise ValueError(f"W_hh must have shape (4*H, H), got {W_hh.shape}")
+    T, N, _ = x.shape
+    H = W_hh.shape[1]
+    h, c = _initial_states(h0, c0, N, H, x.dtype)
+    hs, caches = [], []
+    for t in range(T):
+        h, c, cache = fwd(x[t], h, c, W_ih, W_hh, b_ih, b_hh)
+        hs.append(np.asarray(h))
+        caches.append(cache)
+    return np.stack(hs), (hs[-1].copy(), np.array(c)), caches
+
+
+def lstm_steps_backward(dhs, caches, step_backward=None, dhT=None, dcT=None):
+    r"""Backpropagation through time by calling a one-step backward function T times.
+
+    From :math:`t = T` down to 1, ``step_backward`` receives
+    :math:`\partial L/\partial h_t` = ``dhs[t-1]`` plus what step :math:`t+1` sent
+    back (``dhT`` too at :math:`t = T`) and :math:`\partial L/\partial c_t` from
+    step :math:`t+1` (``dcT`` at :math:`t = T`); the weight gradients of the
+    steps are summed (the weights are shared).
+
+    Parameters
+    ----------
+    dhs : array_like, shape (T, N, H)
+    caches : list
+        From :func:`lstm_steps_forward`.
+    step_backward : callable, optional
+        Like :func:`lstm_step_backward` (the default).
+    dhT, dcT : array_like, shape (N, H), optional
+        Gradients reaching the final states from outside (``None`` is zero).
+
+    Returns
+    -------
+    dx : ndarray, shape (T, N, I)
+    dh0, dc0 : ndarray, shape (N, H)
+    dW_ih, dW_hh, db_ih, db_hh : ndarray
+
+    Raises
+    ------
+    ValueError
+        If ``caches`` is empty or does not match ``dhs``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x, W_ih, W_hh = rng.normal(size=(5, 2, 3)), rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+    >>> b = np.zeros(8)
+    >>> hs, _, caches = lstm_steps_forward(x, None, None, W_ih, W_hh, b, b)
+    >>> dx = lstm_steps_backward(np.ones_like(hs), caches)[0]
+    >>> _, _, cache = lstm_forward(x, None, None, W_ih, W_hh, b, b)
+    >>> bool(np.allclose(dx, lstm_backward(np.ones_like(hs), cache)[0]))
+    True
+    """
+    _, bwd = _check_step_fns(None, step_backward)
+    dhs = as_float_array(dhs, "dhs")
+    if not isinstance(caches, (list, tuple)) or not caches:
+        raise ValueError("caches must be the non-empty list returned by lstm_steps_forward")
+    if dhs.ndim != 3 or dhs.shape[0] != len(caches):
+        raise ValueError(f"dhs must have shape (T, N, H) with T = {len(caches)} (one per cache), "
+                         f"got {dhs.shape}")
+    N, H = dhs.shape[1:]
+    dh, dc = _initial_states(dhT, dcT, N, H, dhs.dtype, ("dhT", "dcT"))
+    dxs, sums = [None] * len(caches), None
+    for t in reversed(range(len(caches))):
+        dx, dh, dc, *dparams = bwd(dhs[t] + dh, dc, caches[t])
+        dxs[t] = np.asarray(dx)
+        if sums is None:
+            sums = [np.array(d) for d in dparams]
+        else:
+            for total, d in zip(sums, dparams, strict=True):
+                total += d
+    return (np.stack(dxs), np.asarray(dh), np.asarray(dc), *sums)
+
+
+# --------------------------------------------------------------------------
 # a character-level language model: one LSTM layer and a linear read-out,
 # trained with truncated backpropagation through time
 # --------------------------------------------------------------------------
@@ -1272,33 +1399,25 @@ def char_lstm_forward_backward(params, inputs, targets, h0=None, c0=None, step_f
     T, N = inputs.shape
     h, c = _initial_states(h0, c0, N, H)
     W_ih, W_hh, b_ih, b_hh = (params[k] for k in CHAR_LSTM_PARAMS[:4])
-    eye = np.eye(V)
-    hs, caches = np.empty((T, N, H)), []
-    for t in range(T):
-        h, c, cache = fwd(eye[inputs[t]], h, c, W_ih, W_hh, b_ih, b_hh)
-        hs[t] = h
-        caches.append(cache)
+    hs, state, caches = lstm_steps_forward(np.eye(V)[inputs], h, c, W_ih, W_hh, b_ih, b_hh,
+                                           fwd)
     flat = hs.reshape(T * N, H)
     logits = flat @ params["W_out"].T + params["b_out"]
     loss = cross_entropy(logits, targets.reshape(-1))
     dlogits = cross_entropy_grad(logits, targets.reshape(-1))
     grads = {"W_out": dlogits.T @ flat, "b_out": dlogits.sum(axis=0)}
     dhs = (dlogits @ params["W_out"]).reshape(T, N, H)
-    sums = [np.zeros_like(params[k]) for k in CHAR_LSTM_PARAMS[:4]]
-    dh, dc = np.zeros((N, H)), np.zeros((N, H))
-    for t in reversed(range(T)):
-        _, dh, dc, *dparams = bwd(dhs[t] + dh, dc, caches[t])
-        for total, d in zip(sums, dparams, strict=True):
-            total += d
-    grads.update(zip(CHAR_LSTM_PARAMS[:4], sums, strict=True))
-    return float(loss), grads, (hs[-1].copy(), np.asarray(c, dtype=float))
+    grads.update(zip(CHAR_LSTM_PARAMS[:4], lstm_steps_backward(dhs, caches, bwd)[3:],
+                     strict=True))
+    return float(loss), grads, state
 
 
-def _initial_states(h0, c0, N: int, H: int):
+def _initial_states(h0, c0, N: int, H: int, dtype=np.float64, names=("h0", "c0")):
+    """Two (N, H) states; ``None`` gives zeros of ``dtype``."""
     states = []
-    for name, s in (("h0", h0), ("c0", c0)):
+    for name, s in zip(names, (h0, c0), strict=True):
         if s is None:
-            states.append(np.zeros((N, H)))
+            states.append(np.zeros((N, H), dtype))
             continue
         s = as_float_array(s, name)
         if s.shape != (N, H):
