@@ -1432,7 +1432,7 @@ for _V, _scale, _T, _shift in ((2, 1.0, 1.0, 0.0), (7, 3.0, 0.3, 0.0), (30, 1.0,
 # %% tags=["demo"]
 own = mine.own(globals(), "08_rnn", ["lstm_step_forward", "lstm_step_backward",
                                      "sample_next"])
-LM_STEPS = 300 if os.environ.get("CI") else 1200
+LM_STEPS = 300 if os.environ.get("CI") else 1000
 lm = ref.train_char_lstm(corpus, own.lstm_step_forward, own.lstm_step_backward,
                          hidden_size=64, seq_len=32, steps=LM_STEPS, lr=0.01, clip=1.0, seed=0,
                          batch_size=16, eval_every=LM_STEPS // 8, clip_fn=clip_grad_norm)
