@@ -1405,8 +1405,13 @@ for _V, _scale, _T, _shift in ((2, 1.0, 1.0, 0.0), (7, 3.0, 0.3, 0.0), (30, 1.0,
                                (12, 3.0, 1.0, 900.0), (9, 2.0, 0.0, 0.0), (100, 1.0, 0.7, 0.0)):
     _z = _scale * _rng.normal(size=_V) + _shift
     _z[_rng.permutation(_V)[:_V // 3]] = -np.inf          # masked tokens, as top-k does
-    with np.errstate(all="ignore"):
-        _got = [answer(sample_next, _z, _T, np.random.default_rng(_s)) for _s in range(30)]
+    try:
+        with np.errstate(all="ignore"):
+            _got = [answer(sample_next, _z, _T, np.random.default_rng(_s)) for _s in range(30)]
+    except AssertionError as _failure:
+        raise AssertionError(f"{_failure}" + (
+            f". Likely mistake: the exponential of logits near {_shift:g} overflows; shift "
+            "them by their maximum" if _shift else "")) from None
     _want = [_ref.sample_next(_z, _T, np.random.default_rng(_s)) for _s in range(30)]
     _wrong = {} if _T == 0 else {
         _MULTIPLIED: [_ref.sample_next(_z, 1 / _T, np.random.default_rng(_s))
