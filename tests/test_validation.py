@@ -345,10 +345,17 @@ def _rnn_cases():
         hs, cache = rnn.gru_forward(x, h0, *W)
         return step, hs, cache, rnn.gru_backward(g.normal(T, N, H), cache)
 
+    def run_lstm_steps(g):
+        x, h0, c0, W = g.normal(T, N, I), g.normal(N, H), g.normal(N, H), weights(g, 4)
+        hs, final, caches = rnn.lstm_steps_forward(x, h0, c0, *W)
+        return hs, final, caches, rnn.lstm_steps_backward(g.normal(T, N, H), caches,
+                                                          dhT=g.normal(N, H))
+
     return {"rnn.rnn_step rnn.rnn_forward rnn.rnn_backward (tanh)": run_rnn("tanh"),
             "rnn.rnn_step rnn.rnn_forward rnn.rnn_backward (relu)": run_rnn("relu"),
             "rnn.lstm_step rnn.lstm_forward rnn.lstm_backward": run_lstm,
             "rnn.lstm_step_forward rnn.lstm_step_backward": run_lstm_step,
+            "rnn.lstm_steps_forward rnn.lstm_steps_backward": run_lstm_steps,
             "rnn.gru_step rnn.gru_forward rnn.gru_backward": run_gru}
 
 
@@ -448,6 +455,10 @@ EXEMPT = {
     "attention.init_encoder_block_params", "attention.sinusoidal_positional_encoding",
     "cnn.conv2d_output_size", "cnn.stack_geometry", "rnn.RNNCache", "rnn.LSTMCache", "rnn.GRUCache",
     "rnn.sample_next",   # returns a token id
+    # the character language model: a float64 model trained from token ids
+    "rnn.CHAR_LSTM_PARAMS", "rnn.CharLSTMHistory", "rnn.init_char_lstm",
+    "rnn.char_lstm_forward_backward", "rnn.char_lstm_loss", "rnn.unigram_val_loss",
+    "rnn.train_char_lstm", "rnn.sample_char_lstm",
 }
 # Scalar losses are Python floats by design; their _grad twins carry the dtype.
 SCALARS = {f"losses.{n}" for n in losses.__all__ if not n.endswith("_grad")} | {

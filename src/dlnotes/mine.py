@@ -71,8 +71,7 @@ REFERENCES: dict[str, dict[str, str]] = {
         "conv2d_forward": "cnn.conv2d_forward_cols", "conv2d_backward": "cnn.conv2d_backward_cols",
         "max_pool2d_forward": "cnn.max_pool2d", "max_pool2d_backward": "cnn.max_pool2d_grad"},
     "08_rnn": {n: f"rnn.{n}" for n in (
-        "rnn_step", "lstm_step", "gru_step", "lstm_step_forward", "lstm_step_backward",
-        "sample_next")},
+        "rnn_step", "gru_step", "lstm_step_forward", "lstm_step_backward", "sample_next")},
     "09_transformer": {n: f"attention.{n}" for n in (
         "scaled_dot_product_attention", "causal_mask", "split_heads", "merge_heads",
         "sinusoidal_positional_encoding", "sdpa_backward", "multi_head_attention")},
