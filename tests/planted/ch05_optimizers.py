@@ -69,6 +69,42 @@ def _adam(bias_correction: str) -> str:
 '''
 
 
+def _adamw(decay: str, bias_correction: str) -> str:
+    return _ADAMW_INIT + f'''
+    def step(self, grads):
+        b1, b2 = self.betas
+        self.t += 1
+        for p, g, s in zip(self.params, grads, self.state):
+            g = np.asarray(g, dtype=float)
+            {decay}
+            s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
+            s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
+            {bias_correction}
+            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+'''
+
+
+_CORRECTED = 'm_hat, v_hat = s["m"] / (1 - b1 ** self.t), s["v"] / (1 - b2 ** self.t)'
+
+
+_NESTEROV = "g + self.momentum * b if self.nesterov else b"
+
+
+def _sgd(decay: str, direction: str, update: str, init: str = _SGD_INIT) -> str:
+    return init + f'''
+    def step(self, grads):
+        self.t += 1
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            {decay}
+            if self.momentum:
+                b = self.state[i].get("momentum_buffer")
+                b = g if b is None else self.momentum * b + g
+                self.state[i]["momentum_buffer"] = b
+                g = {direction}
+            {update}
+'''
+
+
 MISTAKES = [
     {
         "name": "gradient ascent: theta + lr * g",
@@ -104,50 +140,21 @@ MISTAKES = [
     {
         "name": "SGD that rebinds p instead of updating in place",
         "cell": "SGD",
-        "source": _SGD_INIT + '''
-    def step(self, grads):
-        for i, (p, g) in enumerate(zip(self.params, grads)):
-            g = g + self.weight_decay * p
-            if self.momentum:
-                b = self.state[i].get("momentum_buffer")
-                b = g if b is None else self.momentum * b + g
-                self.state[i]["momentum_buffer"] = b
-                g = b
-            p = p - self.lr * g
-''',
+        "source": _sgd("g = g + self.weight_decay * p", _NESTEROV, "p = p - self.lr * g"),
         "fails": ["test_SGD", "test_SGD_hidden"],
         "feedback": "in place (p -= ...)",
     },
     {
         "name": "momentum with the seed's sign: theta + v",
         "cell": "SGD",
-        "source": _SGD_INIT + '''
-    def step(self, grads):
-        for i, (p, g) in enumerate(zip(self.params, grads)):
-            g = g + self.weight_decay * p
-            if self.momentum:
-                b = self.state[i].get("momentum_buffer")
-                b = g if b is None else self.momentum * b + g
-                self.state[i]["momentum_buffer"] = b
-                g = b
-            p += self.lr * g
-''',
+        "source": _sgd("g = g + self.weight_decay * p", _NESTEROV, "p += self.lr * g"),
         "fails": ["test_SGD", "test_SGD_hidden"],
         "feedback": "wrong sign",
     },
     {
         "name": "SGD ignoring weight_decay",
         "cell": "SGD",
-        "source": _SGD_INIT + '''
-    def step(self, grads):
-        for i, (p, g) in enumerate(zip(self.params, grads)):
-            if self.momentum:
-                b = self.state[i].get("momentum_buffer")
-                b = g if b is None else self.momentum * b + g
-                self.state[i]["momentum_buffer"] = b
-                g = b
-            p -= self.lr * g
-''',
+        "source": _sgd("pass", _NESTEROV, "p -= self.lr * g"),
         "fails": ["test_SGD", "test_SGD_hidden"],
         "feedback": "weight_decay is ignored",
     },
@@ -221,53 +228,22 @@ MISTAKES = [
     {
         "name": "SGD with weight decay added after the momentum buffer",
         "cell": "SGD",
-        "source": _SGD_INIT + '''
-    def step(self, grads):
-        self.t += 1
-        for i, (p, g) in enumerate(zip(self.params, grads)):
-            if self.momentum:
-                b = self.state[i].get("momentum_buffer")
-                b = g if b is None else self.momentum * b + g
-                self.state[i]["momentum_buffer"] = b
-                g = g + self.momentum * b if self.nesterov else b
-            p -= self.lr * (g + self.weight_decay * p)
-''',
+        "source": _sgd("pass", _NESTEROV, "p -= self.lr * (g + self.weight_decay * p)"),
         "fails": ["test_SGD", "test_SGD_hidden"],
         "feedback": "weight decay added after the momentum buffer",
     },
     {
         "name": "SGD that ignores nesterov",
         "cell": "SGD",
-        "source": _SGD_INIT + '''
-    def step(self, grads):
-        self.t += 1
-        for i, (p, g) in enumerate(zip(self.params, grads)):
-            g = g + self.weight_decay * p
-            if self.momentum:
-                b = self.state[i].get("momentum_buffer")
-                b = g if b is None else self.momentum * b + g
-                self.state[i]["momentum_buffer"] = b
-                g = b
-            p -= self.lr * g
-''',
+        "source": _sgd("g = g + self.weight_decay * p", "b", "p -= self.lr * g"),
         "fails": ["test_SGD", "test_SGD_hidden"],
         "feedback": "nesterov is ignored",
     },
     {
         "name": "SGD accepting nesterov without momentum",
         "cell": "SGD",
-        "source": _SGD_INIT.replace("            raise ValueError", "            pass  #") + '''
-    def step(self, grads):
-        self.t += 1
-        for i, (p, g) in enumerate(zip(self.params, grads)):
-            g = g + self.weight_decay * p
-            if self.momentum:
-                b = self.state[i].get("momentum_buffer")
-                b = g if b is None else self.momentum * b + g
-                self.state[i]["momentum_buffer"] = b
-                g = g + self.momentum * b if self.nesterov else b
-            p -= self.lr * g
-''',
+        "source": _sgd("g = g + self.weight_decay * p", _NESTEROV, "p -= self.lr * g",
+                       init=_SGD_INIT.replace("raise ValueError", "pass  #")),
         "fails": ["test_SGD", "test_SGD_hidden"],
         "feedback": "Nesterov needs a momentum",
     },
@@ -292,52 +268,22 @@ MISTAKES = [
     {
         "name": "AdamW with an L2 penalty in the gradient (Adam's weight_decay)",
         "cell": "AdamW",
-        "source": _ADAMW_INIT + '''
-    def step(self, grads):
-        b1, b2 = self.betas
-        self.t += 1
-        for p, g, s in zip(self.params, grads, self.state):
-            g = np.asarray(g, dtype=float) + self.weight_decay * p
-            s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
-            s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
-            m_hat = s["m"] / (1 - b1 ** self.t)
-            v_hat = s["v"] / (1 - b2 ** self.t)
-            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-''',
+        "source": _adamw("g = g + self.weight_decay * p", _CORRECTED),
         "fails": ["test_AdamW", "test_AdamW_hidden"],
         "feedback": "L2 penalty in the gradient",
     },
     {
         "name": "AdamW without bias correction",
         "cell": "AdamW",
-        "source": _ADAMW_INIT + '''
-    def step(self, grads):
-        b1, b2 = self.betas
-        self.t += 1
-        for p, g, s in zip(self.params, grads, self.state):
-            p *= 1 - self.lr * self.weight_decay
-            s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
-            s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
-            p -= self.lr * s["m"] / (np.sqrt(s["v"]) + self.eps)
-''',
+        "source": _adamw("p *= 1 - self.lr * self.weight_decay",
+                         'm_hat, v_hat = s["m"], s["v"]'),
         "fails": ["test_AdamW", "test_AdamW_hidden"],
         "feedback": "missing bias correction",
     },
     {
         "name": "AdamW decaying by lambda instead of lr * lambda",
         "cell": "AdamW",
-        "source": _ADAMW_INIT + '''
-    def step(self, grads):
-        b1, b2 = self.betas
-        self.t += 1
-        for p, g, s in zip(self.params, grads, self.state):
-            p *= 1 - self.weight_decay
-            s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
-            s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
-            m_hat = s["m"] / (1 - b1 ** self.t)
-            v_hat = s["v"] / (1 - b2 ** self.t)
-            p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
-''',
+        "source": _adamw("p *= 1 - self.weight_decay", _CORRECTED),
         "fails": ["test_AdamW", "test_AdamW_hidden"],
         "feedback": "multiply λ by the learning rate",
     },
