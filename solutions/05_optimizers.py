@@ -385,16 +385,17 @@ plt.show()
 #
 # **Many dimensions.** A symmetric $H$ has orthonormal eigenvectors $q_i$ with
 # eigenvalues $\lambda_i$, $H = Q \Lambda Q^\top$. In the rotated coordinates
-# $u = Q^\top \theta$ the quadratic is $\tfrac12 \sum_i \lambda_i u_i^2$: the coordinates
-# no longer interact, and gradient descent multiplies each $u_i$ by its own factor
-# $1 - \eta\lambda_i$. All of them must shrink, so
+# $u = Q^\top \theta$ the quadratic is $\tfrac12 \sum_i \lambda_i u_i^2$, and the step
+# $\theta \leftarrow \theta - \eta H\theta$ becomes $u \leftarrow u - \eta\Lambda u$: the
+# coordinates no longer interact, and gradient descent multiplies each $u_i$ by its own
+# factor $1 - \eta\lambda_i$. All of them must shrink, so
 #
 # $$0 < \eta < \frac{2}{\lambda_{\max}} .$$
 #
 # The steepest direction caps the learning rate, and with that cap the flattest
 # direction crawls: its factor is at least $1 - 2\lambda_{\min}/\lambda_{\max}$, close to
 # 1 when the two curvatures are far apart. What matters is their ratio, the **condition
-# number** (条件数)
+# number** (条件数) of $H$
 #
 # $$\kappa = \frac{\lambda_{\max}}{\lambda_{\min}} .$$
 #
