@@ -701,8 +701,7 @@ def _sgd_rule(lr, mu, wd, sign=-1.0, damp=0.0, nesterov=False, decay_after=False
 
 _rng = np.random.default_rng(503)
 _steps = 60
-for _kw in ({"lr": 0.05}, {"lr": 0.02, "momentum": 0.9},
-            {"lr": 0.01, "momentum": 0.8, "weight_decay": 0.1},
+for _kw in ({"lr": 0.05}, {"lr": 0.01, "momentum": 0.8, "weight_decay": 0.1},
             {"lr": 0.02, "momentum": 0.9, "nesterov": True, "weight_decay": 0.05}):
     _p0 = [_rng.normal(size=(3, 2)), _rng.normal(size=2)]
     _noise = [[_rng.normal(scale=0.5, size=p.shape) for p in _p0] for _ in range(_steps)]
