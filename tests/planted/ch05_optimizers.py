@@ -105,6 +105,26 @@ def _sgd(decay: str, direction: str, update: str, init: str = _SGD_INIT) -> str:
 '''
 
 
+_CHECK = """    if not 1 <= W < T:
+        raise ValueError("bad warmup_steps")
+"""
+_RAMP = "base_lr * (1 / W + (1 - 1 / W) * t / W)"
+_HOLD = """    if t > T:
+        return eta_min
+"""
+_PHASE = "(t - W) / (T - W)"
+
+
+def _warmup(check: str = _CHECK, ramp: str = _RAMP, hold: str = _HOLD,
+            phase: str = _PHASE) -> str:
+    return f"""def warmup_cosine_lr(t, base_lr, warmup_steps, total_steps, eta_min=0.0):
+    W, T = warmup_steps, total_steps
+{check}    if t < W:
+        return {ramp}
+{hold}    return eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * {phase})) / 2
+"""
+
+
 MISTAKES = [
     {
         "name": "gradient ascent: theta + lr * g",
@@ -290,60 +310,28 @@ MISTAKES = [
     {
         "name": "warm-up starting from 0",
         "cell": "warmup_cosine_lr",
-        "source": '''def warmup_cosine_lr(t, base_lr, warmup_steps, total_steps, eta_min=0.0):
-    W, T = warmup_steps, total_steps
-    if not 1 <= W < T:
-        raise ValueError("bad warmup_steps")
-    if t < W:
-        return base_lr * t / W
-    if t > T:
-        return eta_min
-    return eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * (t - W) / (T - W))) / 2
-''',
+        "source": _warmup(ramp="base_lr * t / W"),
         "fails": ["test_warmup_cosine_lr", "test_warmup_cosine_lr_hidden"],
         "feedback": "the warm-up starts at base_lr/W, not at 0",
     },
     {
         "name": "cosine phase counted from 0 instead of from the end of the warm-up",
         "cell": "warmup_cosine_lr",
-        "source": '''def warmup_cosine_lr(t, base_lr, warmup_steps, total_steps, eta_min=0.0):
-    W, T = warmup_steps, total_steps
-    if not 1 <= W < T:
-        raise ValueError("bad warmup_steps")
-    if t < W:
-        return base_lr * (1 / W + (1 - 1 / W) * t / W)
-    if t > T:
-        return eta_min
-    return eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * t / T)) / 2
-''',
+        "source": _warmup(phase="t / T"),
         "fails": ["test_warmup_cosine_lr", "test_warmup_cosine_lr_hidden"],
         "feedback": "the cosine starts at t = W",
     },
     {
         "name": "schedule that does not hold eta_min after total_steps",
         "cell": "warmup_cosine_lr",
-        "source": '''def warmup_cosine_lr(t, base_lr, warmup_steps, total_steps, eta_min=0.0):
-    W, T = warmup_steps, total_steps
-    if not 1 <= W < T:
-        raise ValueError("bad warmup_steps")
-    if t < W:
-        return base_lr * (1 / W + (1 - 1 / W) * t / W)
-    return eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * (t - W) / (T - W))) / 2
-''',
+        "source": _warmup(hold=""),
         "fails": ["test_warmup_cosine_lr", "test_warmup_cosine_lr_hidden"],
         "feedback": "after total_steps the rate holds eta_min",
     },
     {
         "name": "warm-up schedule without the ValueError",
         "cell": "warmup_cosine_lr",
-        "source": '''def warmup_cosine_lr(t, base_lr, warmup_steps, total_steps, eta_min=0.0):
-    W, T = warmup_steps, total_steps
-    if t < W:
-        return base_lr * (1 / W + (1 - 1 / W) * t / W)
-    if t > T:
-        return eta_min
-    return eta_min + (base_lr - eta_min) * (1 + np.cos(np.pi * (t - W) / (T - W))) / 2
-''',
+        "source": _warmup(check=""),
         "fails": ["test_warmup_cosine_lr", "test_warmup_cosine_lr_hidden"],
         "feedback": "should raise ValueError",
     },
