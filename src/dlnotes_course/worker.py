@@ -99,6 +99,8 @@ def _preload() -> None:
     try:
         import torch
         torch.set_num_threads(1)
+        # the first optimizer built imports torch._dynamo: ~1 s per submission, 4 s when busy
+        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     except ImportError:
         pass
     threadpool_limits(limits=1)
