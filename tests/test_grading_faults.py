@@ -131,6 +131,12 @@ def _check(result, gid):
     return next(c for c in result.checks if c.grade_id == gid)
 
 
+def _worth(result, answer):
+    """The points of an answer's visible and hidden checks (what a fault there costs)."""
+    return sum(c.max_score for c in result.checks
+               if c.grade_id in (f"test_{answer}", f"test_{answer}_hidden"))
+
+
 def test_sandbox_is_available_here():
     assert bwrap_problem() == "", "bubblewrap must start on this machine (make installs it)"
 
@@ -154,7 +160,7 @@ def test_memory_bomb_is_stopped_and_the_rest_counts(hostile_class):
     assert r.status == "memory", r.reason
     assert "test_precision" in r.reason and "400 MB" in r.reason
     assert _check(r, "test_precision").score == 0
-    assert r.score == r.max_score - 3
+    assert r.score == r.max_score - _worth(r, "precision")
 
 
 def test_fork_storm_hits_the_process_limit(hostile_class):
@@ -178,14 +184,14 @@ def test_os_exit_is_a_crash_named_by_cell(hostile_class):
     r = _row(hostile_class, "os_exit")
     assert r.status == "crashed"
     assert "test_precision" in r.reason and "exited with status 1" in r.reason
-    assert r.score == r.max_score - 3
+    assert r.score == r.max_score - _worth(r, "precision")
 
 
 def test_killing_its_own_process_is_a_crash(hostile_class):
     r = _row(hostile_class, "kill_self")
     assert r.status == "crashed" and "roc_auc_score" in r.reason
     assert "SIGKILL" in r.reason
-    assert r.score == r.max_score - 3
+    assert r.score == r.max_score - _worth(r, "roc_auc_score")
 
 
 def test_a_gigabyte_of_output_is_counted_not_kept(hostile_class):
