@@ -108,8 +108,8 @@ FAST = bool(os.environ.get("CI"))   # a smaller training budget on CI machines
 # $\mathrm{sign}(0) = 0$. L2 pulls every weight towards 0 in proportion to its size;
 # L1 pulls with the same force $\lambda$ whatever the size, which favours solutions in
 # which small weights are exactly 0: a **sparse** (稀疏) model that ignores some
-# features (feature selection, 特征选择). Section "Sparsity" below shows which update
-# actually reaches those zeros.
+# features (feature selection, 特征选择). "Sparsity, and how to really get zeros" below
+# shows which update actually reaches those zeros.
 #
 # Many texts write the L2 penalty as $\frac{\lambda}{2}\|w\|^2$ so that the gradient is
 # $\lambda w$ without the 2. Both conventions are in use; this book's L2 penalty has
@@ -866,7 +866,11 @@ check_close(_out, _ref.batch_norm_forward(_x1, np.ones(3), np.zeros(3), _rm.copy
 
 # %% nbgrader={"grade_id": "batch_norm_backward", "solution": true}
 def batch_norm_backward(dout, cache):
-    """Gradients (dx, dgamma, dbeta) of batch_norm_forward."""
+    """Gradients (dx, dgamma, dbeta) of batch_norm_forward.
+
+    cache = (xhat, gamma, inv_std, training) as batch_norm_forward returns it: xhat of
+    shape (N, D), gamma and inv_std of shape (D,), training a bool.
+    """
     ### BEGIN SOLUTION
     xhat, gamma, inv_std, use_batch_stats = cache
     dout = np.asarray(dout, dtype=float)
@@ -1128,7 +1132,11 @@ plt.show()
 
 # %% nbgrader={"grade_id": "layer_norm_forward", "solution": true}
 def layer_norm_forward(x, gamma, beta, eps=1e-5):
-    """LayerNorm over the last axis; returns (out, cache)."""
+    """LayerNorm over the last axis; returns (out, cache).
+
+    cache = (xhat, gamma, inv_std): xhat of x's shape (..., D), gamma of shape (D,),
+    inv_std = 1 / sqrt(variance + eps) of each row, of shape (..., 1).
+    """
     ### BEGIN SOLUTION
     x = np.asarray(x, dtype=float)
     mu = x.mean(axis=-1, keepdims=True)
@@ -1225,7 +1233,12 @@ check_close(_got, np.tile(np.arange(5.0), (2, 1)), "layer_norm_forward on consta
 
 # %% nbgrader={"grade_id": "layer_norm_backward", "solution": true}
 def layer_norm_backward(dout, cache):
-    """Gradients (dx, dgamma, dbeta) of layer_norm_forward, from its cache."""
+    """Gradients (dx, dgamma, dbeta) of layer_norm_forward.
+
+    cache = (xhat, gamma, inv_std) as layer_norm_forward returns it: xhat of shape
+    (..., D), gamma of shape (D,), inv_std of shape (..., 1). dx has dout's shape,
+    dgamma and dbeta shape (D,).
+    """
     ### BEGIN SOLUTION
     xhat, gamma, inv_std = cache
     dout = np.asarray(dout, dtype=float)
@@ -1803,7 +1816,7 @@ for _losses, _patience, _md in _cases:
 # ### Label smoothing
 #
 # Softening the one-hot targets also regularizes: the network is no longer pushed to
-# make the true logit infinitely large. Chapter 3 defines label smoothing as torch
+# make the true logit infinitely large, i.e. to become over-confident (过度自信). Chapter 3 defines label smoothing as torch
 # does, with its pitfall, and its `cross_entropy` exercise implements it; nothing here
 # repeats it.
 
