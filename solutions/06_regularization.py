@@ -383,7 +383,7 @@ for mu in (0.0, 0.9):
 #
 # The backward pass uses the same mask: $\partial L/\partial x_i = m_i\,g_i/(1-p)$.
 #
-# > **Pitfall.** One note describes dropout as "随机对一些参数置 0" (randomly setting
+# > **Pitfall.** Some notes describe dropout as "随机对一些参数置 0" (randomly setting
 # > some *parameters* to 0). Dropout zeroes **activations** (the outputs of units),
 # > not weights; the weights are untouched and all of them are used at test time.
 # > Zeroing random weights is a different method (DropConnect).
@@ -644,7 +644,7 @@ widgets.interact(show_run,
 # same as the $(N, D)$ case after moving the channel axis last and flattening, with
 # $D = C$ and $N\cdot H\cdot W$ rows.
 #
-# > **Pitfall.** One note says BN "在通道维上对 mini-batch 标准化" (normalises along the
+# > **Pitfall.** Some notes say BN "在通道维上对 mini-batch 标准化" (normalises along the
 # > channel axis). That is misleading: the statistics are computed **per channel**
 # > (one $\mu_c, \sigma_c$ for each channel), **over** the batch and spatial axes.
 # > Averaging *along* the channel axis (over the channels of one example) is what
@@ -1816,9 +1816,9 @@ for _losses, _patience, _md in _cases:
 # ### Label smoothing
 #
 # Softening the one-hot targets also regularizes: the network is no longer pushed to
-# make the true logit infinitely large, i.e. to become over-confident (过度自信). Chapter 3 defines label smoothing as torch
-# does, with its pitfall, and its `cross_entropy` exercise implements it; nothing here
-# repeats it.
+# make the true logit infinitely large, i.e. to become over-confident (过度自信).
+# Chapter 3 defines label smoothing as torch does, with its pitfall, and its
+# `cross_entropy` exercise implements it; nothing here repeats it.
 
 # %% [markdown]
 # ### Data augmentation
