@@ -15,22 +15,24 @@
 # more (augmented) data. Two neighbours of regularization make deep networks
 # trainable at all: **normalization** (归一化) layers and a good **initialization**
 # (初始化). This chapter builds all of them in numpy and trains a small network on
-# handwritten digits with the book's own code to watch them work.
+# handwritten digits with your own code to watch them work.
 #
 # **What this chapter covers**
 # 1. Overfitting (过拟合) and underfitting (欠拟合): diagnosis from train/validation
 #    curves.
-# 2. L1 and L2 penalties: gradients, sparsity on real data, the geometric picture;
-#    weight decay (权重衰减) vs L2, and why Adam needs AdamW.
+# 2. L1 and L2 penalties: gradients, the geometric picture, and the proximal step
+#    (soft-thresholding) that gives L1 its exact zeros; weight decay (权重衰减) vs L2.
 # 3. Dropout (随机失活 / 丢弃法): inverted dropout, train vs eval, the expectation
 #    argument; a small MLP on digits with and without dropout, and a widget over
 #    dropout $p$ × L2 $\lambda$.
-# 4. Batch normalization (批归一化) with running statistics, and layer normalization
-#    (层归一化).
+# 4. Batch normalization (批归一化) with running statistics, its backward pass derived
+#    through the computational graph, and an ablation (BatchNorm on/off × dropout
+#    on/off) trained with your own layers; layer normalization (层归一化), forward and
+#    backward.
 # 5. Initialization: Xavier/Glorot and Kaiming/He; activation statistics through 20
 #    layers.
-# 6. Gradient clipping (梯度裁剪), early stopping (早停), label smoothing (标签平滑)
-#    and data augmentation (数据增强).
+# 6. Gradient clipping (梯度裁剪), early stopping (早停) and data augmentation
+#    (数据增强).
 #
 # **How to check your answers.** Each exercise is a function or a class with a stub
 # that raises `NotImplementedError`. Replace the stub with your code, run the cell,
@@ -69,8 +71,11 @@ from dlnotes.checks import answer, check_close, check_equal, inplace
 #
 # Compare accuracies as well as losses: the validation loss can rise (the model grows
 # over-confident on the examples it gets wrong) while the validation accuracy is still
-# flat. Section 3 trains a small network on the digits and draws these curves; the
-# demo cells use the reference implementation `dlnotes.regularization`. Demo cells are
+# flat. Section 3 trains a small network on the digits and draws these curves.
+#
+# The training demos use **your** answers from this chapter. A demo that needs an
+# answer you have not written yet uses the book's reference implementation
+# (`dlnotes.regularization`) in its place and prints one line saying so. Demo cells are
 # not graded and are skipped when your notebook is graded.
 
 # %% tags=["demo"]
@@ -79,7 +84,7 @@ import os
 import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
 
-from dlnotes import data, losses, optim
+from dlnotes import data, losses, mine, optim
 from dlnotes import regularization as ref
 
 FAST = bool(os.environ.get("CI"))   # a smaller training budget on CI machines
@@ -101,133 +106,15 @@ FAST = bool(os.environ.get("CI"))   # a smaller training budget on CI machines
 # $|w|$ has no derivative at $0$; any value in $[-\lambda, \lambda]$ is a
 # **subgradient** (次梯度) there, and this book (like torch's `abs` backward) uses
 # $\mathrm{sign}(0) = 0$. L2 pulls every weight towards 0 in proportion to its size;
-# L1 pulls with the same force $\lambda$ whatever the size, which drives small weights
-# to exactly 0: a **sparse** (稀疏) model that ignores some features (feature
-# selection, 特征选择).
+# L1 pulls with the same force $\lambda$ whatever the size, which favours solutions in
+# which small weights are exactly 0: a **sparse** (稀疏) model that ignores some
+# features (feature selection, 特征选择). "Sparsity, and how to really get zeros" below
+# shows which update actually reaches those zeros.
 #
 # Many texts write the L2 penalty as $\frac{\lambda}{2}\|w\|^2$ so that the gradient is
-# $\lambda w$ without the 2. Both conventions are in use; this book's `l2_penalty` has
+# $\lambda w$ without the 2. Both conventions are in use; this book's L2 penalty has
 # **no** $\frac12$, so its gradient is $2\lambda w$. Always check which one a formula or
 # a library uses.
-#
-# Both functions take one parameter array, or a list of arrays (the parameters of a
-# model, of different shapes), and then return a list with one gradient per array.
-
-# %% [markdown]
-# ### Exercise 2.1 — `l1_penalty_grad`
-# Return $\lambda\,\mathrm{sign}(w)$ with $\mathrm{sign}(0) = 0$, as a float array of
-# the shape of `w`; if `w` is a list or tuple of arrays, return a list of such arrays.
-
-# %% nbgrader={"grade_id": "l1_penalty_grad", "solution": true}
-def l1_penalty_grad(w, lam):
-    """Gradient of lam * sum(|w|): lam * sign(w) (a list of gradients for a list of arrays)."""
-    ### BEGIN SOLUTION
-    if isinstance(w, (list, tuple)):
-        return [lam * np.sign(np.asarray(wi, dtype=float)) for wi in w]
-    return lam * np.sign(np.asarray(w, dtype=float))
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade_id": "test_l1_penalty_grad", "grade": true, "points": 1}
-check_close(answer(l1_penalty_grad, np.array([3.0, -0.5, 0.0]), 0.1), [0.1, -0.1, 0.0],
-            "l1_penalty_grad([3, -0.5, 0], lam=0.1)",
-            mistakes={"sign(0) must be 0: at w = 0 use the subgradient 0, not +λ":
-                          [0.1, -0.1, 0.1],
-                      "λ is missing: the gradient is λ·sign(w)": [1.0, -1.0, 0.0],
-                      "that is the L2 gradient 2λw, not λ·sign(w)": [0.6, -0.1, 0.0],
-                      "that is λ|w|, the penalty itself, not its gradient": [0.3, 0.05, 0.0]})
-# The usual L1 update: θ ← θ - η(∂L0/∂θ + λ·sign(θ)), here with η = 0.5, λ = 0.2.
-_theta, _g0 = np.array([1.0, -2.0, 0.0]), np.array([0.4, 0.4, 0.4])
-check_close(_theta - 0.5 * (_g0 + answer(l1_penalty_grad, _theta, 0.2)), [0.7, -2.1, -0.2],
-            "one step of the update θ - η(∂L0/∂θ + λ·sign(θ)) from θ = [1, -2, 0]")
-_got = answer(l1_penalty_grad, [np.array([1.0, -1.0]), np.array([[0.0, 2.0]])], 0.5)
-check_equal(len(_got), 2, "number of gradients returned for a list of 2 arrays")
-check_close(_got[1], [[0.0, 0.5]], "l1_penalty_grad of the second array [[0, 2]], lam=0.5")
-
-# %% nbgrader={"grade_id": "test_l1_penalty_grad_hidden", "grade": true, "points": 2}
-### BEGIN HIDDEN TESTS
-from dlnotes import regularization as _ref
-
-
-def _l1_mistakes(_w, _lam):
-    return {"sign(0) must be 0: at w = 0 use the subgradient 0, not +λ":
-                _lam * np.where(_w >= 0, 1.0, -1.0),
-            "λ is missing: the gradient is λ·sign(w)": np.sign(_w),
-            "that is the L2 gradient 2λw, not λ·sign(w)": 2 * _lam * _w,
-            "that is λ|w|, the penalty itself, not its gradient": _lam * np.abs(_w)}
-
-
-_rng = np.random.default_rng(601)
-for _shape, _lam in (((7,), 0.3), ((3, 4), 1e-3), ((2, 3, 2), 2.0), ((5,), 0.0)):
-    _w = np.round(_rng.normal(size=_shape), 1)      # rounding puts some exact zeros in
-    _w.flat[0] = 0.0
-    check_close(answer(l1_penalty_grad, _w, _lam), _ref.l1_penalty_grad(_w, _lam),
-                f"l1_penalty_grad on a random array of shape {_shape} (with zeros), "
-                f"lam={_lam}", mistakes=_l1_mistakes(_w, _lam))
-_ws = [np.array([[0.0, -1.5], [2.0, 0.3]]), np.array([-0.2, 0.0, 4.0])]
-_got = answer(l1_penalty_grad, [w.copy() for w in _ws], 0.7)
-_want = _ref.l1_penalty_grad(_ws, 0.7)
-check_equal(len(_got), len(_ws), f"number of gradients returned for a list of {len(_ws)} arrays")
-for _i in range(2):
-    check_close(_got[_i], _want[_i], f"l1_penalty_grad of params[{_i}] in a list, lam=0.7",
-                mistakes=_l1_mistakes(_ws[_i], 0.7))
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ### Exercise 2.2 — `l2_penalty_grad`
-# Return $2\lambda w$, the gradient of $\lambda\sum_i w_i^2$ (a list for a list of
-# arrays, as above).
-
-# %% nbgrader={"grade_id": "l2_penalty_grad", "solution": true}
-def l2_penalty_grad(w, lam):
-    """Gradient of lam * sum(w**2): 2 * lam * w (a list of gradients for a list of arrays)."""
-    ### BEGIN SOLUTION
-    if isinstance(w, (list, tuple)):
-        return [2.0 * lam * np.asarray(wi, dtype=float) for wi in w]
-    return 2.0 * lam * np.asarray(w, dtype=float)
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade_id": "test_l2_penalty_grad", "grade": true, "points": 1}
-check_close(answer(l2_penalty_grad, np.array([1.0, -2.0]), 0.5), [1.0, -2.0],
-            "l2_penalty_grad([1, -2], lam=0.5)",
-            mistakes={"λ·w is the gradient of (λ/2)Σw²; the gradient of λΣw² is 2λw "
-                      "(λ vs 2λ)": [0.5, -1.0],
-                      "that is λΣw², the penalty itself, not its gradient": 2.5})
-# The usual L2 update: θ ← θ - η(∂L0/∂θ + λ·2θ), here with η = 0.1, λ = 0.5.
-_theta = np.array([2.0, -4.0])
-check_close(_theta - 0.1 * (np.array([1.0, 1.0]) + answer(l2_penalty_grad, _theta, 0.5)),
-            [1.7, -3.7], "one step of the update θ - η(∂L0/∂θ + 2λθ) from θ = [2, -4]",
-            mistakes={"λ·w is the gradient of (λ/2)Σw²; the gradient of λΣw² is 2λw "
-                      "(λ vs 2λ)": [1.8, -3.9]})
-
-# %% nbgrader={"grade_id": "test_l2_penalty_grad_hidden", "grade": true, "points": 2}
-### BEGIN HIDDEN TESTS
-from dlnotes import regularization as _ref
-
-
-def _l2_mistakes(_w, _lam):
-    return {"λ·w is the gradient of (λ/2)Σw²; the gradient of λΣw² is 2λw (λ vs 2λ)":
-                _lam * _w,
-            "that is the L1 gradient λ·sign(w), not 2λw": _lam * np.sign(_w),
-            "the sign is flipped: the penalty pulls w towards 0, its gradient is +2λw":
-                -2 * _lam * _w}
-
-
-_rng = np.random.default_rng(602)
-for _shape, _lam in (((6,), 0.3), ((4, 3), 1e-2), ((1,), 5.0), ((2, 2, 3), 0.0)):
-    _w = _rng.normal(size=_shape)
-    check_close(answer(l2_penalty_grad, _w, _lam), _ref.l2_penalty_grad(_w, _lam),
-                f"l2_penalty_grad on a random array of shape {_shape}, lam={_lam}",
-                mistakes=_l2_mistakes(_w, _lam))
-_ws = [_rng.normal(size=(3, 2)), _rng.normal(size=4)]
-_got = answer(l2_penalty_grad, [w.copy() for w in _ws], 0.25)
-_want = _ref.l2_penalty_grad(_ws, 0.25)
-check_equal(len(_got), len(_ws), f"number of gradients returned for a list of {len(_ws)} arrays")
-for _i in range(2):
-    check_close(_got[_i], _want[_i], f"l2_penalty_grad of params[{_i}] in a list, lam=0.25",
-                mistakes=_l2_mistakes(_ws[_i], 0.25))
-### END HIDDEN TESTS
 
 # %% [markdown]
 # ### The geometric picture
@@ -271,25 +158,131 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ### Sparsity on real data, and how to really get zeros
+# ### Sparsity, and how to really get zeros
 #
-# The demo trains a softmax regression (64 pixels → 10 digits, 640 weights) on the
-# 8×8 digits three ways, with the same $\lambda$ for both penalties: L2 by its
-# gradient; L1 by its (sub)gradient $\lambda\,\mathrm{sign}(w)$, as the notes do; and
-# L1 by a **proximal step** (近端梯度): a plain gradient step on $L_0$ followed by
-# **soft-thresholding** (软阈值)
+# The subgradient step $w \leftarrow w - \eta\bigl(\nabla L_0 + \lambda\,\mathrm{sign}(w)\bigr)$
+# treats $|w|$ like any differentiable term, and it cannot land on 0: a small weight
+# moves by $\pm\eta\lambda$ and jumps across 0 instead of stopping there. A **proximal
+# step** (近端梯度) splits the loss. Take a plain gradient step on the smooth part
+# $L_0$ alone,
 #
-# $$w \leftarrow \mathrm{sign}(w)\,\max\bigl(|w| - \eta\lambda,\ 0\bigr).$$
+# $$z = w - \eta\,\nabla L_0(w),$$
 #
-# > **Pitfall.** The notes say the L1 update
+# and then handle the L1 term exactly: choose the new weights as the point that
+# trades staying close to $z$ against the penalty,
+#
+# $$w_\text{new} = \arg\min_v\ \tfrac12\|v - z\|^2 + \eta\lambda\,\|v\|_1 .$$
+#
+# Both terms are sums over the coordinates, so the problem splits into one scalar
+# problem per coordinate: minimise $h(v) = \frac12(v - z)^2 + t\,|v|$ with
+# $t = \eta\lambda \ge 0$. Solve it by cases.
+#
+# - For $v > 0$, $h'(v) = v - z + t$, which is 0 at $v = z - t$. That point is in
+#   the region $v > 0$ only when $z > t$.
+# - For $v < 0$, $h'(v) = v - z - t$, which is 0 at $v = z + t$. That point is in
+#   the region $v < 0$ only when $z < -t$.
+# - When $|z| \le t$, neither branch has a stationary point: $h$ decreases on
+#   $v < 0$ and increases on $v > 0$, so its minimum is at the kink, $v = 0$.
+#   (Equivalently, 0 belongs to the subdifferential $-z + t\,[-1, 1]$ of $h$ at 0.)
+#
+# Together: move $z$ towards 0 by $t$, and stop at exactly 0 if it would cross. This
+# is **soft-thresholding** (软阈值). Every coordinate with $|z_i| \le \eta\lambda$ becomes
+# 0.0, not a small number. Repeating the step is ISTA, a classic Lasso solver, and
+# torch calls the operator `softshrink`.
+#
+# > **Pitfall.** Some notes say the L1 update
 # > $\theta \leftarrow \theta - \eta\bigl(\frac{\partial L_0}{\partial\theta} +
 # > \lambda\,\mathrm{sign}(\theta)\bigr)$ "makes some weights 0" (会使部分权重变为 0).
-# > L1 *solutions* are sparse, but this update does not find exact zeros: a small
+# > L1 *solutions* are sparse, but that update does not find exact zeros: a small
 # > weight jumps across 0 by $\pm\eta\lambda$ at every step and keeps oscillating
-# > around it, never landing on 0.0. The histogram below shows a pile of tiny but
-# > non-zero weights. Soft-thresholding sets them to exactly 0 (that is how Lasso
-# > solvers work). In practice: threshold tiny weights after training, or use a
-# > proximal optimizer if you need true zeros.
+# > around it. The demo after the exercise shows the pile of tiny but non-zero weights
+# > it leaves, and the exact zeros of the proximal step.
+
+# %% [markdown]
+# ### Exercise 2.1 — `l1_proximal_step`
+# One proximal-gradient step for the loss $L_0(w) + \lambda\sum_i |w_i|$, from the
+# weights `w`. `grad` is the gradient of the data loss $L_0$ alone at `w` (the
+# penalty is not in it), `lr` is the step size $\eta > 0$ and `lam` is
+# $\lambda \ge 0$. `w` and `grad` are float arrays of the same shape (any shape).
+# Return the new weights as a new array of that shape, and leave `w` unchanged.
+# Entries that the step sends to zero must be exactly `0.0`.
+
+# %% nbgrader={"grade_id": "l1_proximal_step", "solution": true}
+def l1_proximal_step(w, grad, lr, lam):
+    """One proximal-gradient step for L0 + lam * sum(|w|); returns the new weights."""
+    ### BEGIN SOLUTION
+    z = np.asarray(w, dtype=float) - lr * np.asarray(grad, dtype=float)
+    return np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0.0)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_l1_proximal_step", "grade": true, "points": 1}
+# Gradient step first: z = w - 0.5 * grad = [0.8, 0.1, -0.7, -0.1]; threshold 0.5 * 0.4.
+_w = inplace(np.array([1.0, 0.05, -0.6, 0.3]))
+_grad = np.array([0.4, -0.1, 0.2, 0.8])
+_got = answer(l1_proximal_step, _w, _grad, 0.5, 0.4)
+check_close(_got, [0.6, 0.0, -0.5, 0.0],
+            "l1_proximal_step(w=[1, 0.05, -0.6, 0.3], grad=[0.4, -0.1, 0.2, 0.8], lr=0.5, "
+            "lam=0.4)",
+            mistakes={"the threshold is lr·lam (the penalty's weight in the step), not lam":
+                          [0.4, 0.0, -0.3, 0.0],
+                      "no gradient step: first z = w - lr·grad, then threshold z":
+                          [0.8, 0.0, -0.4, 0.1],
+                      "the sign is lost: max(z - t, 0) sets every negative weight to 0; "
+                      "shrink |z| and keep the sign of z": [0.6, 0.0, 0.0, 0.0],
+                      "hard thresholding: the kept entries must also move towards 0 by "
+                      "the threshold": [0.8, 0.0, -0.7, 0.0],
+                      "that is the subgradient step w - lr·(grad + lam·sign(w)), not the "
+                      "proximal step": [0.6, -0.1, -0.5, -0.3]})
+check_equal(np.asarray(_got) == 0.0, [False, True, False, True],
+            "which entries are exactly 0.0 (|z| <= lr·lam)")
+check_close(_w, [1.0, 0.05, -0.6, 0.3], "w after the call (return new weights, leave w "
+            "as it was)")
+# With lam = 0 the step is plain gradient descent.
+check_close(answer(l1_proximal_step, np.array([0.3, -0.2]), np.array([1.0, -1.0]), 0.1, 0.0),
+            [0.2, -0.1], "l1_proximal_step(w=[0.3, -0.2], grad=[1, -1], lr=0.1, lam=0)")
+
+# %% nbgrader={"grade_id": "test_l1_proximal_step_hidden", "grade": true, "points": 1}
+### BEGIN HIDDEN TESTS
+from dlnotes import regularization as _ref
+
+
+def _soft(_z, _t):
+    return np.sign(_z) * np.maximum(np.abs(_z) - _t, 0.0)
+
+
+_rng = np.random.default_rng(601)
+for _shape, _lr, _lam in (((7,), 0.1, 2.0), ((3, 4), 1.0, 0.3), ((2, 3, 2), 0.05, 5.0),
+                          ((5,), 0.2, 0.0)):
+    _wv = _rng.normal(size=_shape)
+    _gv = _rng.normal(size=_shape)
+    _want = _ref.l1_proximal_step(_wv, _gv, _lr, _lam)
+    _zv = _wv - _lr * _gv
+    _case = f"l1_proximal_step on random w and grad of shape {_shape}, lr={_lr}, lam={_lam}"
+    check_close(answer(l1_proximal_step, _wv.copy(), _gv.copy(), _lr, _lam), _want, _case,
+                atol=1e-12,
+                mistakes={"the threshold is lr·lam, not lam": _soft(_zv, _lam),
+                          "no gradient step: threshold z = w - lr·grad, not w":
+                              _soft(_wv, _lr * _lam),
+                          "the sign is lost: shrink |z| and keep the sign of z":
+                              np.maximum(_zv - _lr * _lam, 0.0),
+                          "hard thresholding: kept entries must also shrink":
+                              np.where(np.abs(_zv) > _lr * _lam, _zv, 0.0),
+                          "the subgradient step, not the proximal one":
+                              _wv - _lr * (_gv + _lam * np.sign(_wv))})
+# float32 weights: a correct float32 answer passes
+_w32 = _rng.normal(size=(4, 5)).astype(np.float32)
+_g32 = _rng.normal(size=(4, 5)).astype(np.float32)
+check_close(answer(l1_proximal_step, _w32, _g32, 0.3, 1.0),
+            _ref.l1_proximal_step(_w32, _g32, 0.3, 1.0), "l1_proximal_step on float32 arrays",
+            atol=1e-6)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The demo trains a softmax regression (64 pixels → 10 digits, 640 weights) on the
+# 8×8 digits three ways, with the same $\lambda$ for both penalties: L2 by its
+# gradient $2\lambda w$; L1 by its subgradient $\lambda\,\mathrm{sign}(w)$; and L1 by
+# your proximal step. The histograms count the weights that are exactly 0.
 
 # %% tags=["demo"]
 X_dig, y_dig = data.load_digits()
@@ -300,6 +293,7 @@ X_tr, y_tr, X_va, y_va = X_dig[idx_tr], y_dig[idx_tr], X_dig[idx_va], y_dig[idx_
 # Label noise for section 3: 20% of the training labels replaced by random digits.
 noisy = np.random.default_rng(5).random(len(y_tr)) < 0.2
 y_tr = np.where(noisy, np.random.default_rng(6).integers(0, 10, len(y_tr)), y_tr)
+own_l1 = mine.own(globals(), "06_regularization", ["l1_proximal_step"])
 
 
 def softmax_regression(penalty, lam=0.01, lr=0.5, steps=200):
@@ -309,14 +303,13 @@ def softmax_regression(penalty, lam=0.01, lr=0.5, steps=200):
     for _ in range(steps):
         g = losses.cross_entropy_grad(X @ W.T + b, y)
         gW, gb = g.T @ X, g.sum(axis=0)
-        if penalty == "L2":
-            gW = gW + ref.l2_penalty_grad(W, lam)
-        elif penalty == "L1 (subgradient)":
-            gW = gW + ref.l1_penalty_grad(W, lam)
-        W -= lr * gW
         b -= lr * gb
-        if penalty == "L1 (proximal)":
-            W = np.sign(W) * np.maximum(np.abs(W) - lr * lam, 0.0)
+        if penalty == "L2":
+            W = W - lr * (gW + 2 * lam * W)
+        elif penalty == "L1 (subgradient)":
+            W = W - lr * (gW + lam * np.sign(W))
+        else:                                    # L1 (proximal), with your step
+            W = own_l1.l1_proximal_step(W, gW, lr, lam)
     return W
 
 
@@ -331,72 +324,42 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ### Weight decay is L2 only for plain SGD
+# ### Weight decay and L2
 #
-# **Weight decay** shrinks every weight a little at every step:
-# $w \leftarrow (1 - \eta\lambda')\,w - \eta\,\nabla L_0$. For plain SGD that is exactly
-# gradient descent on $L_0 + \frac{\lambda'}{2}\|w\|^2$, i.e. this book's L2 penalty
-# with $\lambda = \lambda'/2$ (torch's `SGD(weight_decay=λ')` adds $\lambda' w$ to the
-# gradient). The demo checks it.
+# **Weight decay** shrinks every weight by a fixed fraction at every step, apart from
+# the gradient: $w \leftarrow (1 - \eta\lambda')\,w - \eta\,u$, where $u$ is the step
+# the optimizer computes from $\nabla L_0$. For **plain SGD** ($u = \nabla L_0$) this is
+# exactly gradient descent on $L_0 + \frac{\lambda'}{2}\|w\|^2$, i.e. this book's L2
+# penalty with $\lambda = \lambda'/2$. For every optimizer that transforms the gradient
+# the two are different methods. With momentum, the L2 gradient $2\lambda w$ enters the
+# velocity and keeps acting in later steps, while the decay acts once. Adaptive
+# optimizers divide the L2 gradient by $\sqrt{\hat v}$, so weights with large gradients
+# are barely decayed. Chapter 5 works out the Adam case and builds AdamW, which decays
+# the weights directly. Careful with names: `weight_decay=λ'` in `torch.optim.SGD` and
+# `torch.optim.Adam` adds $\lambda' w$ to the gradient, i.e. it *is* the L2 penalty
+# $\frac{\lambda'}{2}\|w\|^2$; only `AdamW` decays the weights directly.
 #
-# For **Adam** the two are *not* the same. `torch.optim.Adam(weight_decay=λ')` adds
-# $\lambda' w$ to the gradient (L2), and then Adam divides the whole gradient by
-# $\sqrt{\hat v_t}$. A weight whose loss gradient is large and noisy has a large
-# $\hat v_t$ and is barely decayed at all; a weight with small gradients is decayed
-# hard. **AdamW** (Loshchilov & Hutter) *decouples* the decay from the gradient:
-# $w \leftarrow (1 - \eta\lambda')w$, then the Adam step on $\nabla L_0$ alone. Every
-# weight then decays at the same relative rate, as intended; AdamW is the default for
-# Transformers.
-#
-# > **Pitfall.** One note says "Weight Decay 与 L2 等价" (weight decay is equivalent to
-# > L2). That holds for plain SGD (with $\lambda = \lambda'/2$ in this book's
-# > convention; with momentum the two also coincide). It is false for adaptive
-# > optimizers such as Adam, AdaGrad and RMSProp, which is why AdamW exists.
+# > **Pitfall.** Some notes say "Weight Decay 与 L2 等价" (weight decay is equivalent
+# > to L2). That holds for plain SGD only (with $\lambda = \lambda'/2$ in this book's
+# > convention). The demo runs both with the same gradients, without and with
+# > momentum.
 
 # %% tags=["demo"]
-rng = np.random.default_rng(1)
-w_sgd = rng.normal(size=5)
-w_l2 = w_sgd.copy()
-opt_wd = optim.SGD([w_sgd], lr=0.1, weight_decay=0.2)
-opt_l2 = optim.SGD([w_l2], lr=0.1)
-for _ in range(20):
-    g = rng.normal(size=5)
-    opt_wd.step([g])
-    opt_l2.step([g + ref.l2_penalty_grad(w_l2, 0.2 / 2)])
-print("SGD: weight_decay=0.2 and an L2 penalty with λ = 0.1 give the same weights:",
-      np.allclose(w_sgd, w_l2))
-
-# Two weights start at 1. The data gradient is pure zero-mean noise, tiny for w[0] and
-# large for w[1]: only the decay can move them on average. 300 independent copies run
-# side by side (rows of one array; the optimizers act elementwise) and we plot the mean.
-steps, lr, wd = 1000, 1e-2, 0.5
-runs = {}
-for name, make in (("SGD + weight decay", lambda p: optim.SGD(p, lr=lr, weight_decay=wd)),
-                   ("Adam + L2 (weight_decay)", lambda p: optim.Adam(p, lr=lr, weight_decay=wd)),
-                   ("AdamW", lambda p: optim.AdamW(p, lr=lr, weight_decay=wd))):
-    w = np.ones((300, 2))
-    opt = make([w])
-    noise = np.random.default_rng(2)
-    path = []
-    for _ in range(steps):
-        opt.step([noise.normal(size=(300, 2)) * np.array([0.01, 10.0])])
-        path.append(w.mean(axis=0))
-    runs[name] = np.array(path)
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.3), sharey=True)
-for ax, (name, path) in zip(axes, runs.items(), strict=True):
-    ax.plot(path[:, 0], label="w[0]: small gradients")
-    ax.plot(path[:, 1], label="w[1]: large noisy gradients")
-    ax.set(title=name, xlabel="step")
-axes[0].set_ylabel("weight (mean over 300 runs)")
-axes[0].legend()
-plt.tight_layout()
-plt.show()
+r = np.random.default_rng(1)
+w_start, grad_seq = r.normal(size=5), r.normal(size=(20, 5))
+lr, wd = 0.1, 0.2
+for mu in (0.0, 0.9):
+    w_dec, w_l2 = w_start.copy(), w_start.copy()
+    v_dec, v_l2 = np.zeros(5), np.zeros(5)
+    for g in grad_seq:
+        v_dec = mu * v_dec + g                    # the step from the data gradient only
+        w_dec = (1 - lr * wd) * w_dec - lr * v_dec
+        v_l2 = mu * v_l2 + g + 2 * (wd / 2) * w_l2    # L2 with λ = λ'/2 in the gradient
+        w_l2 = w_l2 - lr * v_l2
+    print(f"momentum {mu}: largest difference between weight decay and L2 after 20 steps: "
+          f"{np.abs(w_dec - w_l2).max():.2e}")
 
 # %% [markdown]
-# Left: SGD decays both weights at the same rate. Middle: Adam with L2 decays the
-# small-gradient weight fast, but the decay of the noisy one is divided by its large
-# $\sqrt{\hat v}$ and hardly happens. Right: AdamW decays both alike.
-#
 # ## 3. Dropout
 #
 # During training, **dropout** sets each activation to 0 with probability $p$ (a fresh
@@ -420,22 +383,23 @@ plt.show()
 #
 # The backward pass uses the same mask: $\partial L/\partial x_i = m_i\,g_i/(1-p)$.
 #
-# > **Pitfall.** One note describes dropout as "随机对一些参数置 0" (randomly setting
+# > **Pitfall.** Some notes describe dropout as "随机对一些参数置 0" (randomly setting
 # > some *parameters* to 0). Dropout zeroes **activations** (the outputs of units),
 # > not weights; the weights are untouched and all of them are used at test time.
 # > Zeroing random weights is a different method (DropConnect).
 
 # %% [markdown]
 # ### Exercise 3.1 — `dropout`
-# Return `(out, mask)`. In training mode draw `mask` with `rng` so that each entry is
-# kept (`True`) with probability $1-p$ — e.g. `rng.random(x.shape) >= p` — and return
-# $\mathrm{out} = \mathrm{mask}\cdot x/(1-p)$. With `training=False` return a copy of
-# `x` and an all-`True` mask. `p` is in $[0, 1)$. The mask must be a boolean array
-# with the shape of `x`.
+# Return `(out, mask)` for a float array `x` of any shape and a drop probability `p`
+# in $[0, 1)$. In training mode, draw a fresh random mask with `rng` (never with
+# `np.random`): a boolean array of `x`'s shape, `True` where an entry is kept, each
+# entry dropped independently with probability `p`. `out` is inverted dropout with that
+# mask, as derived above, of `x`'s shape. With `training=False` return a copy of `x`
+# and an all-`True` mask.
 
 # %% nbgrader={"grade_id": "dropout", "solution": true}
 def dropout(x, p, rng, training=True):
-    """Inverted dropout: returns (out, mask), out = mask * x / (1 - p) in training."""
+    """Inverted dropout; returns (out, mask) with mask True where an entry is kept."""
     ### BEGIN SOLUTION
     x = np.asarray(x, dtype=float)
     if not training:
@@ -509,23 +473,27 @@ check_equal(np.asarray(_hm), np.ones(_x.shape, dtype=bool),
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The expectation argument, numerically: average many dropout outputs of the same
-# input and you get the input back; without the rescaling you get $(1-p)$ times it.
+# The expectation argument, numerically, with your `dropout`: average many dropout
+# outputs of the same input and you get the input back; without the rescaling you get
+# $(1-p)$ times it.
 
 # %% tags=["demo"]
+own_drop = mine.own(globals(), "06_regularization", ["dropout"])
 x_demo = np.array([1.0, -2.0, 3.0, 0.5])
 r = np.random.default_rng(0)
-draws = np.array([ref.dropout(x_demo, 0.3, r)[0] for _ in range(20000)])
+draws = np.array([own_drop.dropout(x_demo, 0.3, r)[0] for _ in range(20000)])
 print("x                        :", x_demo)
 print("mean of 20000 dropout(x) :", draws.mean(axis=0).round(3))
 print("without rescaling        :", (draws * 0.7).mean(axis=0).round(3), " = (1-p)·x")
 
 # %% [markdown]
-# ### A small MLP on digits, with the book's own numpy code
+# ### A small MLP on digits, with your dropout
 #
 # The demo trains a 64 → 128 → 10 ReLU network on only **300** training digits
 # (validation: 500 others) with `dlnotes.optim.SGD` (momentum 0.9, batches of 50), the
-# cross-entropy of `dlnotes.losses` and the dropout and L2 of `dlnotes.regularization`.
+# cross-entropy of `dlnotes.losses`, your `dropout` on the hidden layer and the L2
+# gradient $2\lambda W$ on both weight matrices. The backward pass through dropout uses
+# the same mask: $\partial L/\partial x = \mathrm{mask}\cdot g/(1-p)$.
 # To make overfitting plain to see, 20% of the training labels were replaced by random
 # digits (label noise, 标签噪声): a network that drives the training loss to 0 has
 # memorised those wrong labels, and the validation loss climbs. A grid of runs over
@@ -553,18 +521,17 @@ def train_mlp(p=0.0, lam=0.0, epochs=EPOCHS, hidden=128, lr=0.1, seed=0, stopper
     """Train with dropout p on the hidden layer and an L2 penalty lam; return the history."""
     params = mlp_init(seed, hidden)
     W1, b1, W2, b2 = params
-    r = np.random.default_rng(seed + 1)
+    batch_rng, drop_rng = np.random.default_rng(seed + 1), np.random.default_rng(seed + 2)
     opt = optim.SGD(params, lr=lr, momentum=0.9)
     hist = {"train_loss": [], "val_loss": [], "train_acc": [], "val_acc": []}
     for _ in range(epochs):
-        for xb, yb in data.minibatches(X_tr, y_tr, 50, rng=r):
+        for xb, yb in data.minibatches(X_tr, y_tr, 50, rng=batch_rng):
             z1 = xb @ W1.T + b1
-            h, mask = ref.dropout(np.maximum(z1, 0.0), p, r, training=True)
+            h, mask = own_drop.dropout(np.maximum(z1, 0.0), p, drop_rng, training=True)
             g = losses.cross_entropy_grad(h @ W2.T + b2, yb)
-            dh = ref.dropout_backward(g @ W2, mask, p)
-            dz1 = dh * (z1 > 0)
-            opt.step([dz1.T @ xb + ref.l2_penalty_grad(W1, lam), dz1.sum(axis=0),
-                      g.T @ h + ref.l2_penalty_grad(W2, lam), g.sum(axis=0)])
+            dz1 = (g @ W2) * mask / (1 - p) * (z1 > 0)
+            opt.step([dz1.T @ xb + 2 * lam * W1, dz1.sum(axis=0),
+                      g.T @ h + 2 * lam * W2, g.sum(axis=0)])
         for split, X, y in (("train", X_tr, y_tr), ("val", X_va, y_va)):
             logits = mlp_logits(params, X)           # evaluation: no dropout
             hist[f"{split}_loss"].append(losses.cross_entropy(logits, y))
@@ -677,7 +644,7 @@ widgets.interact(show_run,
 # same as the $(N, D)$ case after moving the channel axis last and flattening, with
 # $D = C$ and $N\cdot H\cdot W$ rows.
 #
-# > **Pitfall.** One note says BN "在通道维上对 mini-batch 标准化" (normalises along the
+# > **Pitfall.** Some notes say BN "在通道维上对 mini-batch 标准化" (normalises along the
 # > channel axis). That is misleading: the statistics are computed **per channel**
 # > (one $\mu_c, \sigma_c$ for each channel), **over** the batch and spatial axes.
 # > Averaging *along* the channel axis (over the channels of one example) is what
@@ -801,16 +768,19 @@ for _n, _d, _m, _eps in ((8, 3, 0.1, 1e-5), (2, 5, 0.3, 1e-3), (16, 4, 1.0, 1e-5
                               "running_var did not change: update it in place": np.ones(_d),
                               "momentum reversed: the NEW value gets weight momentum":
                                   _rv_swap})
+    # Evaluation, judged with YOUR running statistics (as they were before the call), so
+    # that a slip in the running update above is not reported a second time here.
     _x = _rng.normal(loc=3.0, scale=2.0, size=(_n, _d))
-    _rm_before, _rv_before = _rm_ref.copy(), _rv_ref.copy()
+    _rm_before, _rv_before = np.array(_rm, dtype=float), np.array(_rv, dtype=float)
     _out, _ = answer(batch_norm_forward, _x, _g, _b, _rm, _rv, False,
                      momentum=_m, eps=_eps)
-    _want, _ = _ref.batch_norm_forward(_x, _g, _b, _rm_ref, _rv_ref, False,
-                                       momentum=_m, eps=_eps)
+    _want, _ = _ref.batch_norm_forward(_x, _g, _b, _rm_before.copy(),
+                                       np.maximum(_rv_before, 0.0), False, momentum=_m, eps=_eps)
     _batch, _ = _ref.batch_norm_forward(_x, _g, _b, None, None, False, eps=_eps)
-    check_close(_out, _want, f"batch_norm_forward in evaluation mode on shape {(_n, _d)}",
-                atol=1e-8, mistakes={"batch statistics at evaluation: eval mode must use "
-                                     "the running statistics": _batch})
+    check_close(_out, _want, f"batch_norm_forward in evaluation mode on shape {(_n, _d)}, "
+                "with your running statistics", atol=1e-8,
+                mistakes={"batch statistics at evaluation: eval mode must use "
+                          "the running statistics": _batch})
     check_close(np.concatenate([_rm, _rv]), np.concatenate([_rm_before, _rv_before]),
                 "running statistics after an evaluation call (they must not change)",
                 atol=1e-8)
@@ -824,30 +794,83 @@ check_close(_out, _ref.batch_norm_forward(_x1, np.ones(3), np.zeros(3), _rm.copy
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### The backward pass
+# ### The backward pass, through the computational graph
 #
-# With $g$ = `dout` and $\hat g = g \odot \gamma$, the parameter gradients are sums over
-# the batch, $\partial L/\partial\gamma = \sum_n g_n \odot \hat x_n$ and
-# $\partial L/\partial\beta = \sum_n g_n$. In training mode $\mu$ and $\sigma^2$ are
-# functions of **every** row of the batch, so the gradient with respect to $x_n$ has
-# two extra terms (they come from differentiating through $\mu$ and $\sigma^2$):
+# In training mode every output row depends on **every** input row, through the batch
+# mean and variance. Take one feature (one column; all columns are independent, so we
+# drop the index $d$) and write the forward pass as a chain of small nodes, each one
+# easy to differentiate:
 #
-# $$\frac{\partial L}{\partial x_n} = \frac{1}{N\sqrt{\sigma^2+\epsilon}}
-#   \Bigl(N\,\hat g_n - \sum_k \hat g_k - \hat x_n \sum_k \hat g_k \odot \hat x_k\Bigr).$$
+# | node | forward | local derivatives |
+# |---|---|---|
+# | mean | $\mu = \frac1N\sum_n x_n$ | $\frac1N$ with respect to each $x_n$ |
+# | centre | $c_n = x_n - \mu$ | $1$ w.r.t. $x_n$, $-1$ w.r.t. $\mu$ |
+# | variance | $\sigma^2 = \frac1N\sum_n c_n^2$ | $2c_n/N$ w.r.t. $c_n$ |
+# | inverse std | $s = (\sigma^2 + \epsilon)^{-1/2}$ | $-\frac12 s^3$ w.r.t. $\sigma^2$ |
+# | normalise | $\hat x_n = c_n s$ | $s$ w.r.t. $c_n$, $c_n$ w.r.t. $s$ |
+# | scale, shift | $y_n = \gamma\hat x_n + \beta$ | $\gamma$ w.r.t. $\hat x_n$ |
 #
-# In evaluation mode the running statistics are constants and
-# $\partial L/\partial x_n = \hat g_n / \sqrt{\hat\sigma^2+\epsilon}$.
+# Backpropagation (chapter 4) walks the table from the bottom up. A node that feeds
+# several others (μ feeds every $c_n$; $s$ feeds every $\hat x_n$; $\gamma$ and $\beta$
+# are used by every row) **adds up** the gradients that come back from all of them.
+# Write $g_n = \partial L/\partial y_n$ (that is `dout`).
+#
+# 1. **Scale and shift.** $\gamma$ and $\beta$ are shared by the $N$ rows, so
+#    $\dfrac{\partial L}{\partial\beta} = \sum_n g_n$ and
+#    $\dfrac{\partial L}{\partial\gamma} = \sum_n g_n\,\hat x_n$; and
+#    $\hat g_n := \dfrac{\partial L}{\partial\hat x_n} = \gamma\, g_n$.
+# 2. **Normalise.** $s$ is shared: $\dfrac{\partial L}{\partial s} = \sum_n \hat g_n\,c_n$.
+#    Each $c_n$ receives $\hat g_n\,s$ directly from its own $\hat x_n$.
+# 3. **Inverse std.** $\dfrac{\partial L}{\partial\sigma^2} =
+#    -\dfrac12\,s^3\sum_n \hat g_n\,c_n$.
+# 4. **Variance.** Each $c_n$ receives a second contribution,
+#    $\dfrac{2c_n}{N}\,\dfrac{\partial L}{\partial\sigma^2}$. With $c_n s = \hat x_n$ the
+#    two contributions add up to
+#
+#    $$\frac{\partial L}{\partial c_n} = s\,\hat g_n - \frac{s}{N}\,\hat x_n
+#      \sum_k \hat g_k\,\hat x_k .$$
+# 5. **Centre and mean.** $x_n$ reaches the loss directly through $c_n$ and, through
+#    μ, via every $c_k$: $\dfrac{\partial L}{\partial\mu} = -\sum_k
+#    \dfrac{\partial L}{\partial c_k}$, and μ hands $\frac1N$ of that back to each
+#    $x_n$. (The variance also depends on μ, but only through the $c_k$, which we have
+#    already followed; directly, $\partial\sigma^2/\partial\mu = -\frac2N\sum_k c_k = 0$.)
+#    So
+#
+#    $$\frac{\partial L}{\partial x_n} = \frac{\partial L}{\partial c_n}
+#      - \frac1N\sum_k \frac{\partial L}{\partial c_k}.$$
+#
+# Put 4 into 5 and use $\sum_k \hat x_k = 0$: the second term is $\frac sN\sum_k\hat g_k$,
+# and
+#
+# $$\frac{\partial L}{\partial x_n} = s\,\Bigl(\hat g_n - \frac1N\sum_k \hat g_k
+#   - \hat x_n\,\frac1N\sum_k \hat g_k\,\hat x_k\Bigr).$$
+#
+# Read it as: the gradient $\hat g_n\,s$ that a constant normalisation would pass back,
+# minus its batch mean (the path through μ), minus its component along $\hat x$ (the
+# path through $\sigma^2$). Two checks follow from it: $\sum_n \partial L/\partial x_n = 0$
+# (adding a constant to a column changes nothing after normalisation) and
+# $\sum_n \hat x_n\,\partial L/\partial x_n = 0$ (neither does scaling a column).
+#
+# In evaluation mode μ and $\sigma^2$ are the running statistics: constants, not
+# functions of the batch. Steps 2–5 then reduce to $\partial L/\partial x_n = s\,\hat g_n$,
+# with the running variance in $s$.
 
 # %% [markdown]
 # ### Exercise 4.2 — `batch_norm_backward`
-# Return `(dx, dgamma, dbeta)` given `dout` of shape $(N, D)$ and
-# `cache = (xhat, gamma, inv_std, use_batch_stats)` as returned by the forward pass
-# (`use_batch_stats` is `True` for a training-mode forward). `inv_std` has shape
-# $(D,)$.
+# Return `(dx, dgamma, dbeta)` for `dout` of shape $(N, D)$ and the `cache` that
+# `batch_norm_forward` returns, `cache = (xhat, gamma, inv_std, training)`: `xhat` of
+# shape $(N, D)$, `gamma` and `inv_std` (the $s$ of each feature) of shape $(D,)$, and
+# `training` a bool, `True` when the forward pass normalised with the batch statistics
+# and `False` when it used the running statistics. `dx` has shape $(N, D)$, `dgamma`
+# and `dbeta` shape $(D,)$.
 
 # %% nbgrader={"grade_id": "batch_norm_backward", "solution": true}
 def batch_norm_backward(dout, cache):
-    """Gradients (dx, dgamma, dbeta) of batch_norm_forward."""
+    """Gradients (dx, dgamma, dbeta) of batch_norm_forward.
+
+    cache = (xhat, gamma, inv_std, training) as batch_norm_forward returns it: xhat of
+    shape (N, D), gamma and inv_std of shape (D,), training a bool.
+    """
     ### BEGIN SOLUTION
     xhat, gamma, inv_std, use_batch_stats = cache
     dout = np.asarray(dout, dtype=float)
@@ -862,7 +885,7 @@ def batch_norm_backward(dout, cache):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade_id": "test_batch_norm_backward", "grade": true, "points": 1}
+# %% nbgrader={"grade_id": "test_batch_norm_backward", "grade": true, "points": 2}
 def _bn_train(_x, _g, _b, _eps=1e-5):
     return _g * (_x - _x.mean(0)) / np.sqrt(_x.var(0) + _eps) + _b
 
@@ -883,10 +906,25 @@ check_close(_dbeta, _dout.sum(0), "dbeta (sum of dout over the batch)",
             mistakes={"dgamma and dbeta look swapped": (_dout * _xhat).sum(0)})
 check_close(_dgamma, (_dout * _xhat).sum(0), "dgamma (sum of dout * xhat over the batch)",
             mistakes={"dgamma and dbeta look swapped": _dout.sum(0)})
+_gh = _dout * _g
 check_close(_dx, _num, "dx in training mode, compared with finite differences", atol=1e-6,
             mistakes={"dx treats μ and σ² as constants, but in training mode they depend on "
                       "every row: dx = dout·γ·inv_std is the evaluation-mode formula":
-                          _dout * _g * _inv})
+                          _gh * _inv,
+                      "the path through the mean μ is missing (the term with the batch mean "
+                      "of dout·γ)": _inv * (_gh - _xhat * (_gh * _xhat).mean(0)),
+                      "the path through the variance σ² is missing (the term along xhat)":
+                          _inv * (_gh - _gh.mean(0)),
+                      "γ is missing from dx: the gradient reaching xhat is dout·γ":
+                          _inv * (_dout - _dout.mean(0) - _xhat * (_dout * _xhat).mean(0))})
+# Evaluation mode: the running statistics (variance [4, 0.25] here) are constants.
+_inv_run = 1 / np.sqrt(np.array([4.0, 0.25]) + 1e-5)
+_xhat_run = (_x - np.array([1.0, 0.5])) * _inv_run
+_dx, _, _ = answer(batch_norm_backward, _dout, (_xhat_run, _g, _inv_run, False))
+check_close(_dx, _gh * _inv_run, "dx in evaluation mode (running statistics are constants)",
+            mistakes={"in evaluation mode the running statistics are constants: use the "
+                      "evaluation-mode formula": _inv_run * (
+                          _gh - _gh.mean(0) - _xhat_run * (_gh * _xhat_run).mean(0))})
 
 # %% nbgrader={"grade_id": "test_batch_norm_backward_hidden", "grade": true, "points": 3}
 ### BEGIN HIDDEN TESTS
@@ -908,10 +946,14 @@ for _n, _d, _training in ((6, 3, True), (2, 4, True), (32, 5, True), (5, 3, Fals
     check_equal(len(_got), 3, "number of values returned (dx, dgamma, dbeta)")
     _gh = _dout * _gg
     _train_dx = _inv / _n * (_n * _gh - _gh.sum(0) - _xhat * (_gh * _xhat).sum(0))
+    _no_mu = _inv * (_gh - _xhat * (_gh * _xhat).mean(0))
+    _no_var = _inv * (_gh - _gh.mean(0))
     check_close(_got[0], _want[0], f"dx in {_mode} mode on shape {(_n, _d)}", atol=1e-8,
                 mistakes={"dx treats μ and σ² as constants, but in training mode they depend "
                           "on every row: dx = dout·γ·inv_std is the evaluation-mode formula":
-                              _gh * _inv,
+                              _inv * _gh,
+                          "the path through the mean μ is missing": _no_mu,
+                          "the path through the variance σ² is missing": _no_var,
                           "γ is missing from dx (use dout·γ as the gradient of xhat)":
                               _want[0] / _gg,
                           "in evaluation mode the running statistics are constants: "
@@ -924,18 +966,19 @@ for _n, _d, _training in ((6, 3, True), (2, 4, True), (32, 5, True), (5, 3, Fals
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The demo shows the running statistics converging while training batches stream in
-# (features with mean $[3, -1]$ and variance $[4, 0.25]$), then what goes wrong when a
-# network evaluates with batch statistics: the output for one and the same example
-# changes with the other examples of its batch.
+# The demo runs your `batch_norm_forward`. It shows the running statistics converging
+# while training batches stream in (features with mean $[3, -1]$ and variance
+# $[4, 0.25]$), then what goes wrong when a network evaluates with batch statistics:
+# the output for one and the same example changes with the other examples of its batch.
 
 # %% tags=["demo"]
+own_bn = mine.own(globals(), "06_regularization", ["batch_norm_forward"])
 r = np.random.default_rng(0)
 rm, rv = np.zeros(2), np.ones(2)
 hist_m, hist_v = [], []
 for _ in range(60):
     xb = r.normal(loc=[3.0, -1.0], scale=[2.0, 0.5], size=(32, 2))
-    ref.batch_norm_forward(xb, np.ones(2), np.zeros(2), rm, rv, training=True)
+    own_bn.batch_norm_forward(xb, np.ones(2), np.zeros(2), rm, rv, training=True)
     hist_m.append(rm.copy())
     hist_v.append(rv.copy())
 fig, ax = plt.subplots(figsize=(6.5, 3.3))
@@ -949,20 +992,112 @@ example = np.array([[3.0, -1.0]])
 for others in (r.normal(loc=[3.0, -1.0], scale=[2.0, 0.5], size=(7, 2)),
                r.normal(loc=[8.0, 2.0], scale=[1.0, 0.5], size=(7, 2))):
     batch = np.vstack([example, others])
-    with_batch = ref.batch_norm_forward(batch, np.ones(2), np.zeros(2), None, None, False)[0][0]
-    with_running = ref.batch_norm_forward(batch, np.ones(2), np.zeros(2), rm, rv, False)[0][0]
+    # training mode normalises with the batch statistics (the copies absorb the update)
+    with_batch = own_bn.batch_norm_forward(batch, np.ones(2), np.zeros(2), rm.copy(), rv.copy(),
+                                        True)[0][0]
+    with_running = own_bn.batch_norm_forward(batch, np.ones(2), np.zeros(2), rm, rv, False)[0][0]
     print(f"same example, other batch mates: batch stats → {with_batch.round(3)}, "
           f"running stats → {with_running.round(3)}")
 
 # Images (N, C, H, W): one mean and variance per channel, over the N, H and W axes.
 x4 = r.normal(loc=[[[1.0]], [[-2.0]], [[5.0]]], size=(8, 3, 5, 5))
 flat = x4.transpose(0, 2, 3, 1).reshape(-1, 3)          # (N·H·W, C) rows
-out4 = ref.batch_norm_forward(flat, np.ones(3), np.zeros(3), None, None, True)[0]
+out4 = own_bn.batch_norm_forward(flat, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), True)[0]
 out4 = out4.reshape(8, 5, 5, 3).transpose(0, 3, 1, 2)
 print("per-channel statistics, shape", x4.mean(axis=(0, 2, 3)).shape, "→ means",
       x4.mean(axis=(0, 2, 3)).round(2), "; after BN:", out4.mean(axis=(0, 2, 3)).round(6))
 print("'along the channel axis' would instead give statistics of shape",
       x4.mean(axis=1).shape, "(one per example and pixel): not batch norm")
+
+# %% [markdown]
+# ### Batch norm and dropout, one at a time: an ablation
+#
+# Does batch norm help the digits network of section 3? Does dropout? To tell, change
+# **one thing at a time** and keep everything else fixed: an **ablation** (消融实验). The
+# demo trains four versions of the same network (64 → 128 → 10, ReLU, SGD with momentum
+# 0.9 and learning rate 0.1, batches of 50, the same 300 training digits with 20% noisy
+# labels): with or without a batch-norm layer between the first linear layer and the
+# ReLU, and with or without dropout $p = 0.5$ after the ReLU. Each version starts from
+# the same initial weights and sees the batches in the same order, and each is repeated
+# for a few seeds, because one run's accuracy moves by a point or two with the seed
+# alone. The layers are your `dropout`, `batch_norm_forward` and `batch_norm_backward`;
+# validation runs in evaluation mode (running statistics, no dropout).
+
+# %% tags=["demo"]
+own_layers = mine.own(globals(), "06_regularization",
+               ["dropout", "batch_norm_forward", "batch_norm_backward"])
+SEEDS = (0, 1) if FAST else (0, 1, 2)
+
+
+def train_ablation(use_bn, p, seed, epochs=EPOCHS, lr=0.1, hidden=128):
+    """Train the 64 → hidden → 10 network; return per-epoch train loss and val accuracy."""
+    W1, b1, W2, b2 = mlp_init(seed, hidden)
+    gamma, beta = np.ones(hidden), np.zeros(hidden)
+    run_mean, run_var = np.zeros(hidden), np.ones(hidden)
+    opt = optim.SGD([W1, b1, W2, b2, gamma, beta], lr=lr, momentum=0.9)
+    batch_rng, drop_rng = np.random.default_rng(seed + 1), np.random.default_rng(seed + 2)
+    no_grad = np.zeros(hidden)
+
+    def predict(X):                         # evaluation mode
+        z = X @ W1.T + b1
+        if use_bn:
+            z = own_layers.batch_norm_forward(z, gamma, beta, run_mean, run_var, False)[0]
+        return np.maximum(z, 0.0) @ W2.T + b2
+
+    train_loss, val_acc = [], []
+    for _ in range(epochs):
+        for xb, yb in data.minibatches(X_tr, y_tr, 50, rng=batch_rng):
+            z = xb @ W1.T + b1
+            if use_bn:
+                z, cache = own_layers.batch_norm_forward(z, gamma, beta, run_mean, run_var, True)
+            h, mask = own_layers.dropout(np.maximum(z, 0.0), p, drop_rng, training=True)
+            g = losses.cross_entropy_grad(h @ W2.T + b2, yb)
+            dz = (g @ W2) * mask / (1 - p) * (z > 0)
+            dgamma = dbeta = no_grad
+            if use_bn:
+                dz, dgamma, dbeta = own_layers.batch_norm_backward(dz, cache)
+            opt.step([dz.T @ xb, dz.sum(axis=0), g.T @ h, g.sum(axis=0), dgamma, dbeta])
+        train_loss.append(losses.cross_entropy(predict(X_tr), y_tr))
+        val_acc.append(float(np.mean(predict(X_va).argmax(axis=1) == y_va)))
+    return np.array(train_loss), np.array(val_acc)
+
+
+ablation = {}
+for use_bn, p in tqdm([(False, 0.0), (False, 0.5), (True, 0.0), (True, 0.5)], desc="ablation"):
+    runs = [train_ablation(use_bn, p, seed) for seed in SEEDS]
+    ablation[use_bn, p] = (np.mean([r[0] for r in runs], axis=0),
+                           np.array([r[1] for r in runs]))
+
+print(f"validation accuracy after {EPOCHS} epochs, mean ± std over {len(SEEDS)} seeds")
+print(f"{'':18}{'no dropout':>16}{'dropout 0.5':>16}")
+for use_bn in (False, True):
+    final = [ablation[use_bn, p][1][:, -1] for p in (0.0, 0.5)]
+    cells = [f"{acc.mean():.3f} ± {acc.std():.3f}" for acc in final]
+    print(f"{'batch norm' if use_bn else 'no batch norm':18}{cells[0]:>16}{cells[1]:>16}")
+
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.6))
+for (use_bn, p), (tl, va) in ablation.items():
+    name = f"{'BN' if use_bn else 'no BN'}, {'dropout 0.5' if p else 'no dropout'}"
+    style = "-" if use_bn else "--"
+    ax1.plot(tl, style, label=name)
+    ax2.plot(va.mean(axis=0), style, label=name)
+ax1.set(xlabel="epoch", ylabel="cross-entropy on the (noisy) training labels",
+        title="Training loss (mean over seeds)", yscale="log")
+ax2.set(xlabel="epoch", ylabel="validation accuracy", ylim=(0.6, 0.95),
+        title="Validation accuracy (mean over seeds)")
+ax1.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Read the table along a row to see what dropout does with batch norm held fixed, and
+# down a column to see what batch norm does with dropout held fixed. Compare each
+# difference with the spread over seeds before believing it: a difference smaller than
+# the spread is noise. On this shallow network, batch norm mainly makes the training
+# loss fall faster, i.e. memorise the noisy labels sooner; its strength is making
+# *deep* networks trainable, and a network with one hidden layer does not need that.
+# The training-loss panel shows what each change does to fitting, the accuracy panel
+# what it does to generalisation.
 
 # %% [markdown]
 # ### Layer normalization
@@ -986,21 +1121,30 @@ print("'along the channel axis' would instead give statistics of shape",
 
 # %% [markdown]
 # ### Exercise 4.3 — `layer_norm_forward`
-# Normalise `x` of shape $(\dots, D)$ over its **last** axis with the biased variance,
-# then scale and shift. Return `(out, cache)` with `cache = (xhat, gamma, inv_std)`
-# (`inv_std` of shape $(\dots, 1)$).
+# Normalise `x` of shape $(\dots, D)$ (any number of leading axes) over its **last**
+# axis with the biased variance, then scale and shift by `gamma` and `beta` of shape
+# $(D,)$. Return `(out, cache)`: `out` of `x`'s shape, and
+# `cache = (xhat, gamma, inv_std)` where `xhat` is the normalised input, of shape
+# $(\dots, D)$; `gamma` is the scale, of shape $(D,)$; and `inv_std` is
+# $1/\sqrt{\sigma^2+\epsilon}$ of each row, of shape $(\dots, 1)$ (the last axis kept,
+# with length 1). `layer_norm_backward` (Exercise 4.4) reads this cache, and later
+# chapters pass it from your forward pass to your backward pass, so keep this layout.
 
 # %% nbgrader={"grade_id": "layer_norm_forward", "solution": true}
 def layer_norm_forward(x, gamma, beta, eps=1e-5):
-    """LayerNorm over the last axis; returns (out, cache)."""
+    """LayerNorm over the last axis; returns (out, cache).
+
+    cache = (xhat, gamma, inv_std): xhat of x's shape (..., D), gamma of shape (D,),
+    inv_std = 1 / sqrt(variance + eps) of each row, of shape (..., 1).
+    """
     ### BEGIN SOLUTION
     x = np.asarray(x, dtype=float)
     mu = x.mean(axis=-1, keepdims=True)
     var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
     xhat = (x - mu) * inv_std
-    return np.asarray(gamma, dtype=float) * xhat + np.asarray(beta, dtype=float), \
-        (xhat, gamma, inv_std)
+    gamma = np.asarray(gamma, dtype=float)
+    return gamma * xhat + np.asarray(beta, dtype=float), (xhat, gamma, inv_std)
     ### END SOLUTION
 
 
@@ -1013,11 +1157,17 @@ check_close(_out, [[-_s, 0.0, _s]], "layer_norm_forward([[1, 2, 3]])",
                       "unbiased variance (ddof=1): layer norm divides by D":
                           [[-1.0, 0.0, 1.0]]})
 _x = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 6.0]])
-_out, _ = answer(layer_norm_forward, _x, np.array([1.0, 2.0, 0.5]), np.array([0.0, 1.0, -1.0]))
+_out, _cache = answer(layer_norm_forward, _x, np.array([1.0, 2.0, 0.5]),
+                      np.array([0.0, 1.0, -1.0]))
 _xhat = (_x - _x.mean(-1, keepdims=True)) / np.sqrt(_x.var(-1, keepdims=True) + 1e-5)
 check_close(_out, _xhat * [1.0, 2.0, 0.5] + [0.0, 1.0, -1.0],
             "layer_norm_forward([[1, 2, 3], [0, 0, 6]]) with gamma=[1, 2, 0.5], beta=[0, 1, -1]",
             mistakes={"gamma and beta are ignored": _xhat})
+check_equal(len(_cache), 3, "number of entries in the cache (xhat, gamma, inv_std)")
+check_close(_cache[0], _xhat, "cache[0], xhat, for x = [[1, 2, 3], [0, 0, 6]]")
+check_close(_cache[1], [1.0, 2.0, 0.5], "cache[1], gamma")
+check_close(_cache[2], 1 / np.sqrt(_x.var(-1, keepdims=True) + 1e-5),
+            "cache[2], inv_std of each row, of shape (2, 1)")
 
 # %% nbgrader={"grade_id": "test_layer_norm_forward_hidden", "grade": true, "points": 2}
 ### BEGIN HIDDEN TESTS
@@ -1029,8 +1179,8 @@ for _shape, _eps in (((5, 8), 1e-5), ((2, 3, 6), 1e-5), ((1, 4), 1e-3), ((7,), 1
                      ((3, 2), 0.1)):
     _x = _rng.normal(loc=2.0, scale=3.0, size=_shape)
     _g, _b = _rng.normal(size=_shape[-1]), _rng.normal(size=_shape[-1])
-    _got, _ = answer(layer_norm_forward, _x, _g, _b, eps=_eps)
-    _want, _ = _ref.layer_norm_forward(_x, _g, _b, eps=_eps)
+    _got, _hc = answer(layer_norm_forward, _x, _g, _b, eps=_eps)
+    _want, _wc = _ref.layer_norm_forward(_x, _g, _b, eps=_eps)
     _mu0, _v0 = _x.mean(0, keepdims=True), _x.var(0, keepdims=True)
     check_close(_got, _want, f"layer_norm_forward on shape {_shape}, eps={_eps}", atol=1e-8,
                 mistakes={"normalised over the batch axis (axis 0): that is batch norm; "
@@ -1042,10 +1192,206 @@ for _shape, _eps in (((5, 8), 1e-5), ((2, 3, 6), 1e-5), ((1, 4), 1e-3), ((7,), 1
                               _g * (_x - _x.mean(-1, keepdims=True))
                               / (np.sqrt(_x.var(-1, keepdims=True)) + _eps) + _b,
                           "gamma and beta are ignored": (_want - _b) / _g})
+    check_equal(len(_hc), 3, "number of entries in the cache (xhat, gamma, inv_std)")
+    for _k, _part in enumerate(("xhat", "gamma", f"inv_std, of shape {_shape[:-1] + (1,)}")):
+        check_close(_hc[_k], _wc[_k], f"cache[{_k}] ({_part}) for shape {_shape}", atol=1e-8)
 _x = np.full((2, 5), 3.0)                  # constant rows: variance 0, output = beta
 _got, _ = answer(layer_norm_forward, _x, np.ones(5), np.arange(5.0))
 check_close(_got, np.tile(np.arange(5.0), (2, 1)), "layer_norm_forward on constant rows "
             "(variance 0: eps keeps it finite, the output is beta)")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### The backward pass of layer norm
+#
+# Layer norm runs the graph of the batch-norm table on each **row**, over the last
+# axis: read "the $N$ entries of one column" as "the $D$ entries of one row". Two
+# things change, and working them out is the exercise.
+#
+# - The statistics belong to one row, so the sums of steps 2–5 run over the last
+#   axis of that row, and $\frac1N$ becomes $\frac1D$.
+# - $\gamma$ and $\beta$ are indexed by the feature $d$, i.e. along the axis being
+#   normalised. Inside one row, $\hat g_d = \gamma_d\, g_d$ differs from entry to
+#   entry, and it is these $\hat g_d$ that enter the row's sums. And since every row
+#   uses all of $\gamma$ and $\beta$, their gradients add up over **all** rows:
+#   over every leading axis, however many the input has.
+#
+# Derive $\partial L/\partial x$ for one row on paper before you code it. The two
+# checks at the end of the batch-norm derivation hold row by row here (the entries of
+# $\partial L/\partial x$ in a row sum to 0, and so do their products with $\hat x$), and
+# a finite-difference gradient check (chapter 4) settles any doubt.
+
+# %% [markdown]
+# ### Exercise 4.4 — `layer_norm_backward`
+# Return `(dx, dgamma, dbeta)` for `dout` of the forward input's shape $(\dots, D)$ and
+# the cache that `layer_norm_forward` returns, `cache = (xhat, gamma, inv_std)`: `xhat`
+# (the normalised input) of shape $(\dots, D)$, `gamma` of shape $(D,)$, and `inv_std`
+# ($1/\sqrt{\sigma^2+\epsilon}$ of each row) of shape $(\dots, 1)$. `dx` has the shape of
+# `dout`; `dgamma` and `dbeta` have shape $(D,)$. Any number of leading axes must work:
+# one vector $(D,)$, a batch $(N, D)$, a batch of sequences $(B, T, D)$ as in a
+# Transformer.
+
+# %% nbgrader={"grade_id": "layer_norm_backward", "solution": true}
+def layer_norm_backward(dout, cache):
+    """Gradients (dx, dgamma, dbeta) of layer_norm_forward.
+
+    cache = (xhat, gamma, inv_std) as layer_norm_forward returns it: xhat of shape
+    (..., D), gamma of shape (D,), inv_std of shape (..., 1). dx has dout's shape,
+    dgamma and dbeta shape (D,).
+    """
+    ### BEGIN SOLUTION
+    xhat, gamma, inv_std = cache
+    dout = np.asarray(dout, dtype=float)
+    gh = dout * gamma
+    dx = inv_std * (gh - gh.mean(axis=-1, keepdims=True)
+                    - xhat * (gh * xhat).mean(axis=-1, keepdims=True))
+    dgamma = (dout * xhat).reshape(-1, xhat.shape[-1]).sum(axis=0)
+    dbeta = dout.reshape(-1, xhat.shape[-1]).sum(axis=0)
+    return dx, dgamma, dbeta
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_layer_norm_backward", "grade": true, "points": 2}
+def _ln_out(_x, _g, _b, _eps=1e-5):
+    _m = _x.mean(-1, keepdims=True)
+    return _g * (_x - _m) / np.sqrt(((_x - _m) ** 2).mean(-1, keepdims=True) + _eps) + _b
+
+
+def _ln_case(_x, _g, _b, _dout):
+    """The forward cache, the finite-difference dx and the dx of the known mistakes."""
+    _inv = 1 / np.sqrt(_x.var(-1, keepdims=True) + 1e-5)
+    _xh = (_x - _x.mean(-1, keepdims=True)) * _inv
+    _num = np.zeros_like(_x)
+    for _i in np.ndindex(*_x.shape):
+        _e = np.zeros_like(_x)
+        _e[_i] = 1e-6
+        _num[_i] = np.sum(_dout * (_ln_out(_x + _e, _g, _b) - _ln_out(_x - _e, _g, _b))) / 2e-6
+    _gh, _dd = _dout * _g, _x.shape[-1]
+
+    def _mean(_a):
+        return _a.mean(-1, keepdims=True)
+
+    _wrong = {"dx treats the row's μ and σ² as constants: they depend on every entry of "
+              "the row (the mean-of-gradient terms are missing)": _gh * _inv,
+              "the path through the row mean μ is missing": _inv * (_gh - _xh * _mean(_gh * _xh)),
+              "the path through the row variance σ² is missing": _inv * (_gh - _mean(_gh)),
+              "the variance path uses 1/(D-1) (ddof=1), but the forward divides by D":
+                  _inv * (_gh - _mean(_gh) - _xh * (_gh * _xh).sum(-1, keepdims=True) / (_dd - 1)),
+              "γ is missing from dx: the gradient reaching xhat is dout·γ":
+                  _inv * (_dout - _mean(_dout) - _xh * _mean(_dout * _xh))}
+    if _x.ndim == 2:
+        _wrong["the sums run over the rows (axis 0), as in batch norm: a layer-norm row has "
+               "its own statistics, so sum over the last axis"] = _inv * (
+            _gh - _gh.mean(0) - _xh * (_gh * _xh).mean(0))
+    return (_xh, _g, _inv), _num, _wrong
+
+
+_x = np.array([[1.0, 2.0, 0.0, 4.0], [3.0, -1.0, 0.5, 2.0], [0.0, 0.5, 1.0, -2.0]])
+_g, _b = np.array([1.5, -0.5, 2.0, 1.0]), np.array([0.1, 0.2, 0.0, -0.3])
+_dout = np.array([[1.0, 0.0, -2.0, 0.5], [0.0, 2.0, 1.0, 1.0], [-1.0, 1.0, 0.5, 0.0]])
+_cache, _num, _wrong = _ln_case(_x, _g, _b, _dout)
+_dx, _dgamma, _dbeta = answer(layer_norm_backward, _dout, _cache)
+check_equal(np.shape(_dgamma), (4,), "shape of dgamma for x of shape (3, 4)",
+            mistakes={"dgamma is not summed over the rows: every row uses the same γ, so "
+                      "their contributions add up": (3, 4)})
+check_equal(np.shape(_dbeta), (4,), "shape of dbeta for x of shape (3, 4)",
+            mistakes={"dbeta is not summed over the rows": (3, 4)})
+check_close(_dbeta, _dout.sum(0), "dbeta for x of shape (3, 4)",
+            mistakes={"dgamma and dbeta look swapped": (_dout * _cache[0]).sum(0),
+                      "dbeta averaged over the rows: it is a sum": _dout.mean(0)})
+check_close(_dgamma, (_dout * _cache[0]).sum(0), "dgamma for x of shape (3, 4)",
+            mistakes={"dgamma and dbeta look swapped": _dout.sum(0)})
+check_close(_dx, _num, "dx for x of shape (3, 4), compared with finite differences",
+            atol=1e-6, mistakes=_wrong)
+# A batch of sequences (B, T, D) = (2, 2, 3): every leading axis is a row.
+_x3 = np.array([[[1.0, 2.0, 4.0], [0.0, -1.0, 1.0]], [[2.0, 2.5, 0.0], [3.0, 1.0, -1.0]]])
+_g3, _b3 = np.array([0.5, 2.0, -1.0]), np.zeros(3)
+_dout3 = np.array([[[1.0, -1.0, 0.5], [2.0, 0.0, 1.0]], [[0.0, 1.0, 1.0], [-0.5, 0.5, 2.0]]])
+_cache3, _num3, _wrong3 = _ln_case(_x3, _g3, _b3, _dout3)
+_dx, _dgamma, _dbeta = answer(layer_norm_backward, _dout3, _cache3)
+check_equal(np.shape(_dgamma), (3,), "shape of dgamma for x of shape (2, 2, 3)",
+            mistakes={"dgamma is summed over the first axis only: sum over every leading "
+                      "axis (all rows of all sequences)": (2, 3),
+                      "dgamma is not summed over the rows: every row uses the same γ, so "
+                      "their contributions add up": (2, 2, 3)})
+check_close(_dgamma, (_dout3 * _cache3[0]).sum((0, 1)), "dgamma for x of shape (2, 2, 3)")
+check_close(_dbeta, _dout3.sum((0, 1)), "dbeta for x of shape (2, 2, 3)")
+check_close(_dx, _num3, "dx for x of shape (2, 2, 3), compared with finite differences",
+            atol=1e-6, mistakes=_wrong3)
+
+# %% nbgrader={"grade_id": "test_layer_norm_backward_hidden", "grade": true, "points": 4}
+### BEGIN HIDDEN TESTS
+import torch as _torch
+
+from dlnotes import regularization as _ref
+
+
+def _torch_ln(_x, _g, _b, _dout, _eps):
+    """(dx, dgamma, dbeta) by torch autograd through F.layer_norm, in float64."""
+    _tx, _tg, _tb = (_torch.tensor(a, dtype=_torch.float64, requires_grad=True)
+                     for a in (_x, _g, _b))
+    _out = _torch.nn.functional.layer_norm(_tx, (_x.shape[-1],), _tg, _tb, _eps)
+    _out.backward(_torch.tensor(_dout, dtype=_torch.float64))
+    return _tx.grad.numpy(), _tg.grad.numpy(), _tb.grad.numpy()
+
+
+_CONST = "dx treats the row statistics μ and σ² as constants (mean-of-gradient terms missing)"
+_DDOF = "the variance path uses 1/(D-1) (ddof=1), but the forward divides by D"
+_NOT_SUMMED = "dgamma/dbeta must be summed over every leading axis, to shape (D,)"
+_rng = np.random.default_rng(609)
+for _shape, _eps in (((5, 8), 1e-5), ((2, 3, 6), 1e-5), ((7,), 1e-5), ((1, 4), 1e-3),
+                     ((2, 2, 2, 5), 0.1), ((4, 1), 1e-5), ((16, 32), 1e-5)):
+    _x = _rng.normal(loc=1.0, scale=3.0, size=_shape)
+    _g, _b = _rng.normal(size=_shape[-1]), _rng.normal(size=_shape[-1])
+    _dout = _rng.normal(size=_shape)
+    _, _cache = _ref.layer_norm_forward(_x, _g, _b, eps=_eps)
+    _xh, _gg, _inv = _cache
+    _got = answer(layer_norm_backward, _dout, (_xh.copy(), _gg.copy(), _inv.copy()),
+                  case=f"x of shape {_shape}, eps={_eps}")
+    _tdx, _tdg, _tdb = _torch_ln(_x, _g, _b, _dout, _eps)
+    _case = f"x of shape {_shape}, eps={_eps}, against torch autograd"
+    check_equal(len(_got), 3, "number of values returned (dx, dgamma, dbeta)")
+    _gh = _dout * _gg
+    _m = _gh.mean(-1, keepdims=True)
+    check_close(_got[0], _tdx, f"dx for {_case}", atol=1e-8, rtol=1e-6,
+                mistakes={_CONST: _gh * _inv,
+                          _DDOF: _inv * (_gh - _m - _xh * (_gh * _xh).sum(-1, keepdims=True)
+                                         / max(_shape[-1] - 1, 1)),
+                          "γ is missing from dx (the gradient reaching xhat is dout·γ)":
+                              _tdx / _gg})
+    check_equal(np.shape(_got[1]), (_shape[-1],), f"shape of dgamma for {_case}",
+                mistakes={_NOT_SUMMED: _shape})
+    check_close(_got[1], _tdg, f"dgamma for {_case}", atol=1e-8, rtol=1e-6,
+                mistakes={"dgamma and dbeta look swapped": _tdb})
+    check_equal(np.shape(_got[2]), (_shape[-1],), f"shape of dbeta for {_case}",
+                mistakes={_NOT_SUMMED: _shape})
+    check_close(_got[2], _tdb, f"dbeta for {_case}", atol=1e-8, rtol=1e-6,
+                mistakes={"dgamma and dbeta look swapped": _tdg})
+# A gradient check on random shapes: central differences of sum(dout * out) in float64.
+for _shape in ((3, 5), (2, 4, 3), (6,)):
+    _x = _rng.normal(scale=2.0, size=_shape)
+    _g, _b = _rng.normal(size=_shape[-1]), _rng.normal(size=_shape[-1])
+    _dout = _rng.normal(size=_shape)
+    _, _cache = _ref.layer_norm_forward(_x, _g, _b)
+    _fd = np.empty(_shape)
+    for _i in np.ndindex(*_shape):
+        _step = np.zeros(_shape)
+        _step[_i] = 1e-5
+        _fd[_i] = np.sum(_dout * (_ref.layer_norm_forward(_x + _step, _g, _b)[0]
+                                  - _ref.layer_norm_forward(_x - _step, _g, _b)[0])) / 2e-5
+    _dx = answer(layer_norm_backward, _dout, _cache, case=f"x of shape {_shape}")[0]
+    check_close(_dx, _fd, f"dx for x of shape {_shape}, against finite differences",
+                atol=1e-6, rtol=1e-5)
+# float32 inputs: a correct float32 answer passes
+_x32 = _rng.normal(size=(4, 6)).astype(np.float32)
+_g32, _b32 = np.ones(6, dtype=np.float32), np.zeros(6, dtype=np.float32)
+_d32 = _rng.normal(size=(4, 6)).astype(np.float32)
+_, _cache = _ref.layer_norm_forward(_x32, _g32, _b32)
+_want = _ref.layer_norm_backward(_d32, _cache)
+_got = answer(layer_norm_backward, _d32, _cache, case="float32 x of shape (4, 6)")
+for _k, _name in enumerate(("dx", "dgamma", "dbeta")):
+    check_close(_got[_k], _want[_k], f"{_name} for float32 x of shape (4, 6)", atol=1e-4,
+                rtol=1e-4)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1076,12 +1422,14 @@ check_close(_got, np.tile(np.arange(5.0), (2, 1)), "layer_norm_forward on consta
 
 # %% [markdown]
 # ### Exercise 5.1 — `kaiming_normal`
-# Return a `(fan_out, fan_in)` array drawn from $\mathcal N(0, \sigma^2)$ with the
-# $\sigma$ above, using `rng.normal(0.0, std, size=(fan_out, fan_in))`.
+# Return a float array of shape `(fan_out, fan_in)` (the layout of `nn.Linear.weight`)
+# whose entries are independent draws, made with `rng`, from the zero-mean **normal**
+# distribution with the standard deviation derived above for the negative slope `a`
+# and the `mode` (`"fan_in"` or `"fan_out"`).
 
 # %% nbgrader={"grade_id": "kaiming_normal", "solution": true}
 def kaiming_normal(fan_in, fan_out, rng, a=0.0, mode="fan_in"):
-    """Kaiming/He normal init: N(0, std^2), std = sqrt(2 / (1 + a^2)) / sqrt(fan)."""
+    """Kaiming/He normal initialization; returns a (fan_out, fan_in) array."""
     ### BEGIN SOLUTION
     fan = fan_in if mode == "fan_in" else fan_out
     std = np.sqrt(2.0 / (1.0 + a * a)) / np.sqrt(fan)
@@ -1101,13 +1449,39 @@ check_close(_W.std(), np.sqrt(2 / 500), "std of kaiming_normal(500, 400): sqrt(2
                                      np.sqrt(1 / 500),
                                  "that is the variance 2/fan_in; the std is its square root":
                                      2 / 500})
+# The right std is not enough: the weights must be normally distributed.
+_z = (_W - _W.mean()) / _W.std()
+check_close(np.mean(_z ** 4), 3.0, "kurtosis E[z⁴] of your standardised weights (3 for a "
+            "normal distribution)", atol=0.15,
+            mistakes={"the weights look uniform (kurtosis 1.8): draw them from a normal "
+                      "distribution, not a uniform one with the same std": 1.8})
+check_close(np.mean(np.abs(_z) > 2), 0.0455, "fraction of your weights more than 2 std from "
+            "0 (4.55% for a normal distribution)", atol=0.005,
+            mistakes={"no weight is more than 2 std from 0: a uniform or truncated draw, not "
+                      "a normal one": 0.0})
+_W = np.asarray(answer(kaiming_normal, 100, 800, np.random.default_rng(1), mode="fan_out"))
+check_close(_W.std(), np.sqrt(2 / 800), "std of kaiming_normal(fan_in=100, fan_out=800, "
+            "mode='fan_out'): sqrt(2 / fan_out)", rtol=0.02,
+            mistakes={"mode='fan_out' divides by fan_out, not fan_in": np.sqrt(2 / 100)})
 
-# %% nbgrader={"grade_id": "test_kaiming_normal_hidden", "grade": true, "points": 2}
+# %% nbgrader={"grade_id": "test_kaiming_normal_hidden", "grade": true, "points": 1}
 ### BEGIN HIDDEN TESTS
 import math
 
+from scipy.special import ndtr
+
 from dlnotes import regularization as _ref
 
+
+def _ks_normal(_w, _std):
+    """Largest gap between the empirical CDF of _w and the CDF of N(0, _std²)."""
+    _s = np.sort(np.ravel(_w)) / _std
+    _n = _s.size
+    _cdf = ndtr(_s)
+    return float(max(np.max(np.arange(1, _n + 1) / _n - _cdf), np.max(_cdf - np.arange(_n) / _n)))
+
+
+_UNIFORM = "the weights are not normally distributed (a uniform draw with the right std?)"
 for _fi, _fo, _a, _mode in ((300, 600, 0.0, "fan_in"), (600, 300, 0.0, "fan_out"),
                             (400, 500, 0.2, "fan_in"), (500, 400, 1.0, "fan_out"),
                             (1000, 200, math.sqrt(5), "fan_in")):
@@ -1117,6 +1491,7 @@ for _fi, _fo, _a, _mode in ((300, 600, 0.0, "fan_in"), (600, 300, 0.0, "fan_out"
     _other = _fo if _mode == "fan_in" else _fi
     _want = _ref.kaiming_normal(_fi, _fo, np.random.default_rng(9), a=_a, mode=_mode)
     _gain = math.sqrt(2 / (1 + _a * _a))
+    _std = _gain / math.sqrt(_fan)
     _case = f"kaiming_normal(fan_in={_fi}, fan_out={_fo}, a={_a:.3g}, mode={_mode!r})"
     check_equal(_W.shape, (_fo, _fi), f"shape of {_case}",
                 mistakes={"the layout is (fan_out, fan_in), like nn.Linear.weight":
@@ -1129,6 +1504,10 @@ for _fi, _fo, _a, _mode in ((300, 600, 0.0, "fan_in"), (600, 300, 0.0, "fan_out"
                           "that is the variance; the std is its square root":
                               _gain ** 2 / _fan})
     check_close(_W.mean(), 0.0, f"mean of {_case}", atol=5 * _W.std() / math.sqrt(_W.size))
+    _uni = _ref.kaiming_uniform(_fi, _fo, np.random.default_rng(9), a=_a, mode=_mode)
+    check_close(_ks_normal(_W, _std), 0.0, f"largest gap between the distribution of {_case} "
+                f"and N(0, {_std:.4g}²) (Kolmogorov–Smirnov statistic)", atol=0.01,
+                mistakes={_UNIFORM: _ks_normal(_uni, _std)})
 _W1 = np.asarray(answer(kaiming_normal, 20, 30, np.random.default_rng(5)))
 _W2 = np.asarray(answer(kaiming_normal, 20, 30, np.random.default_rng(5)))
 check_close(_W1, _W2, "two calls with np.random.default_rng(5): draw the weights with rng, "
@@ -1144,11 +1523,12 @@ check_close(_W1, _W2, "two calls with np.random.default_rng(5): draw the weights
 # keeps ReLU's scale constant, while Xavier lets it halve every two layers or so.
 
 # %% tags=["demo"]
+own_init = mine.own(globals(), "06_regularization", ["kaiming_normal"])
 INITS = {
     "N(0, 0.01²)": lambda fi, fo, r: r.normal(0.0, 0.01, size=(fo, fi)),
     "N(0, 1)": lambda fi, fo, r: r.normal(0.0, 1.0, size=(fo, fi)),
     "Xavier normal": ref.xavier_normal,
-    "Kaiming normal": ref.kaiming_normal,
+    "Kaiming normal (yours)": own_init.kaiming_normal,
 }
 ACTIVATIONS = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0)}
 
@@ -1182,7 +1562,7 @@ plt.show()
 # that layer.
 
 # %% tags=["demo"]
-def show_init(init="Kaiming normal", activation="relu", depth=10):
+def show_init(init="Kaiming normal (yours)", activation="relu", depth=10):
     h = forward_stats(init, activation, depth=depth)[-1].ravel()
     fig, ax = plt.subplots(figsize=(6.5, 3.2))
     ax.hist(h, bins=80)
@@ -1191,12 +1571,13 @@ def show_init(init="Kaiming normal", activation="relu", depth=10):
     plt.show()
 
 
-widgets.interact(show_init, init=widgets.Dropdown(options=list(INITS), value="Kaiming normal"),
+widgets.interact(show_init, init=widgets.Dropdown(options=list(INITS),
+                                                  value="Kaiming normal (yours)"),
                  activation=widgets.Dropdown(options=list(ACTIVATIONS), value="relu"),
                  depth=widgets.IntSlider(value=10, min=1, max=20, description="depth"));
 
 # %% [markdown]
-# ## 6. Gradient clipping, early stopping, label smoothing, augmentation
+# ## 6. Gradient clipping, early stopping, augmentation
 #
 # ### Gradient clipping
 #
@@ -1294,14 +1675,16 @@ check_close(_g, [[3.0, 4.0]], "a single array [[6, 8]] clipped to norm 5", rtol=
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The demo clips a set of gradients with the reference and checks that the direction
-# is unchanged (cosine similarity 1), which per-tensor clipping would not give.
+# The demo clips a set of gradients with your `clip_grad_norm` and checks that the
+# direction is unchanged (cosine similarity 1), which per-tensor clipping would not
+# give.
 
 # %% tags=["demo"]
+own_clip = mine.own(globals(), "06_regularization", ["clip_grad_norm"])
 r = np.random.default_rng(3)
 gs = [r.normal(scale=5, size=(8, 8)), r.normal(scale=0.1, size=8)]
 flat_before = np.concatenate([g.ravel() for g in gs])
-total = ref.clip_grad_norm(gs, max_norm=1.0)
+total = own_clip.clip_grad_norm(gs, max_norm=1.0)
 flat_after = np.concatenate([g.ravel() for g in gs])
 cos = flat_before @ flat_after / np.linalg.norm(flat_before) / np.linalg.norm(flat_after)
 print(f"norm before {total:.2f}, after {np.linalg.norm(flat_after):.4f}, cosine {cos:.6f}")
@@ -1432,35 +1815,10 @@ for _losses, _patience, _md in _cases:
 # %% [markdown]
 # ### Label smoothing
 #
-# With one-hot targets, cross-entropy keeps pushing the true logit up forever: the
-# network becomes over-confident (过度自信). **Label smoothing** mixes the one-hot target
-# $y$ with the uniform distribution over the $C$ classes:
-#
-# $$\tilde y = (1 - \varepsilon)\,y + \frac{\varepsilon}{C},$$
-#
-# so the true class gets $1 - \varepsilon + \varepsilon/C$ and every other class
-# $\varepsilon/C$. Rows still sum to 1. This is torch's
-# `cross_entropy(..., label_smoothing=ε)` and `dlnotes.regularization.label_smoothing`.
-#
-# > **Pitfall.** One note writes "将 one-hot 标签的 1 改成 $1-\epsilon$，其它类别分到
-# > $\epsilon$" (the 1 becomes $1-\varepsilon$ and *each* other class gets $\varepsilon$).
-# > Then a row sums to $1 - \varepsilon + (C-1)\varepsilon = 1 + (C-2)\varepsilon$: not
-# > a distribution for $C > 2$ (1.8 for $C = 10$, $\varepsilon = 0.1$). The mass
-# > $\varepsilon$ is *shared*: $\varepsilon/C$ per class (torch; the true class keeps
-# > its share too), or $\varepsilon/(C-1)$ per wrong class in another common variant.
-
-# %% tags=["demo"]
-y1 = np.eye(4)[[2]]
-print("one-hot            :", y1)
-print("torch's definition :", ref.label_smoothing(y1, 0.1), " row sum",
-      ref.label_smoothing(y1, 0.1).sum())
-wrong = np.where(y1 == 1, 0.9, 0.1)
-print("the note's version :", wrong, " row sum", wrong.sum())
-logits = np.array([[0.5, -1.0, 3.0, 0.2]])
-manual = -np.sum(ref.label_smoothing(y1, 0.1) * (logits - np.log(np.exp(logits).sum())))
-print("cross-entropy with smoothed targets:", round(float(manual), 6),
-      "= losses.cross_entropy(label_smoothing=0.1):",
-      round(losses.cross_entropy(logits, np.array([2]), label_smoothing=0.1), 6))
+# Softening the one-hot targets also regularizes: the network is no longer pushed to
+# make the true logit infinitely large, i.e. to become over-confident (过度自信).
+# Chapter 3 defines label smoothing as torch does, with its pitfall, and its
+# `cross_entropy` exercise implements it; nothing here repeats it.
 
 # %% [markdown]
 # ### Data augmentation
@@ -1510,10 +1868,12 @@ plt.show()
 # %% [markdown]
 # ## 7. Optional: dropout and batch norm with `torch.nn`, on a GPU if there is one
 #
-# The same digits split, now with `nn.Linear`, `nn.BatchNorm1d` and `nn.Dropout`.
-# `model.train()` and `model.eval()` switch both layers between their two behaviours;
-# forgetting `model.eval()` at test time makes predictions random (dropout still on)
-# and dependent on the batch (batch statistics). Skipped when torch is missing.
+# The network of the ablation in section 4 with both layers (batch norm, and dropout
+# $p = 0.5$), on the same digits split, now built from `nn.Linear`, `nn.BatchNorm1d`
+# and `nn.Dropout`. `model.train()` and `model.eval()` switch both layers between
+# their two behaviours. Forgetting `model.eval()` at test time makes predictions random
+# (dropout still on) and dependent on the batch (batch statistics). Skipped when torch
+# is missing.
 
 # %% tags=["demo"]
 try:
@@ -1533,46 +1893,48 @@ if torch is not None:
     bn2d = torch.nn.functional.batch_norm(x4t, None, None, training=True).cpu().numpy()
     print(f"BatchNorm2d vs per-channel numpy batch norm: max difference "
           f"{np.abs(bn2d - out4).max():.1e}")
-    for use_bn, p in ((False, 0.0), (True, 0.5)):
-        layers = [torch.nn.Linear(64, 128)]
-        layers += [torch.nn.BatchNorm1d(128)] if use_bn else []
-        layers += [torch.nn.ReLU(), torch.nn.Dropout(p), torch.nn.Linear(128, 10)]
-        model = torch.nn.Sequential(*layers).to(device)
-        opt_t = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-2)
-        for _ in tqdm(range(15 if FAST else 30), desc=f"BatchNorm={use_bn}, p={p}"):
-            model.train()
-            for idx in torch.randperm(len(yt), device=device).split(50):
-                opt_t.zero_grad()
-                torch.nn.functional.cross_entropy(model(Xt[idx]), yt[idx]).backward()
-                opt_t.step()
-        with torch.no_grad():
-            model.eval()
-            acc_eval = (model(Xv).argmax(1) == yv).float().mean().item()
-            model.train()                 # the classic bug: predicting in training mode
-            pred1, pred2 = model(Xv).argmax(1), model(Xv).argmax(1)
-            acc_train_mode = (pred1 == yv).float().mean().item()
-            flips = (pred1 != pred2).float().mean().item()
-        print(f"{device}: BatchNorm={use_bn!s:5}, dropout p={p}: val accuracy {acc_eval:.3f} "
-              f"in eval mode, {acc_train_mode:.3f} in train mode "
-              f"({flips:.1%} of predictions change between two identical calls)")
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.BatchNorm1d(128),
+                                torch.nn.ReLU(), torch.nn.Dropout(0.5),
+                                torch.nn.Linear(128, 10)).to(device)
+    opt_t = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for _ in tqdm(range(EPOCHS), desc="torch: BatchNorm + dropout 0.5"):
+        model.train()
+        for idx in torch.randperm(len(yt), device=device).split(50):
+            opt_t.zero_grad()
+            torch.nn.functional.cross_entropy(model(Xt[idx]), yt[idx]).backward()
+            opt_t.step()
+    with torch.no_grad():
+        model.eval()
+        acc_eval = (model(Xv).argmax(1) == yv).float().mean().item()
+        model.train()                     # the classic bug: predicting in training mode
+        pred1, pred2 = model(Xv).argmax(1), model(Xv).argmax(1)
+        acc_train_mode = (pred1 == yv).float().mean().item()
+        flips = (pred1 != pred2).float().mean().item()
+    print(f"{device}: val accuracy {acc_eval:.3f} in eval mode, {acc_train_mode:.3f} in "
+          f"train mode ({flips:.1%} of predictions change between two identical calls)")
 
 # %% [markdown]
 # ## Summary
 # - Read the curves: a growing train/validation gap is overfitting; two high curves
 #   are underfitting.
-# - L1 $\lambda\sum|w|$ has gradient $\lambda\,\mathrm{sign}(w)$ and favours exact zeros,
-#   but only a proximal (soft-thresholding) step produces them; L2 $\lambda\sum w^2$
-#   has gradient $2\lambda w$ and shrinks everything.
-# - Weight decay equals L2 for plain SGD ($\lambda = \lambda'/2$ here), not for Adam: use
-#   AdamW.
+# - L1 $\lambda\sum|w|$ has subgradient $\lambda\,\mathrm{sign}(w)$ and favours exact
+#   zeros, but only a proximal step, soft-thresholding $z = w - \eta\nabla L_0$ by
+#   $\eta\lambda$, produces them; L2 $\lambda\sum w^2$ has gradient $2\lambda w$ and
+#   shrinks everything.
+# - Weight decay equals L2 for plain SGD only ($\lambda = \lambda'/2$ here); with
+#   momentum or an adaptive optimizer they differ (chapter 5: AdamW).
 # - Inverted dropout keeps $\mathbb E[y] = x$ by dividing by $1-p$; evaluation is the
 #   identity.
 # - BatchNorm: batch statistics (biased variance) in training, running averages
 #   (fed the unbiased variance, momentum = weight of the new value) in evaluation; one
-#   mean and variance per channel, over the batch (and spatial) axes. LayerNorm
-#   normalises each example over its features and behaves the same in both modes.
+#   mean and variance per channel, over the batch (and spatial) axes. Its backward
+#   pass follows the graph mean → centre → variance → normalise → scale: the
+#   gradient of a constant normalisation, minus its batch mean, minus its component
+#   along $\hat x$. LayerNorm normalises each example over its features, behaves the
+#   same in both modes, and its backward pass is the same graph along the last axis.
+# - Ablations change one thing at a time and compare differences with the spread
+#   over seeds.
 # - Xavier $\sigma = \sqrt{2/(n_\text{in}+n_\text{out})}$ for tanh; Kaiming
 #   $\sigma = \sqrt2/\sqrt{n_\text{in}}$ for ReLU.
 # - Clip gradients by their joint norm; stop early on the validation loss and restore
-#   the best checkpoint; smooth labels with $(1-\varepsilon)y + \varepsilon/C$; augment
-#   with label-preserving transforms.
+#   the best checkpoint; augment with label-preserving transforms.

@@ -20,6 +20,7 @@ from dlnotes.regularization import (
     kaiming_uniform,
     l1_penalty,
     l1_penalty_grad,
+    l1_proximal_step,
     l2_penalty,
     l2_penalty_grad,
     label_smoothing,
@@ -123,6 +124,63 @@ def test_penalty_rejects_non_numeric_w(fn):
         fn([np.ones(2), "oops"], 0.1)
     with pytest.raises(ValueError, match="w"):
         fn(None, 0.1)                       # not silently NaN
+
+
+@pytest.mark.parametrize("shape, lr, lam", [((7,), 0.1, 0.5), ((3, 4), 1.0, 0.05),
+                                            ((2, 3, 2), 0.3, 0.0)])
+def test_l1_proximal_step_is_torch_softshrink(rng, shape, lr, lam):
+    w, g = rng.normal(size=shape), rng.normal(size=shape)
+    w.flat[0] = lr * g.flat[0] + 0.5 * lr * lam        # |z| below the threshold: exactly 0
+    z = t64(w - lr * g)
+    expected = F.softshrink(z, lr * lam).numpy() if lam > 0 else z.numpy()
+    got = l1_proximal_step(w, g, lr, lam)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    if lam > 0:
+        assert got.flat[0] == 0.0
+    assert got.shape == shape
+
+
+def test_l1_proximal_step_solves_the_prox_problem_by_brute_force(rng):
+    """Each entry is argmin_v (v - z)^2 / 2 + lr * lam * |v| (checked on a fine grid)."""
+    w, g, lr, lam = rng.normal(size=6), rng.normal(size=6), 0.4, 0.9
+    z = w - lr * g
+    grid = np.linspace(-4, 4, 800001)
+    objective = 0.5 * (grid[None, :] - z[:, None]) ** 2 + lr * lam * np.abs(grid)[None, :]
+    np.testing.assert_allclose(l1_proximal_step(w, g, lr, lam),
+                               grid[objective.argmin(axis=1)], atol=2e-5)
+
+
+def test_l1_proximal_steps_converge_to_sklearn_lasso(rng):
+    """ISTA on (1/2n)||y - Xw||^2 + lam ||w||_1 reaches sklearn's Lasso(alpha=lam)."""
+    from sklearn.linear_model import Lasso
+
+    X = rng.normal(size=(60, 8))
+    y = X @ np.array([2.0, 0.0, -1.5, 0.0, 0.0, 0.7, 0.0, 0.0]) + 0.1 * rng.normal(size=60)
+    lam = 0.1
+    lr = 1.0 / np.linalg.eigvalsh(X.T @ X / 60).max()
+    w = np.zeros(8)
+    for _ in range(3000):
+        w = l1_proximal_step(w, X.T @ (X @ w - y) / 60, lr, lam)
+    lasso = Lasso(alpha=lam, fit_intercept=False, tol=1e-12, max_iter=100000).fit(X, y)
+    np.testing.assert_allclose(w, lasso.coef_, atol=1e-7)
+    assert np.array_equal(w == 0.0, lasso.coef_ == 0.0)      # the same exact zeros
+
+
+def test_l1_proximal_step_float32_and_does_not_modify_w(rng):
+    w = rng.normal(size=5).astype(np.float32)
+    before = w.copy()
+    out = l1_proximal_step(w, np.ones(5, dtype=np.float32), 0.1, 0.3)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(w, before)
+
+
+def test_l1_proximal_step_rejects_bad_inputs():
+    with pytest.raises(ValueError, match="grad"):
+        l1_proximal_step(np.ones(3), np.ones(4), 0.1, 0.1)
+    with pytest.raises(ValueError, match="lr"):
+        l1_proximal_step(np.ones(3), np.ones(3), 0.0, 0.1)
+    with pytest.raises(ValueError, match="lam"):
+        l1_proximal_step(np.ones(3), np.ones(3), 0.1, -1.0)
 
 
 # ---------------------------------------------------------------------------

@@ -410,6 +410,9 @@ def _regularization_cases():
         return (regularization.l1_penalty(w, 0.1), regularization.l1_penalty_grad(w, 0.1),
                 regularization.l2_penalty(w[0], 0.1), regularization.l2_penalty_grad(w[0], 0.1))
 
+    def proximal(g):
+        return regularization.l1_proximal_step(g.normal(3, 4), g.normal(3, 4), 0.1, 2.0)
+
     def dropout(g):
         x = g.normal(4, 5)
         out, mask = regularization.dropout(x, 0.3, np.random.default_rng(2))
@@ -432,6 +435,7 @@ def _regularization_cases():
         return regularization.label_smoothing(y, 0.1)
 
     return {"regularization.l1_penalty_grad regularization.l2_penalty_grad": penalties,
+            "regularization.l1_proximal_step": proximal,
             "regularization.dropout regularization.dropout_backward": dropout,
             "regularization.batch_norm_forward regularization.batch_norm_backward (train)":
                 batch_norm(True),

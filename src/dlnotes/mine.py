@@ -64,8 +64,9 @@ REFERENCES: dict[str, dict[str, str]] = {
     "05_optimizers": {n: f"optim.{n}" for n in (
         "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "warmup_cosine_lr")},
     "06_regularization": {n: f"regularization.{n}" for n in (
-        "l1_penalty_grad", "l2_penalty_grad", "dropout", "kaiming_normal", "clip_grad_norm",
-        "EarlyStopping", "layer_norm_forward", "layer_norm_backward")},
+        "l1_proximal_step", "dropout", "batch_norm_forward", "batch_norm_backward",
+        "layer_norm_forward", "layer_norm_backward", "kaiming_normal", "clip_grad_norm",
+        "EarlyStopping")},
     "07_cnn": {
         **{n: f"cnn.{n}" for n in ("stack_geometry", "im2col", "col2im")},
         "conv2d_forward": "cnn.conv2d_forward_cols", "conv2d_backward": "cnn.conv2d_backward_cols",

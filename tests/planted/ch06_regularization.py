@@ -2,35 +2,44 @@
 
 MISTAKES = [
     {
-        "name": "l1_penalty_grad with sign(0) = +1",
-        "cell": "l1_penalty_grad",
-        "source": '''def l1_penalty_grad(w, lam):
-    if isinstance(w, (list, tuple)):
-        return [lam * np.where(np.asarray(wi, dtype=float) >= 0, 1.0, -1.0) for wi in w]
-    return lam * np.where(np.asarray(w, dtype=float) >= 0, 1.0, -1.0)
+        "name": "l1_proximal_step with hard thresholding",
+        "cell": "l1_proximal_step",
+        "source": '''def l1_proximal_step(w, grad, lr, lam):
+    z = np.asarray(w, dtype=float) - lr * np.asarray(grad, dtype=float)
+    return np.where(np.abs(z) > lr * lam, z, 0.0)
 ''',
-        "fails": ["test_l1_penalty_grad", "test_l1_penalty_grad_hidden"],
-        "feedback": "sign(0) must be 0",
+        "fails": ["test_l1_proximal_step", "test_l1_proximal_step_hidden"],
+        "feedback": "hard thresholding",
     },
     {
-        "name": "l1_penalty_grad that does not handle a list of arrays",
-        "cell": "l1_penalty_grad",
-        "source": '''def l1_penalty_grad(w, lam):
-    return lam * np.sign(np.asarray(w, dtype=float))
+        "name": "l1_proximal_step thresholding at lam instead of lr * lam",
+        "cell": "l1_proximal_step",
+        "source": '''def l1_proximal_step(w, grad, lr, lam):
+    z = np.asarray(w, dtype=float) - lr * np.asarray(grad, dtype=float)
+    return np.sign(z) * np.maximum(np.abs(z) - lam, 0.0)
 ''',
-        "fails": ["test_l1_penalty_grad", "test_l1_penalty_grad_hidden"],
-        "feedback": "l1_penalty_grad raised ValueError",
+        "fails": ["test_l1_proximal_step", "test_l1_proximal_step_hidden"],
+        "feedback": "the threshold is lr·lam",
     },
     {
-        "name": "l2_penalty_grad = lam * w (the lambda/2 convention)",
-        "cell": "l2_penalty_grad",
-        "source": '''def l2_penalty_grad(w, lam):
-    if isinstance(w, (list, tuple)):
-        return [lam * np.asarray(wi, dtype=float) for wi in w]
-    return lam * np.asarray(w, dtype=float)
+        "name": "l1_proximal_step losing the sign",
+        "cell": "l1_proximal_step",
+        "source": '''def l1_proximal_step(w, grad, lr, lam):
+    z = np.asarray(w, dtype=float) - lr * np.asarray(grad, dtype=float)
+    return np.maximum(z - lr * lam, 0.0)
 ''',
-        "fails": ["test_l2_penalty_grad", "test_l2_penalty_grad_hidden"],
-        "feedback": "(λ vs 2λ)",
+        "fails": ["test_l1_proximal_step", "test_l1_proximal_step_hidden"],
+        "feedback": "the sign is lost",
+    },
+    {
+        "name": "l1_proximal_step as the subgradient step",
+        "cell": "l1_proximal_step",
+        "source": '''def l1_proximal_step(w, grad, lr, lam):
+    w = np.asarray(w, dtype=float)
+    return w - lr * (np.asarray(grad, dtype=float) + lam * np.sign(w))
+''',
+        "fails": ["test_l1_proximal_step", "test_l1_proximal_step_hidden"],
+        "feedback": "not the proximal step",
     },
     {
         "name": "dropout not rescaled",
@@ -155,8 +164,23 @@ MISTAKES = [
     dx = inv_std / n * (n * gh - gh.sum(axis=0) - xhat * (gh * xhat).sum(axis=0))
     return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
 ''',
-        "fails": ["test_batch_norm_backward_hidden"],
+        "fails": ["test_batch_norm_backward", "test_batch_norm_backward_hidden"],
         "feedback": "in evaluation mode the running statistics are constants",
+    },
+    {
+        "name": "batch norm backward without the path through the mean",
+        "cell": "batch_norm_backward",
+        "source": '''def batch_norm_backward(dout, cache):
+    xhat, gamma, inv_std, training = cache
+    dout = np.asarray(dout, dtype=float)
+    gh = dout * gamma
+    if not training:
+        return gh * inv_std, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+    dx = inv_std * (gh - xhat * (gh * xhat).mean(axis=0))
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+''',
+        "fails": ["test_batch_norm_backward", "test_batch_norm_backward_hidden"],
+        "feedback": "the path through the mean μ is missing",
     },
     {
         "name": "layer norm over the batch axis",
@@ -171,6 +195,109 @@ MISTAKES = [
 ''',
         "fails": ["test_layer_norm_forward", "test_layer_norm_forward_hidden"],
         "feedback": "normalised over the batch axis",
+    },
+    {
+        "name": "layer norm forward whose cache drops the last axis of inv_std",
+        "cell": "layer_norm_forward",
+        "source": '''def layer_norm_forward(x, gamma, beta, eps=1e-5):
+    x = np.asarray(x, dtype=float)
+    mu = x.mean(axis=-1, keepdims=True)
+    inv_std = 1.0 / np.sqrt(x.var(axis=-1, keepdims=True) + eps)
+    xhat = (x - mu) * inv_std
+    return gamma * xhat + beta, (xhat, gamma, inv_std[..., 0])
+''',
+        "fails": ["test_layer_norm_forward", "test_layer_norm_forward_hidden"],
+        "feedback": "expected shape (2, 1), got shape (2,)",
+    },
+    {
+        "name": "layer norm backward with dgamma and dbeta not summed over the rows",
+        "cell": "layer_norm_backward",
+        "source": '''def layer_norm_backward(dout, cache):
+    xhat, gamma, inv_std = cache
+    dout = np.asarray(dout, dtype=float)
+    gh = dout * gamma
+    dx = inv_std * (gh - gh.mean(axis=-1, keepdims=True)
+                    - xhat * (gh * xhat).mean(axis=-1, keepdims=True))
+    return dx, dout * xhat, dout
+''',
+        "fails": ["test_layer_norm_backward", "test_layer_norm_backward_hidden"],
+        "feedback": "dgamma is not summed over the rows",
+    },
+    {
+        "name": "layer norm backward summing dgamma over the first axis only",
+        "cell": "layer_norm_backward",
+        "source": '''def layer_norm_backward(dout, cache):
+    xhat, gamma, inv_std = cache
+    dout = np.asarray(dout, dtype=float)
+    gh = dout * gamma
+    dx = inv_std * (gh - gh.mean(axis=-1, keepdims=True)
+                    - xhat * (gh * xhat).mean(axis=-1, keepdims=True))
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+''',
+        "fails": ["test_layer_norm_backward", "test_layer_norm_backward_hidden"],
+        "feedback": "sum over every leading axis",
+    },
+    {
+        "name": "layer norm backward without the mean-of-gradient terms",
+        "cell": "layer_norm_backward",
+        "source": '''def layer_norm_backward(dout, cache):
+    xhat, gamma, inv_std = cache
+    dout = np.asarray(dout, dtype=float)
+    d = xhat.shape[-1]
+    return (dout * gamma * inv_std, (dout * xhat).reshape(-1, d).sum(axis=0),
+            dout.reshape(-1, d).sum(axis=0))
+''',
+        "fails": ["test_layer_norm_backward", "test_layer_norm_backward_hidden"],
+        "feedback": "mean-of-gradient terms are missing",
+    },
+    {
+        "name": "layer norm backward with the unbiased variance (ddof=1) in the variance path",
+        "cell": "layer_norm_backward",
+        "source": '''def layer_norm_backward(dout, cache):
+    xhat, gamma, inv_std = cache
+    dout = np.asarray(dout, dtype=float)
+    d = xhat.shape[-1]
+    gh = dout * gamma
+    dx = inv_std * (gh - gh.mean(axis=-1, keepdims=True)
+                    - xhat * (gh * xhat).sum(axis=-1, keepdims=True) / (d - 1))
+    return dx, (dout * xhat).reshape(-1, d).sum(axis=0), dout.reshape(-1, d).sum(axis=0)
+''',
+        "fails": ["test_layer_norm_backward", "test_layer_norm_backward_hidden"],
+        "feedback": "uses 1/(D-1) (ddof=1)",
+    },
+    {
+        "name": "layer norm backward taking the sums over the batch axis",
+        "cell": "layer_norm_backward",
+        "source": '''def layer_norm_backward(dout, cache):
+    xhat, gamma, inv_std = cache
+    dout = np.asarray(dout, dtype=float)
+    gh = dout * gamma
+    dx = inv_std * (gh - gh.mean(axis=0) - xhat * (gh * xhat).mean(axis=0))
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+''',
+        "fails": ["test_layer_norm_backward", "test_layer_norm_backward_hidden"],
+        "feedback": "as in batch norm",
+    },
+    {
+        "name": "kaiming_normal drawing from a uniform distribution with the right std",
+        "cell": "kaiming_normal",
+        "source": '''def kaiming_normal(fan_in, fan_out, rng, a=0.0, mode="fan_in"):
+    fan = fan_in if mode == "fan_in" else fan_out
+    bound = np.sqrt(3.0) * np.sqrt(2.0 / (1.0 + a * a)) / np.sqrt(fan)
+    return rng.uniform(-bound, bound, size=(fan_out, fan_in))
+''',
+        "fails": ["test_kaiming_normal", "test_kaiming_normal_hidden"],
+        "feedback": "the weights look uniform",
+    },
+    {
+        "name": "kaiming_normal ignoring mode",
+        "cell": "kaiming_normal",
+        "source": '''def kaiming_normal(fan_in, fan_out, rng, a=0.0, mode="fan_in"):
+    std = np.sqrt(2.0 / (1.0 + a * a)) / np.sqrt(fan_in)
+    return rng.normal(0.0, std, size=(fan_out, fan_in))
+''',
+        "fails": ["test_kaiming_normal", "test_kaiming_normal_hidden"],
+        "feedback": "divides by fan_out",
     },
     {
         "name": "kaiming_normal without the ReLU gain",
