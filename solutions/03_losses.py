@@ -91,9 +91,10 @@ def mse(input, target):
 check_close(answer(mse, [1.0, 2.0, 3.0], [1.0, 0.0, 0.0]), 13 / 3,
             "mse([1, 2, 3], [1, 0, 0])",
             mistakes={"sum instead of mean: divide by the number of elements": 13.0,
-                      "that is half the squared error (the 1/2 convention), not MSE": 13 / 6})
+                      "that is half the squared error (the 1/2 convention), not MSE": 13 / 6},
+            atol=1e-6, rtol=1e-5)
 check_close(answer(mse, [[1.0, 2.0], [3.0, 4.0]], [[0.0, 0.0], [0.0, 0.0]]), 7.5,
-            "mse on a 2x2 array (mean over all 4 elements)")
+            "mse on a 2x2 array (mean over all 4 elements)", atol=1e-6, rtol=1e-5)
 
 # %% nbgrader={"grade_id": "test_mse_hidden", "grade": true, "points": 1}
 ### BEGIN HIDDEN TESTS
@@ -110,11 +111,12 @@ for _shape in ((1,), (7,), (4, 5)):
                           "that is half the squared error (the 1/2 convention), not MSE":
                               _want / 2,
                           "that is RMSE; MSE has no square root": np.sqrt(_want),
-                          "that is MAE; square the errors": _ref.mae(_x, _t)})
+                          "that is MAE; square the errors": _ref.mae(_x, _t)},
+                rtol=1e-5, atol=1e-6)
 _got = answer(mse, np.array([2.0]), np.array([2.0]))
 if not isinstance(_got, float):
     raise AssertionError(f"mse must return a Python float, got {type(_got).__name__}")
-check_close(_got, 0.0, "mse of a perfect prediction")
+check_close(_got, 0.0, "mse of a perfect prediction", atol=1e-6, rtol=1e-5)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade_id": "mse_grad", "solution": true}
@@ -132,7 +134,7 @@ check_close(answer(mse_grad, [1.0, 2.0], [0.0, 0.0]), [1.0, 2.0], "mse_grad([1, 
             mistakes={"missing factor 2: d/dx of d**2 is 2d": [0.5, 1.0],
                       "sum instead of mean: divide by the number of elements": [2.0, 4.0],
                       "the sign is flipped: the gradient is 2(input - target)/n":
-                          [-1.0, -2.0]})
+                          [-1.0, -2.0]}, atol=1e-6, rtol=1e-5)
 
 # %% nbgrader={"grade_id": "test_mse_grad_hidden", "grade": true, "points": 1}
 ### BEGIN HIDDEN TESTS
@@ -148,7 +150,8 @@ for _shape in ((1,), (6,), (3, 4)):
                 mistakes={"missing factor 2: d/dx of d**2 is 2d": _want / 2,
                           "sum instead of mean: divide by the number of elements":
                               _want * _x.size,
-                          "the sign is flipped: the gradient is 2(input - target)/n": -_want})
+                          "the sign is flipped: the gradient is 2(input - target)/n": -_want},
+                rtol=1e-5, atol=1e-6)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -185,9 +188,9 @@ def huber(input, target, delta=1.0):
 check_close(answer(huber, [0.5, 3.0], [0.0, 0.0]), 1.3125, "huber([0.5, 3], [0, 0])",
             mistakes={"the linear piece needs the -delta/2 offset: delta * (|d| - delta/2)":
                           (0.125 + 3.0) / 2,
-                      "sum instead of mean": 2.625})
+                      "sum instead of mean": 2.625}, atol=1e-6, rtol=1e-5)
 check_close(answer(huber, [0.5, 3.0], [0.0, 0.0], delta=2.0), (0.125 + 4.0) / 2,
-            "huber([0.5, 3], [0, 0], delta=2)")
+            "huber([0.5, 3], [0, 0], delta=2)", atol=1e-6, rtol=1e-5)
 
 # %% nbgrader={"grade_id": "test_huber_hidden", "grade": true, "points": 2}
 ### BEGIN HIDDEN TESTS
@@ -208,8 +211,10 @@ for _shape, _delta in (((1,), 1.0), ((9,), 0.5), ((3, 4), 2.5)):
                                                      _delta * (_d - 0.5 * _delta)))),
                           "that is smooth_l1 (Huber divided by delta)":
                               _ref.huber(_x, _t, delta=_delta) / _delta,
-                          "sum instead of mean": _ref.huber(_x, _t, delta=_delta) * _x.size})
-check_close(answer(huber, [1.0], [0.0]), 0.5, "huber exactly at |d| = delta = 1")
+                          "sum instead of mean": _ref.huber(_x, _t, delta=_delta) * _x.size},
+                rtol=1e-5, atol=1e-6)
+check_close(answer(huber, [1.0], [0.0]), 0.5, "huber exactly at |d| = delta = 1",
+            rtol=1e-5, atol=1e-6)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -418,20 +423,20 @@ bce_mean = bce_sum / 4
 assert bce_sum is not None and bce_mean is not None, "set bce_sum and bce_mean to numbers"
 assert bce_mean > 0, "bce_mean must be positive (each term is -log of a probability < 1)"
 # The values themselves are checked by the hidden tests; here only how the two relate.
-check_close(bce_sum / bce_mean, 4.0, "bce_sum / bce_mean", atol=1e-3,
+check_close(bce_sum / bce_mean, 4.0, "bce_sum / bce_mean", atol=0.001,
             mistakes={"bce_mean is the sum divided by the number of labels; you gave the "
                       "same number twice": 1.0,
-                      "there are 4 labels here, not 3": 3.0})
+                      "there are 4 labels here, not 3": 3.0}, rtol=1e-5)
 ### BEGIN HIDDEN TESTS
 _terms = np.array([1 - 0.3, 0.6, 0.95, 1 - 0.2])
-check_close(bce_mean, float(-np.log(_terms).mean()), "bce_mean", atol=1e-3,
+check_close(bce_mean, float(-np.log(_terms).mean()), "bce_mean", atol=0.001,
             mistakes={"for a label whose target is 0 the term is -log(1 - p), not -log p":
                           float(-np.log([0.3, 0.6, 0.95, 0.2]).mean()),
                       "that is the sum; the binary cross-entropy is the mean over the labels":
                           float(-np.log(_terms).sum()),
                       "use the natural logarithm (np.log), not log10":
-                          float(-np.log10(_terms).mean())})
-check_close(bce_sum, float(-np.log(_terms).sum()), "bce_sum", atol=1e-3)
+                          float(-np.log10(_terms).mean())}, rtol=1e-5)
+check_close(bce_sum, float(-np.log(_terms).sum()), "bce_sum", atol=0.001, rtol=1e-5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -504,9 +509,10 @@ def binary_cross_entropy_with_logits(logits, target):
 _z = np.log(np.array([0.8, 0.9, 0.1]) / (1 - np.array([0.8, 0.9, 0.1])))
 check_close(answer(binary_cross_entropy_with_logits, _z, [1, 1, 0]),
             float(-np.log(0.8) - 2 * np.log(0.9)) / 3, "BCE of the rice/pumpkin/greens example",
-            mistakes={"sum instead of mean": float(-np.log(0.8) - 2 * np.log(0.9))})
+            mistakes={"sum instead of mean": float(-np.log(0.8) - 2 * np.log(0.9))},
+            atol=1e-6, rtol=1e-5)
 check_close(answer(binary_cross_entropy_with_logits, [0.0], [1]), float(np.log(2)),
-            "BCE at logit 0 (p = 0.5)")
+            "BCE at logit 0 (p = 0.5)", atol=1e-6, rtol=1e-5)
 
 # %% nbgrader={"grade_id": "test_bce_with_logits_hidden", "grade": true, "points": 2}
 ### BEGIN HIDDEN TESTS
@@ -521,7 +527,8 @@ for _shape in ((1,), (8,), (3, 5)):
                 f"BCE with logits on random logits of shape {_shape}",
                 mistakes={"sum instead of mean": _want * _z.size,
                           "the targets look flipped (y and 1 - y swapped)":
-                              _ref.binary_cross_entropy_with_logits(_z, 1 - _y)})
+                              _ref.binary_cross_entropy_with_logits(_z, 1 - _y)},
+                rtol=1e-5, atol=1e-6)
 _z = np.array([800.0, -800.0, 1000.0, -1000.0, 800.0, -800.0])
 _y = np.array([1.0, 0.0, 0.0, 1.0, 0.5, 0.25])
 _unstable = "sigmoid then log overflows or gives log(0) at |z| = 800; use " \
@@ -530,10 +537,10 @@ check_close(answer(binary_cross_entropy_with_logits, _z, _y),
             _ref.binary_cross_entropy_with_logits(_z, _y),
             "BCE with logits [800, -800, 1000, -1000, 800, -800] and targets "
             "[1, 0, 0, 1, 0.5, 0.25] (must be exact and finite)",
-            mistakes={_unstable: np.nan, _unstable + " ": np.inf})
+            mistakes={_unstable: np.nan, _unstable + " ": np.inf}, atol=1e-6, rtol=1e-5)
 check_close(answer(binary_cross_entropy_with_logits, [[2.0]], [[0.3]]),
             _ref.binary_cross_entropy_with_logits([[2.0]], [[0.3]]),
-            "BCE with a soft target 0.3 and a batch of one")
+            "BCE with a soft target 0.3 and a batch of one", atol=1e-6, rtol=1e-5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -624,24 +631,25 @@ _M_ROW_SHIFT = ("each row needs its own shift, z.max(axis=1, keepdims=True): wit
 # The digit "5" example, with logits log(q) (zeros replaced by a tiny 1e-6).
 _q5 = np.array([0.1, 0.1, 0, 0, 0, 0.7, 0, 0.1, 0, 0]) + 1e-6
 check_close(answer(cross_entropy, np.log(_q5 / _q5.sum())[None, :], [5]),
-            float(np.log(_q5.sum() / (0.7 + 1e-6))), "cross_entropy of the digit-5 example")
+            float(np.log(_q5.sum() / (0.7 + 1e-6))), "cross_entropy of the digit-5 example",
+            atol=1e-6, rtol=1e-5)
 _ls_torch = float(-(14 / 15 * np.log(0.5) + 1 / 30 * np.log(0.25) * 2))
 _ls_share = float(-(0.9 * np.log(0.5) + 0.05 * np.log(0.25) * 2))
 check_close(answer(cross_entropy, np.log([[0.5, 0.25, 0.25]]), [0], label_smoothing=0.1),
             _ls_torch, "cross_entropy of p = [0.5, 0.25, 0.25], class 0, label_smoothing=0.1",
-            mistakes={_M_SMOOTH_SHARE: _ls_share})
+            mistakes={_M_SMOOTH_SHARE: _ls_share}, atol=1e-6, rtol=1e-5)
 # Logits of +-800, no label smoothing: per row, loss 1600 and 1 + log(1 + e^-1).
 with np.errstate(all="ignore"):
     _got = answer(cross_entropy, [[800.0, -800.0, 0.0], [-800.0, 800.0, 799.0]], [1, 2])
 check_close(_got, 800.6566308437591,
             "cross_entropy([[800, -800, 0], [-800, 800, 799]], [1, 2]) (no label smoothing)",
-            mistakes=_blowup(_M_NO_SHIFT))
+            mistakes=_blowup(_M_NO_SHIFT), atol=1e-6, rtol=1e-5)
 # Two rows whose largest logits differ by 799; both rows have the same loss.
 with np.errstate(all="ignore"):
     _got = answer(cross_entropy, [[0.0, -1.0, -2.0], [-800.0, -801.0, -799.0]], [0, 2])
 check_close(_got, 0.4076059644443804,
             "cross_entropy([[0, -1, -2], [-800, -801, -799]], [0, 2])",
-            mistakes=_blowup(_M_ROW_SHIFT))
+            mistakes=_blowup(_M_ROW_SHIFT), atol=1e-6, rtol=1e-5)
 
 # %% nbgrader={"grade_id": "test_cross_entropy_hidden", "grade": true, "points": 3}
 ### BEGIN HIDDEN TESTS
@@ -679,7 +687,8 @@ for _n, _c, _eps in ((1, 2, 0.0), (6, 4, 0.0), (5, 3, 0.1), (8, 10, 0.25)):
                 mistakes={"sum instead of mean over the batch": _want * _n,
                           _M_SMOOTH_SHARE: _ce_with(_z, _y, _eps, "share"),
                           _M_SMOOTH_EACH: _ce_with(_z, _y, _eps, "each"),
-                          _M_SMOOTH_TRUE: _ce_with(_z, _y, _eps, "true only")})
+                          _M_SMOOTH_TRUE: _ce_with(_z, _y, _eps, "true only")},
+                rtol=1e-5, atol=1e-6)
 # +-800, with and without smoothing; then rows whose maxima differ by about 800.
 _offsets = np.array([[800.0], [0.0], [-800.0], [400.0]])
 _hostile = [(np.array([[800.0, -800.0, 0.0], [-800.0, 800.0, 799.0]]), np.array([1, 2]),
@@ -693,7 +702,7 @@ for _z, _y, _hint in _hostile:
         check_close(_got, _ref.cross_entropy(_z, _y, label_smoothing=_eps),
                     f"cross_entropy on logits of shape {_z.shape} with row maxima "
                     f"{np.round(_z.max(axis=1)).tolist()}, label_smoothing={_eps}",
-                    mistakes=_blowup(_hint))
+                    mistakes=_blowup(_hint), atol=1e-6, rtol=1e-5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -725,7 +734,7 @@ check_close(answer(cross_entropy_grad, [[0.0, 0.0], [0.0, np.log(3.0)]], [0, 1])
             mistakes={_M_GRAD_SUM: [[-0.5, 0.5], [0.25, -0.25]],
                       _M_GRAD_SIGN: [[0.25, -0.25], [-0.125, 0.125]],
                       "you returned the softmax probabilities; subtract the target":
-                          [[0.5, 0.5], [0.25, 0.75]]})
+                          [[0.5, 0.5], [0.25, 0.75]]}, atol=1e-6, rtol=1e-5)
 
 # %% nbgrader={"grade_id": "test_cross_entropy_grad_hidden", "grade": true, "points": 3}
 ### BEGIN HIDDEN TESTS
@@ -743,20 +752,22 @@ for _n, _c, _eps in ((1, 3, 0.0), (5, 4, 0.0), (6, 5, 0.2)):
                           _M_GRAD_SIGN: -_want,
                           _M_SMOOTH_SHARE:
                               _want + ((1 - _eps) * _oh + _eps / _c
-                                       - (1 - _eps) * _oh - _eps / (_c - 1) * (1 - _oh)) / _n})
+                                       - (1 - _eps) * _oh - _eps / (_c - 1) * (1 - _oh)) / _n},
+                rtol=1e-5, atol=1e-6)
 _z = np.array([[800.0, -800.0], [0.0, 1000.0]])
 with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
     _got = answer(cross_entropy_grad, _z, [1, 1])
     _no_shift = (np.exp(_z) / np.exp(_z).sum(axis=1, keepdims=True) - np.eye(2)[[1, 1]]) / 2
 check_close(_got, _ref.cross_entropy_grad(_z, [1, 1]),
             "cross_entropy_grad with logits of +-800 (needs the max-shift)",
-            mistakes={_M_NO_SHIFT: _no_shift})
+            mistakes={_M_NO_SHIFT: _no_shift}, atol=1e-6, rtol=1e-5)
 _z = np.array([[0.0, -1.0, -2.0], [-800.0, -801.0, -799.0]])
 _want = _ref.cross_entropy_grad(_z, [0, 2])
 with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
     _got = answer(cross_entropy_grad, _z, [0, 2])
 check_close(_got, _want, "cross_entropy_grad on rows whose largest logits differ by 799",
-            mistakes={_M_ROW_SHIFT: np.r_[_want[:1], np.full((1, 3), np.nan)]})
+            mistakes={_M_ROW_SHIFT: np.r_[_want[:1], np.full((1, 3), np.nan)]},
+            rtol=1e-5, atol=1e-6)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -846,9 +857,10 @@ check_close(answer(kl_divergence, [0.5, 0.5], [0.25, 0.75]),
             float(0.5 * np.log(2) + 0.5 * np.log(2 / 3)),
             "kl_divergence([0.5, 0.5], [0.25, 0.75])",
             mistakes={"p and q look swapped: KL(p || q) = sum p log(p / q)":
-                          float(0.25 * np.log(0.5) + 0.75 * np.log(1.5))})
+                          float(0.25 * np.log(0.5) + 0.75 * np.log(1.5))}, atol=1e-6, rtol=1e-5)
 check_close(answer(kl_divergence, [1.0, 0.0], [1.0, 0.0]), 0.0,
-            "kl_divergence of a one-hot distribution with itself (0 log 0 = 0)")
+            "kl_divergence of a one-hot distribution with itself (0 log 0 = 0)",
+            atol=1e-6, rtol=1e-5)
 
 # %% nbgrader={"grade_id": "test_kl_divergence_hidden", "grade": true, "points": 2}
 ### BEGIN HIDDEN TESTS
@@ -865,17 +877,17 @@ for _n, _c in ((1, 3), (4, 5), (7, 2)):
                 mistakes={_m_swap: _ref.kl_divergence(_q, _p),
                           "sum over rows instead of the mean over rows": _want * _n,
                           "you divided by every element (N*C), not by the number of rows":
-                              _want / _c})
+                              _want / _c}, atol=1e-6, rtol=1e-5)
 _p = np.array([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
 _q = np.array([[0.2, 0.5, 0.3], [0.1, 0.8, 0.1]])
 check_close(answer(kl_divergence, _p, _q), _ref.kl_divergence(_p, _q),
-            "kl_divergence with zeros in p (0 log 0 = 0)")
+            "kl_divergence with zeros in p (0 log 0 = 0)", atol=1e-6, rtol=1e-5)
 _p = np.array([[0.0, 1.0], [0.3, 0.7]])
 _q = np.array([[0.0, 1.0], [0.6, 0.4]])
 check_close(answer(kl_divergence, _p, _q), _ref.kl_divergence(_p, _q),
-            "kl_divergence where p = q = 0 in one entry (that term is 0)")
+            "kl_divergence where p = q = 0 in one entry (that term is 0)", atol=1e-6, rtol=1e-5)
 check_close(answer(kl_divergence, [0.2, 0.3, 0.5], [0.2, 0.3, 0.5]), 0.0,
-            "kl_divergence of a distribution with itself")
+            "kl_divergence of a distribution with itself", atol=1e-6, rtol=1e-5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -923,9 +935,9 @@ def focal_loss(logits, target, alpha=0.25, gamma=2.0):
 check_close(answer(focal_loss, [0.0, 0.0], [1, 0]), float(0.25 * np.log(2) / 2),
             "focal_loss([0, 0], [1, 0])",
             mistakes={"alpha_t is missing: weight positives by alpha and negatives by "
-                      "1 - alpha": float(0.25 * np.log(2))})
+                      "1 - alpha": float(0.25 * np.log(2))}, atol=1e-6, rtol=1e-5)
 check_close(answer(focal_loss, [0.0], [1], alpha=0.25, gamma=0.0), float(0.25 * np.log(2)),
-            "focal_loss with gamma = 0 (alpha_t times BCE)")
+            "focal_loss with gamma = 0 (alpha_t times BCE)", atol=1e-6, rtol=1e-5)
 
 # %% nbgrader={"grade_id": "test_focal_loss_hidden", "grade": true, "points": 2}
 ### BEGIN HIDDEN TESTS
@@ -941,11 +953,11 @@ for _shape, _a, _g in (((1,), 0.25, 2.0), ((10,), 0.25, 2.0), ((4, 3), 0.6, 1.5)
     check_close(answer(focal_loss, _z, _y, alpha=_a, gamma=_g), _want,
                 f"focal_loss on random logits of shape {_shape}, alpha={_a}, gamma={_g}",
                 mistakes={_m_alpha: _ref.focal_loss(_z, _y, alpha=-1, gamma=_g),
-                          "sum instead of mean": _want * _z.size})
+                          "sum instead of mean": _want * _z.size}, atol=1e-6, rtol=1e-5)
 _z = np.array([800.0, -800.0, 800.0, -800.0])
 _y = np.array([1.0, 1.0, 0.0, 0.0])
 check_close(answer(focal_loss, _z, _y), _ref.focal_loss(_z, _y),
-            "focal_loss with logits of +-800 (compute -log p_t stably)")
+            "focal_loss with logits of +-800 (compute -log p_t stably)", atol=1e-6, rtol=1e-5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
