@@ -417,7 +417,7 @@ plt.show()
 # its parameter": $a$ is a scalar, so $\partial L/\partial a$ is one number.)
 #
 # **One slope per channel.** torch's `nn.PReLU(num_parameters=C)` gives each channel
-# its own slope $a_c$. The input has shape $(N, C)$, or $(N, C, L, \dots)$ for
+# its own slope $a_c$. The input has shape $(N, C)$, or $(N, C, \dots)$ for
 # sequences and images, and the channel is **axis 1**. Element $(n, c, \ell)$ uses
 # $a_c$, so the sum for $a_c$ runs over every batch item $n$ and every position $\ell$
 # of that channel, that is, over every axis except axis 1:
@@ -435,7 +435,7 @@ plt.show()
 # input `x` (same shape) and the slope `a`, which is either
 # - a Python float: one slope shared by every element of `x` (any shape), or
 # - a 1-D array of `C` slopes, one per channel, for `x` of shape `(N, C)` or
-#   `(N, C, L, ...)` (the channel is axis 1, as in torch).
+#   `(N, C, ...)` (the channel is axis 1, as in torch).
 #
 # Return the pair `(dx, da)`: `dx` has the shape of `x`; `da` is a float for a float
 # `a` and an array of shape `(C,)` for per-channel slopes. At $x = 0$ use the
