@@ -513,6 +513,14 @@ check_close(answer(binary_cross_entropy_with_logits, _z, [1, 1, 0]),
             atol=1e-6, rtol=1e-5)
 check_close(answer(binary_cross_entropy_with_logits, [0.0], [1]), float(np.log(2)),
             "BCE at logit 0 (p = 0.5)", atol=1e-6, rtol=1e-5)
+# Two confident mistakes: each costs exactly 800.
+_M_BCE_ROUTE = ("sigmoid then log gives log(0) = -inf once sigmoid(z) rounds to 0 or 1; "
+                "write the loss in z directly, as derived above")
+with np.errstate(all="ignore"):
+    _got = answer(binary_cross_entropy_with_logits, [800.0, -800.0], [0, 1])
+check_close(_got, 800.0, "BCE with logits [800, -800] and targets [0, 1]",
+            atol=1e-6, rtol=1e-5,
+            mistakes={_M_BCE_ROUTE: np.nan, f"{_M_BCE_ROUTE} (here the loss came out inf)": np.inf})
 
 # %% nbgrader={"grade_id": "test_bce_with_logits_hidden", "grade": true, "points": 2}
 ### BEGIN HIDDEN TESTS
