@@ -30,8 +30,8 @@ MISTAKES = [
     p = 1.0 / (1.0 + np.exp(-z))
     return float(np.mean(-(y * np.log(p) + (1 - y) * np.log(1 - p))))
 ''',
-        "fails": ["test_bce_with_logits_hidden"],
-        "feedback": "use max(z, 0) - z*y + log1p(exp(-|z|))",
+        "fails": ["test_bce_with_logits", "test_bce_with_logits_hidden"],
+        "feedback": "write the loss in z directly",
     },
     {
         "name": "label smoothing as in the notes: 1 - eps and eps/(C-1)",
@@ -61,8 +61,39 @@ MISTAKES = [
     q[np.arange(n), y] += 1.0 - label_smoothing
     return float(-np.sum(q * log_p) / n)
 ''',
-        "fails": ["test_cross_entropy_hidden"],
+        "fails": ["test_cross_entropy", "test_cross_entropy_hidden"],
         "feedback": "missing max-shift",
+    },
+    {
+        "name": "cross-entropy shifted by the global max instead of each row's",
+        "cell": "cross_entropy",
+        "source": '''def cross_entropy(logits, target, label_smoothing=0.0):
+    z = np.asarray(logits, dtype=float)
+    y = np.asarray(target, dtype=int)
+    n, c = z.shape
+    shifted = z - z.max()
+    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    q = np.full((n, c), label_smoothing / c)
+    q[np.arange(n), y] += 1.0 - label_smoothing
+    return float(-np.sum(q * log_p) / n)
+''',
+        "fails": ["test_cross_entropy", "test_cross_entropy_hidden"],
+        "feedback": "each row needs its own shift",
+    },
+    {
+        "name": "cross_entropy_grad shifted by the global max",
+        "cell": "cross_entropy_grad",
+        "source": '''def cross_entropy_grad(logits, target, label_smoothing=0.0):
+    z = np.asarray(logits, dtype=float)
+    y = np.asarray(target, dtype=int)
+    n, c = z.shape
+    e = np.exp(z - z.max())
+    q = np.full((n, c), label_smoothing / c)
+    q[np.arange(n), y] += 1.0 - label_smoothing
+    return (e / e.sum(axis=1, keepdims=True) - q) / n
+''',
+        "fails": ["test_cross_entropy_grad_hidden"],
+        "feedback": "each row needs its own shift",
     },
     {
         "name": "cross_entropy_grad summed over the batch",
@@ -127,5 +158,54 @@ MISTAKES = [
 ''',
         "fails": ["test_huber", "test_huber_hidden"],
         "feedback": "-delta/2 offset",
+    },
+    {
+        "name": "focal_loss_grad treating (1 - p_t)**gamma as a constant weight",
+        "cell": "focal_loss_grad",
+        "source": '''def focal_loss_grad(logits, target, alpha=0.25, gamma=2.0):
+    z = np.asarray(logits, dtype=float)
+    y = np.asarray(target, dtype=float)
+    e = np.exp(-np.abs(z))
+    p = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    m = 1.0 - (p * y + (1.0 - p) * (1.0 - y))
+    alpha_t = alpha * y + (1.0 - alpha) * (1.0 - y)
+    return alpha_t * m ** gamma * (p - y) / z.size
+''',
+        "fails": ["test_focal_loss_grad", "test_focal_loss_grad_hidden"],
+        "feedback": "is not a constant weight",
+    },
+    {
+        "name": "focal_loss_grad with dp_t/dz = p(1 - p) for every target",
+        "cell": "focal_loss_grad",
+        "source": '''def focal_loss_grad(logits, target, alpha=0.25, gamma=2.0):
+    z = np.asarray(logits, dtype=float)
+    y = np.asarray(target, dtype=float)
+    e = np.exp(-np.abs(z))
+    p = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    c = np.maximum(z, 0.0) - z * y + np.log1p(e)
+    m = 1.0 - (p * y + (1.0 - p) * (1.0 - y))
+    alpha_t = alpha * y + (1.0 - alpha) * (1.0 - y)
+    second = gamma * m ** (gamma - 1.0) * p * (1.0 - p) * c if gamma > 0 else 0.0
+    return alpha_t * (m ** gamma * (p - y) - second) / z.size
+''',
+        "fails": ["test_focal_loss_grad", "test_focal_loss_grad_hidden"],
+        "feedback": "for a negative example (y = 0) p_t = 1 - p falls",
+    },
+    {
+        "name": "focal_loss_grad with -log p_t from the probabilities (inf at 800)",
+        "cell": "focal_loss_grad",
+        "source": '''def focal_loss_grad(logits, target, alpha=0.25, gamma=2.0):
+    z = np.asarray(logits, dtype=float)
+    y = np.asarray(target, dtype=float)
+    p = 1.0 / (1.0 + np.exp(-z))
+    p_t = p * y + (1.0 - p) * (1.0 - y)
+    c = -np.log(p_t)
+    m = 1.0 - p_t
+    alpha_t = alpha * y + (1.0 - alpha) * (1.0 - y)
+    second = gamma * m ** (gamma - 1.0) * (2 * y - 1) * p * (1.0 - p) * c if gamma > 0 else 0.0
+    return alpha_t * (m ** gamma * (p - y) - second) / z.size
+''',
+        "fails": ["test_focal_loss_grad_hidden"],
+        "feedback": "compute -log p_t and sigmoid stably",
     },
 ]
