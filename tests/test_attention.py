@@ -597,6 +597,43 @@ def test_encoder_block_backward_pieces_are_used(rng, norm_first):
                                grads["self_attn.out_proj.weight"], rtol=1e-12)
 
 
+def test_encoder_block_with_a_given_attention(rng):
+    # a demo's own attention forward (row-major weights, float64) goes into the block and
+    # its weights into the cache that the backward reads
+    B, L, E, H, Fdim = 2, 5, 8, 2, 12
+    params, layer = make_layer(rng, E, H, Fdim, True, "gelu")
+    x, dout = rng.normal(size=(B, L, E)), rng.normal(size=(B, L, E))
+    mask = A.causal_mask(L)
+    seen = []
+
+    def attention(q, k, v, m):
+        seen.append((q.shape, k.shape, v.shape, np.shape(m)))
+        out, w = A.scaled_dot_product_attention(q, k, v, m)
+        return out, np.ascontiguousarray(w)
+
+    out, cache = A.encoder_block_forward(x, params, mask, norm_first=True, activation="gelu",
+                                         attention=attention)
+    assert seen == [((B, H, L, E // H),) * 3 + ((L, L),)]
+    dx, grads = A.encoder_block_backward(dout, cache, sdpa_backward=A.sdpa_backward)
+    xt = tt(x, True)
+    t_out = layer(xt, src_mask=torch.from_numpy(~mask))
+    (t_out * tt(dout)).sum().backward()
+    tol = dict(rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(out, npy(t_out), **tol)
+    np.testing.assert_allclose(dx, npy(xt.grad), **tol)
+    for name, p in layer.named_parameters():
+        np.testing.assert_allclose(grads[name], npy(p.grad), err_msg=name, **tol)
+
+    def unscaled(q, k, v, m):   # a wrong attention really changes the block
+        return A.scaled_dot_product_attention(q * np.sqrt(q.shape[-1]), k, v, m)
+
+    wrong, _ = A.encoder_block_forward(x, params, mask, norm_first=True, activation="gelu",
+                                       attention=unscaled)
+    assert not np.allclose(wrong, out)
+    with pytest.raises(ValueError, match=re.escape("attention returned weights of shape")):
+        A.encoder_block_forward(x, params, mask, attention=lambda q, k, v, m: (v, q))
+
+
 def test_encoder_block_backward_bad_pieces(rng):
     params = A.init_encoder_block_params(8, 2, 16, rng)
     out, cache = A.encoder_block_forward(rng.normal(size=(2, 3, 8)), params)

@@ -157,8 +157,8 @@ def _masked_softmax_t(scores_t: np.ndarray, mask: np.ndarray | None) -> np.ndarr
     return scores_t
 
 
-def _backward_piece(fn, name: str, default):
-    """``fn`` if given (a callable), else the library's ``default``."""
+def _given_piece(fn, name: str, default):
+    """``fn`` if given (a forward or backward piece), else the library's ``default``."""
     if fn is None:
         return default
     if not callable(fn):
@@ -167,10 +167,10 @@ def _backward_piece(fn, name: str, default):
 
 
 def _run_piece(fn, name: str, args: tuple, outputs: tuple, dtype) -> list:
-    """Call a backward piece and check it returns one array per ``(label, shape)`` in ``outputs``.
+    """Call a given piece and check it returns one array per ``(label, shape)`` in ``outputs``.
 
     The results come back as arrays of ``dtype``, so a piece that computes in
-    float64 does not change the block's dtype.
+    float64 does not change the layer's dtype.
     """
     got = fn(*args)
     if not isinstance(got, (tuple, list)) or len(got) != len(outputs):
@@ -532,7 +532,7 @@ def _mha_mask(mask, B, H, L, S):
 
 
 def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, in_proj_bias,
-                                 out_proj_weight, out_proj_bias, mask=None):
+                                 out_proj_weight, out_proj_bias, mask=None, attention=None):
     r"""Multi-head attention, forward pass (``torch.nn.MultiheadAttention``, batch_first).
 
     .. math::
@@ -562,20 +562,28 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
         Shape (L, S), (B, L, S) or (B, H, L, S), size-1 axes broadcast (so a
         key-padding mask is (B, 1, S)). ``True`` = may attend, i.e. the
         *negation* of torch's ``attn_mask``/``key_padding_mask``.
+    attention : callable, optional
+        ``attention(q, k, v, mask) -> (out, weights)``, the scaled dot-product
+        attention of the heads (q (B, H, L, d), k and v (B, H, S, d), mask
+        broadcastable to (B, H, L, S) or None); None uses :func:`sdpa_forward`.
+        A demo passes the reader's own; its weights go into the cache.
 
     Returns
     -------
     out : ndarray, shape (B, L, E)
     cache : dict
         For :func:`multi_head_attention_backward`; ``cache["weights"]`` holds the
-        per-head attention weights, shape (B, H, L, S).
+        per-head attention weights, shape (B, H, L, S), and ``cache["sdpa"]``
+        the per-head ``q``, ``k``, ``v`` and ``weights`` (the arguments of
+        :func:`sdpa_backward`).
 
     Raises
     ------
     ValueError
         If the inputs are not 3-D with matching ``B``/``E`` (and ``S`` for key and
         value), ``num_heads`` does not divide ``E``, a weight or bias has the wrong
-        shape, or ``mask`` is not boolean or has a wrong shape.
+        shape, or ``mask`` is not boolean or has a wrong shape; if ``attention``
+        is not callable or returns arrays of the wrong shapes.
 
     Notes
     -----
@@ -627,7 +635,13 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
     q = split_heads(_linear(query, w_q, b_q), H)    # (B, H, L, d)
     k = split_heads(_linear(key, w_k, b_k), H)      # (B, H, S, d)
     v = split_heads(_linear(value, w_v, b_v), H)    # (B, H, S, d)
-    heads, sdpa_cache = sdpa_forward(q, k, v, mask)
+    if attention is None:
+        heads, sdpa_cache = sdpa_forward(q, k, v, mask)
+    else:
+        attention = _given_piece(attention, "attention", None)
+        heads, weights = _run_piece(attention, "attention", (q, k, v, mask),
+                                    (("out", v.shape), ("weights", (B, H, L, S))), q.dtype)
+        sdpa_cache = {"q": q, "k": k, "v": v, "weights": weights}
     concat = merge_heads(heads)                     # (B, L, E)
     out = _linear(concat, w_out, b_out)
     cache = {
@@ -682,7 +696,7 @@ def multi_head_attention_backward(dout, cache, sdpa_backward=None):
     E = query.shape[-1]
     dout = check_dout(dout, query.shape, dtype=query.dtype)
 
-    attn_backward = _backward_piece(sdpa_backward, "sdpa_backward", _SDPA_BACKWARD)
+    attn_backward = _given_piece(sdpa_backward, "sdpa_backward", _SDPA_BACKWARD)
 
     dconcat, dw_out, db_out = _linear_backward(dout, concat, w_out, cache["has_out_bias"])
     c = cache["sdpa"]
@@ -862,7 +876,7 @@ def _check_encoder_params(params, E: int) -> dict:
 
 
 def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=False,
-                          activation="relu", eps=1e-5):
+                          activation="relu", eps=1e-5, attention=None):
     r"""Transformer encoder block, forward pass (``torch.nn.TransformerEncoderLayer``).
 
     Post-norm (``norm_first=False``, torch's default and the original paper):
@@ -903,6 +917,9 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
     activation : {"relu", "gelu"}, keyword-only, default "relu"
     eps : float, keyword-only, default 1e-5
         LayerNorm epsilon (torch's ``layer_norm_eps``).
+    attention : callable, keyword-only, optional
+        ``attention(q, k, v, mask) -> (out, weights)`` for the heads, as in
+        :func:`multi_head_attention_forward`; None uses :func:`sdpa_forward`.
 
     Returns
     -------
@@ -952,7 +969,7 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
     def self_attention(h):
         return multi_head_attention_forward(
             h, h, h, H, p["self_attn.in_proj_weight"], p["self_attn.in_proj_bias"],
-            p["self_attn.out_proj.weight"], p["self_attn.out_proj.bias"], mask)
+            p["self_attn.out_proj.weight"], p["self_attn.out_proj.bias"], mask, attention)
 
     def feed_forward(h):
         z = _linear(h, p["linear1.weight"], p["linear1.bias"])
@@ -1023,9 +1040,9 @@ def encoder_block_backward(dout, cache, layer_norm_backward=None, sdpa_backward=
     >>> dx.shape, grads["linear1.weight"].shape
     ((3, 5, 8), (16, 8))
     """
-    ln_backward = _backward_piece(layer_norm_backward, "layer_norm_backward",
+    ln_backward = _given_piece(layer_norm_backward, "layer_norm_backward",
                                   regularization.layer_norm_backward)
-    attn_backward = _backward_piece(sdpa_backward, "sdpa_backward", _SDPA_BACKWARD)
+    attn_backward = _given_piece(sdpa_backward, "sdpa_backward", _SDPA_BACKWARD)
     p = cache["params"]
     act_grad = _ACTIVATIONS[cache["activation"]][1]
     h_ff, z, r = cache["ff"]
