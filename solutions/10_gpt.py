@@ -752,9 +752,14 @@ for _prompt, _steps, _context, _k, _T, _seed in [([1], 20, 4, None, 1.0, 0),
 # runs a much smaller budget.
 
 # %% tags=["demo"]
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from dlnotes import mine
+
+# The matrices here are small: the threads a BLAS library would bring cost more than they
+# save, and on a busy machine they slow the loop down severalfold.
+threadpool_limits(limits=1)
 
 own = mine.own(globals(), "10_gpt", ["embedding_backward", "gpt_block_forward",
                                      "gpt_block_backward", "generate"])
