@@ -31,9 +31,12 @@
 # 4. Linear regression (线性回归) by least squares (最小二乘法): the closed form for a
 #    line, the loss surface and gradient descent (梯度下降), the normal equation
 #    (正规方程).
-# 5. Logistic regression (逻辑回归): sigmoid + binary cross-entropy and its gradient.
+# 5. Logistic regression (逻辑回归): sigmoid + binary cross-entropy and its gradient, and
+#    your own mini-batch training loop.
 # 6. Softmax regression (softmax 回归) for many classes.
 # 7. Underfitting (欠拟合) and overfitting (过拟合) on a polynomial fit, with a widget.
+# 8. Ridge regression (岭回归) and choosing its penalty by k-fold cross-validation, with
+#    the preprocessing fitted inside each fold.
 #
 # **How to check your answers.** Each exercise is a function with a stub that raises
 # `NotImplementedError`. Replace the stub with your code, run the cell, then run the
@@ -549,11 +552,11 @@ def fit_line(x, y):
 check_close(answer(fit_line, [0.0, 1.0, 2.0], [1.0, 3.0, 5.0]), (2.0, 1.0),
             "fit_line on (0, 1), (1, 3), (2, 5)",
             mistakes={"b = ȳ - w x̄, with a minus": (2.0, 5.0)})
-check_close(answer(fit_line, [1.0, 2.0, 3.0, 4.0, 5.0], [2.0, 4.0, 5.0, 4.0, 5.0]), (0.6, 2.2),
-            "fit_line on the five points of question 4.1",
+check_close(answer(fit_line, [2.0, 4.0, 6.0, 8.0], [3.0, 7.0, 5.0, 9.0]), (0.8, 2.0),
+            "fit_line on (2, 3), (4, 7), (6, 5), (8, 9)",
             mistakes={"without centring, sum(x*y)/sum(x*x) is the best line through "
-                      "the origin": (1.2, 4.0 - 1.2 * 3.0),
-                      "b = ȳ - w x̄, with a minus": (0.6, 5.8)})
+                      "the origin": (136 / 120, 6.0 - 136 / 120 * 5.0),
+                      "b = ȳ - w x̄, with a minus": (0.8, 10.0)})
 
 # %% nbgrader={"grade_id": "test_fit_line_hidden", "grade": true, "points": 2}
 ### BEGIN HIDDEN TESTS
@@ -718,12 +721,13 @@ except np.linalg.LinAlgError as e:
 # %% [markdown]
 # ### Exercise 4.3 — `normal_equation`
 # Return $\theta$ of shape `(D + 1,)` (or `(D + 1, K)` when `y` has shape `(N, K)`), the
-# weights first and the **bias last**. Append the column of ones and call
-# `np.linalg.lstsq(A, y, rcond=None)`; do not invert $A^\top A$.
+# weights first and the **bias last**. Compute it the numerically sound way the pitfall
+# above describes: the hidden tests use duplicated and nearly collinear columns, and
+# fewer samples than parameters.
 
 # %% nbgrader={"grade_id": "normal_equation", "solution": true}
 def normal_equation(X, y):
-    """Least-squares (w..., b) of y ~ X w + b, bias last, via lstsq."""
+    """Least-squares (w..., b) of y ~ X w + b, bias last."""
     ### BEGIN SOLUTION
     X = np.asarray(X, dtype=float)
     A = np.hstack([X, np.ones((X.shape[0], 1))])
@@ -934,17 +938,213 @@ for _N, _D, _scale, _soft in ((20, 3, 1.0, False), (1, 4, 1.0, False), (50, 2, 3
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The demo trains logistic regression by gradient descent on `make_moons` (two
-# interleaving half circles) and draws the decision boundary (决策边界) $p = 0.5$, i.e.
-# $w^\top x + b = 0$. The boundary of a linear classifier is a straight line, so it
-# cannot follow the moons: a taste of why we need the non-linear networks of the next
-# chapters. Adding the features $x_1^2, x_2^2, x_1x_2, x_1^3, x_2^3$ (still a linear model,
-# in the new features) bends the boundary.
+# ### Training: mini-batch gradient descent
+#
+# Logistic regression has no closed form, so it is trained by gradient descent. The
+# gradient above is a mean over samples. A **mini-batch** (小批量) of $B$ samples gives
+# an estimate of it that costs $B/N$ of the full one, so the model can take many cheap
+# steps per pass over the data. One pass over all the batches is an **epoch** (轮). To
+# keep the batches from being the same in every epoch, the samples are shuffled at the
+# start of each epoch. (Chapter 5 studies why this works and the optimizers built on it;
+# here you write the loop itself.)
+#
+# Reproducibility needs care: one random generator, created once from the seed, draws a
+# new order every epoch. A generator created again inside the loop would draw the same
+# order every epoch. What is worth watching while training is the loss on the **whole**
+# training set after each epoch. The loss of the last batch jumps from batch to batch.
+
+# %% [markdown]
+# ### Exercise 5.2 — `train_logistic_regression`
+# Write `train_logistic_regression(X, y, grad_fn, lr, epochs, batch_size, seed)` and
+# return `(w, b, losses)`:
+# * `w` of shape `(D,)` and the float `b` start at 0;
+# * create `rng = np.random.default_rng(seed)` **once**; at the start of each epoch draw
+#   `perm = rng.permutation(N)` and visit the batches `perm[i:i + batch_size]` for
+#   `i = 0, batch_size, 2 * batch_size, ...` in this order, the last, smaller batch
+#   included;
+# * for each batch, `dw, db = grad_fn(w, b, X_batch, y_batch)`, then one step of
+#   gradient descent with the learning rate `lr` on `w` and `b`;
+# * `losses` has one entry per epoch: the mean binary cross-entropy of section 5 over the
+#   **whole** training set, with `w` and `b` as they are at the end of that epoch.
+#
+# `grad_fn` is any function with the signature of `logistic_regression_grad`: the demo
+# below passes yours, the tests pass their own.
+
+# %% nbgrader={"grade_id": "train_logistic_regression", "solution": true}
+def train_logistic_regression(X, y, grad_fn, lr, epochs, batch_size, seed):
+    """Mini-batch gradient descent on logistic regression; returns (w, b, losses)."""
+    ### BEGIN SOLUTION
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    N, D = X.shape
+    w, b = np.zeros(D), 0.0
+    rng = np.random.default_rng(seed)
+    losses = np.empty(epochs)
+    for e in range(epochs):
+        perm = rng.permutation(N)
+        for i in range(0, N, batch_size):
+            idx = perm[i:i + batch_size]
+            dw, db = grad_fn(w, b, X[idx], y[idx])
+            w = w - lr * np.asarray(dw, dtype=float)
+            b = b - lr * float(db)
+        z = X @ w + b
+        losses[e] = np.mean(np.logaddexp(0.0, z) - y * z)
+    return w, b, losses
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_train_logistic_regression", "grade": true, "points": 2}
+def _check_batches(got, want, n, batch_size, call, seed=None):
+    """Compare the batches (lists of row numbers) a training loop visited with the contract's."""
+    per_epoch = -(-n // batch_size)
+    sizes, want_sizes = [len(g) for g in got], [len(g) for g in want]
+    hint = ""
+    if sizes == [batch_size] * (n // batch_size) * (len(want) // per_epoch):
+        hint = (" Likely mistake: the last, smaller batch was dropped; visit "
+                "perm[i:i + batch_size] for every i = 0, batch_size, ... below N")
+    elif len(got) == len(want) // per_epoch:
+        hint = " Likely mistake: one step per epoch; take one step per batch"
+    if sizes != want_sizes:
+        raise AssertionError(f"{call}: grad_fn was called on batches of sizes {sizes}, "
+                             f"expected {want_sizes}.{hint}")
+    if got == want:
+        return
+    epochs = [sum(got[k:k + per_epoch], []) for k in range(0, len(got), per_epoch)]
+    if len(epochs) > 1 and all(e == epochs[0] for e in epochs):
+        hint = (" Likely mistake: every epoch visited the rows in the same order; create "
+                "rng = np.random.default_rng(seed) once, before the epochs")
+    elif epochs[0] == sorted(epochs[0]):
+        hint = " Likely mistake: the rows were not shuffled; use perm = rng.permutation(N)"
+    elif seed is not None and epochs[0] == np.random.RandomState(seed).permutation(n).tolist():
+        hint = (" Likely mistake: np.random.seed, np.random.shuffle and np.random.permutation "
+                "use numpy's old global generator; create rng = np.random.default_rng(seed) "
+                "and draw perm = rng.permutation(N)")
+    else:
+        hint = (" The order must be perm = rng.permutation(N) of one generator "
+                "np.random.default_rng(seed), cut into perm[i:i + batch_size]")
+    raise AssertionError(f"{call}: the batches visited were {got}, expected {want}.{hint}")
+
+
+def _bce(w, b, X, y):
+    """Mean binary cross-entropy of sigmoid(X @ w + b) (moderate logits only)."""
+    p = sigmoid(X @ w + b)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+# Ten rows; column 0 holds the row number / 10, so a batch tells which rows it holds.
+_X = np.column_stack([np.arange(10) / 10, np.cos(np.arange(10))])
+_y = (np.arange(10) % 3 == 0).astype(float)
+_seen = []
+
+
+def _constant_grad(w, b, Xb, yb):
+    """A made-up gradient that records the batch: every step moves w by -lr * (0.2, -0.1)."""
+    rows = np.rint(np.asarray(Xb)[:, 0] * 10).astype(int).tolist()
+    _seen.append((rows, np.asarray(yb, dtype=float).tolist()))
+    return np.array([0.2, -0.1]), 0.3
+
+
+_w, _b, _losses = answer(train_logistic_regression, _X, _y, _constant_grad, 0.5, 3, 4, 0)
+_call = ("train_logistic_regression(X of 10 rows, y, grad_fn, lr=0.5, epochs=3, batch_size=4, "
+         "seed=0)")
+_rng = np.random.default_rng(0)   # the contract: one generator, a new permutation per epoch
+_want = [_p[_i:_i + 4].tolist() for _p in [_rng.permutation(10) for _ in range(3)]
+         for _i in (0, 4, 8)]
+_check_batches([_rows for _rows, _ in _seen], _want, 10, 4, _call, seed=0)
+for _rows, _yb in _seen:
+    check_equal(_yb, _y[_rows], f"{_call}: the labels passed with the rows {_rows} "
+                "(y_batch holds the labels of the rows of X_batch)")
+_step = np.array([0.2, -0.1, 0.3])
+check_close([*np.ravel(_w), _b], -0.5 * 9 * _step, f"{_call}: (w[0], w[1], b) after 9 steps",
+            rtol=1e-5, atol=1e-7,
+            mistakes={"the last, smaller batch of each epoch was skipped (6 steps)":
+                          -0.5 * 6 * _step,
+                      "gradient descent steps against the gradient: w - lr * dw": 0.5 * 9 * _step})
+_after = [_bce(-0.5 * 3 * _e * _step[:2], -0.5 * 3 * _e * 0.3, _X, _y) for _e in range(4)]
+_last = [_want[3 * _e + 2] for _e in range(3)]
+check_close(_losses, _after[1:], f"{_call}: losses", rtol=1e-5, atol=1e-7,
+            mistakes={"losses[e] is taken after the epoch's steps, not before": _after[:3],
+                      "losses[e] is the loss on the whole training set, not on the last batch":
+                          [_bce(-0.5 * 3 * (_e + 1) * _step[:2], -0.5 * 3 * (_e + 1) * 0.3,
+                                _X[_last[_e]], _y[_last[_e]]) for _e in range(3)],
+                      "losses[e] is the mean over the samples, not the sum":
+                          [10 * _v for _v in _after[1:]]})
+
+# %% nbgrader={"grade_id": "test_train_logistic_regression_hidden", "grade": true, "points": 4}
+### BEGIN HIDDEN TESTS
+from dlnotes import linear as _ref
+
+
+def _recording(log, fn):
+    """fn, recording the X_batch of every call."""
+    def grad_fn(w, b, Xb, yb):
+        log.append(np.array(Xb, dtype=float))
+        return fn(w, b, Xb, yb)
+    return grad_fn
+
+
+def _rows_of(batches, X):
+    """Row numbers of X for each recorded batch (nearest row, so float32 copies work)."""
+    return [np.argmin(np.abs(B[:, None, :] - X[None]).sum(axis=2), axis=1).tolist()
+            for B in batches]
+
+
+_rng = np.random.default_rng(8)
+for _N, _D, _bs, _ep, _lr, _soft in ((37, 3, 8, 4, 0.5, False), (20, 2, 64, 3, 1.0, False),
+                                     (9, 2, 1, 3, 0.2, False), (30, 4, 7, 3, 0.8, True)):
+    _X = _rng.normal(size=(_N, _D))
+    _y = _rng.uniform(size=_N) if _soft else (_X @ _rng.normal(size=_D) > 0).astype(float)
+    _seed = int(_rng.integers(10_000))
+    _call = (f"train_logistic_regression on {_N} samples, {_D} features, lr={_lr}, "
+             f"epochs={_ep}, batch_size={_bs}, seed={_seed}" + (", soft targets" if _soft
+                                                                else ""))
+    _ref_log, _got_log = [], []
+    _w_ref, _b_ref, _l_ref = _ref.train_logistic_regression(
+        _X, _y, _recording(_ref_log, _ref.logistic_regression_grad), _lr, _ep, _bs, _seed)
+    _out = answer(train_logistic_regression, _X, _y,
+                  _recording(_got_log, _ref.logistic_regression_grad), _lr, _ep, _bs, _seed)
+    check_equal(len(_out), 3, "how many values train_logistic_regression returns (w, b, losses)")
+    _check_batches(_rows_of(_got_log, _X), _rows_of(_ref_log, _X), _N, _bs, _call, _seed)
+    check_close(_out[0], _w_ref, f"{_call}: the trained w", rtol=1e-5, atol=1e-6,
+                mistakes={"gradient descent steps against the gradient: w - lr * dw":
+                              _ref.train_logistic_regression(
+                                  _X, _y, lambda *a: tuple(-g for g in
+                                                           _ref.logistic_regression_grad(*a)),
+                                  _lr, _ep, _bs, _seed)[0]})
+    check_close(_out[1], _b_ref, f"{_call}: the trained b", rtol=1e-5, atol=1e-6)
+    _per_epoch = [_ref.train_logistic_regression(_X, _y, _ref.logistic_regression_grad, _lr,
+                                                 _e, _bs, _seed)[:2] for _e in range(1, _ep + 1)]
+    _last = [_rows_of(_ref_log, _X)[(_e + 1) * -(-_N // _bs) - 1] for _e in range(_ep)]
+    _before = [_ref.logistic_regression_loss(np.zeros(_D), 0.0, _X, _y), *_l_ref[:-1]]
+    check_close(_out[2], _l_ref, f"{_call}: losses", rtol=1e-5, atol=1e-6,
+                mistakes={"losses[e] is taken after the epoch's steps, not before": _before,
+                          "losses[e] is the loss on the whole training set, not on the last "
+                          "batch": [_ref.logistic_regression_loss(_w, _b, _X[_r], _y[_r])
+                                    for (_w, _b), _r in zip(_per_epoch, _last, strict=True)],
+                          "losses[e] is the mean over the samples, not the sum": _N * _l_ref})
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The demo trains logistic regression with **your** `train_logistic_regression`, driven by
+# **your** `logistic_regression_grad`, on `make_moons` (two interleaving half circles), and
+# draws the decision boundary (决策边界) $p = 0.5$, i.e. $w^\top x + b = 0$. (A function
+# you have not written yet is replaced by the reference, and a line says so.) The
+# boundary of a linear classifier is a straight line, so it cannot follow the moons: a
+# taste of why we need the non-linear networks of the next chapters. Adding the features
+# $x_1^2, x_2^2, x_1x_2, x_1^3, x_2^3$ (still a linear model, in the new features) bends
+# the boundary.
 
 # %% tags=["demo"]
+import time
+
 from tqdm.auto import tqdm
 
+from dlnotes import mine
+
+own = mine.own(globals(), "00_foundations",
+               ["logistic_regression_grad", "train_logistic_regression"])
 X_m, y_m = ref_data.make_moons(300, noise=0.15, seed=0)
+EPOCHS = 200
 
 
 def cubic_features(X):
@@ -952,33 +1152,31 @@ def cubic_features(X):
     return np.column_stack([x1, x2, x1**2, x2**2, x1 * x2, x1**3, x2**3])
 
 
-def train_logistic(F, y, steps=2000, lr=0.5, desc="gradient descent"):
-    w, b = np.zeros(F.shape[1]), 0.0
-    losses = []
-    for _ in tqdm(range(steps), desc=desc, leave=False):
-        dw, db = ref.logistic_regression_grad(w, b, F, y)
-        w, b = w - lr * dw, b - lr * db
-        losses.append(ref.logistic_regression_loss(w, b, F, y))
-    return w, b, losses
-
-
 F_cubic_raw = cubic_features(X_m)
 mu_c, sd_c = F_cubic_raw.mean(0), F_cubic_raw.std(0)
-fits = {"linear features": (lambda X: X, *train_logistic(X_m, y_m, desc="linear")),
-        "cubic features": (lambda X: (cubic_features(X) - mu_c) / sd_c,
-                           *train_logistic((F_cubic_raw - mu_c) / sd_c, y_m, desc="cubic"))}
+features = {"linear features": lambda X: X,
+            "cubic features": lambda X: (cubic_features(X) - mu_c) / sd_c}
+fits = {}
+for name, feat in features.items():
+    start = time.perf_counter()
+    w, b, losses = own.train_logistic_regression(feat(X_m), y_m, own.logistic_regression_grad,
+                                                 lr=0.5, epochs=EPOCHS, batch_size=30, seed=0)
+    acc = np.mean((sigmoid(feat(X_m) @ w + b) >= 0.5) == y_m)
+    print(f"{name}: {EPOCHS} epochs in {time.perf_counter() - start:.2f} s, "
+          f"final loss {losses[-1]:.3f}, training accuracy {acc:.3f}")
+    fits[name] = (feat, w, b, losses, acc)
 g1, g2 = np.meshgrid(np.linspace(-1.6, 2.6, 200), np.linspace(-1.1, 1.6, 200))
 grid = np.column_stack([g1.ravel(), g2.ravel()])
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-for ax, (name, (feat, w, b, losses)) in zip(axes[:2], fits.items(), strict=True):
-    p_grid = ref.sigmoid(feat(grid) @ w + b).reshape(g1.shape)
+for ax, (name, (feat, w, b, losses, acc)) in zip(axes[:2], fits.items(), strict=True):
+    p_grid = sigmoid(feat(grid) @ w + b).reshape(g1.shape)
     ax.contourf(g1, g2, p_grid, levels=20, cmap="RdBu_r", alpha=0.6)
     ax.contour(g1, g2, p_grid, levels=[0.5], colors="k")
     ax.scatter(X_m[:, 0], X_m[:, 1], c=y_m, cmap="RdBu_r", edgecolors="k", s=15)
-    acc = np.mean((ref.sigmoid(feat(X_m) @ w + b) >= 0.5) == y_m)
     ax.set(title=f"{name}: training accuracy {acc:.2f}", xlabel="x1", ylabel="x2")
-    axes[2].plot(losses, label=name)
-axes[2].set(xlabel="step", ylabel="binary cross-entropy", title="training loss", yscale="log")
+    axes[2].plot(np.arange(1, EPOCHS + 1), losses, label=name)
+axes[2].set(xlabel="epoch", ylabel="binary cross-entropy (whole training set)",
+            title="your training loop: loss after each epoch", yscale="log")
 axes[2].legend()
 plt.tight_layout()
 plt.show()
@@ -987,8 +1185,8 @@ plt.show()
 # ## 6. Softmax regression
 #
 # For $C$ classes the model has one weight column and one bias per class,
-# $W \in \mathbb R^{D\times C}$, $b \in \mathbb R^C$. The logits (对数几率) $Z = XW + b$ go
-# through the **softmax** (归一化指数函数) row by row,
+# $W \in \mathbb R^{D\times C}$, $b \in \mathbb R^C$. The logits (未归一化的对数概率)
+# $Z = XW + b$ go through the **softmax** (归一化指数函数) row by row,
 #
 # $$P_{ic} = \frac{e^{Z_{ic}}}{\sum_{k} e^{Z_{ik}}},$$
 #
@@ -1009,8 +1207,8 @@ plt.show()
 # ### Exercise 6.1 — `softmax_regression_grad`
 # Return `(dW, db)` with shapes `(D, C)` and `(C,)` for `W` of shape `(D, C)`, `b` of
 # shape `(C,)`, `X` of shape `(N, D)` and integer labels `y` in `[0, C)` of shape `(N,)`.
-# Use the provided `softmax`. *Hint:* subtract 1 at `[np.arange(N), y]` instead of
-# building $Y$.
+# The provided `softmax` is numerically stable; if you write your own, it must stay
+# finite when the rows' logits differ by hundreds.
 
 # %% nbgrader={"grade_id": "softmax_regression_grad", "solution": true}
 def softmax_regression_grad(W, b, X, y):
@@ -1047,6 +1245,19 @@ check_close(_out[0], _X.T @ (_P - _Y) / 4, "dW on four samples, three classes",
                       "subtract the one-hot labels: dZ = (P - Y) / N": _X.T @ _P / 4})
 check_close(_out[1], (_P - _Y).mean(axis=0), "db on four samples, three classes",
             mistakes={"L is the mean over samples: divide by N": (_P - _Y).sum(axis=0)})
+# Two confidently wrong samples whose largest logits differ by 800: rows [800, 0] and
+# [-800, 0]. Each row's softmax is one-hot up to e^-800, so dZ = (P - Y) / 2 exactly.
+_X, _W, _bb, _y = np.array([[1.0], [-1.0]]), np.array([[800.0, 0.0]]), np.zeros(2), np.array([1, 0])
+_Zg = _X @ _W - (_X @ _W).max()          # shifted by the largest logit of the whole batch
+with np.errstate(under="ignore", invalid="ignore"):
+    _Pg = np.exp(_Zg) / np.exp(_Zg).sum(axis=1, keepdims=True)
+    _out = answer(softmax_regression_grad, _W, _bb, _X, _y)
+_global = "subtract each row's own maximum (axis=1, keepdims=True), not the largest logit of " \
+          "the whole batch: a row far below it underflows to 0 / 0"
+check_close(_out[0], [[1.0, -1.0]], "dW for logit rows [800, 0] and [-800, 0], labels [1, 0]",
+            mistakes={_global: _X.T @ (_Pg - np.eye(2)[_y]) / 2})
+check_close(_out[1], [0.0, 0.0], "db for logit rows [800, 0] and [-800, 0], labels [1, 0]",
+            mistakes={_global: (_Pg - np.eye(2)[_y]).mean(axis=0)})
 
 # %% nbgrader={"grade_id": "test_softmax_regression_grad_hidden", "grade": true, "points": 2}
 ### BEGIN HIDDEN TESTS
@@ -1083,11 +1294,35 @@ for _N, _D, _C, _scale in ((30, 4, 5, 1.0), (1, 3, 2, 1.0), (12, 2, 10, 2.0), (8
     check_close(_grads[1], _db, f"db, {_label}", atol=1e-10,
                 mistakes={"L is the mean over samples: divide by N": _N * _db,
                           "sign: dZ = P - Y, not Y - P": -_db})
+# Rows whose largest logits lie 700 to 900 apart: a shift by the batch's global maximum
+# leaves whole rows at exp(-800) = 0.
+_GLOBAL_MAX = ("the softmax must subtract each row's own maximum (axis=1, keepdims=True); "
+               "the largest logit of the whole batch leaves rows far below it at 0 / 0")
+_X = _rng.normal(size=(6, 3))
+_W = _rng.normal(size=(3, 4))
+_bb = np.zeros(4)
+_shift = np.array([0.0, 700.0, -200.0, 800.0, 0.0, 900.0])
+_y = _rng.integers(0, 4, 6)
+_Xs = np.column_stack([_X, np.ones(6)])
+_Ws = np.vstack([_W, np.zeros(4)])
+_Xs[:, -1] = _shift
+_Ws[-1] = [1.0, 0.0, 0.0, 0.0]
+_dW, _db = _ref.softmax_regression_grad(_Ws, _bb, _Xs, _y)
+_Zg = _Xs @ _Ws - (_Xs @ _Ws).max()
+with np.errstate(under="ignore", invalid="ignore", divide="ignore"):
+    _Pg = np.exp(_Zg) / np.sum(np.exp(_Zg), axis=1, keepdims=True)
+    _grads = answer(softmax_regression_grad, _Ws, _bb, _Xs, _y)
+_Yg = np.eye(4)[_y]
+check_close(_grads[0], _dW, "dW, rows whose largest logits differ by up to 900", atol=1e-8,
+            mistakes={_GLOBAL_MAX: _Xs.T @ (_Pg - _Yg) / 6})
+check_close(_grads[1], _db, "db, rows whose largest logits differ by up to 900", atol=1e-10,
+            mistakes={_GLOBAL_MAX: (_Pg - _Yg).mean(axis=0)})
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The demo trains softmax regression on the 8×8 handwritten digits (1797 images, 10
-# classes) with mini-batch gradient descent, after a stratified 8/1/1 split and
+# The demo trains softmax regression with **your** `softmax_regression_grad` on the 8×8
+# handwritten digits (1797 images, 10 classes) with mini-batch gradient descent, after a
+# stratified 8/1/1 split and
 # standardisation fitted on the training split. Softmax regression is a network with no
 # hidden layer, and it already reaches about 97 % validation accuracy. The images show
 # the learned weight column of each class.
@@ -1097,11 +1332,12 @@ X_d, y_d = ref_data.load_digits()
 Xd_tr, Xd_va, Xd_te, yd_tr, yd_va, yd_te = ref_data.train_val_test_split(
     X_d, y_d, val_size=0.1, test_size=0.1, stratify=True, seed=0)
 Xd_tr, Xd_va, Xd_te = ref_data.standardize(Xd_tr, Xd_va, Xd_te)
+own_sm = mine.own(globals(), "00_foundations", ["softmax_regression_grad"])
 W_d, b_d = np.zeros((64, 10)), np.zeros(10)
 history = []
 for epoch in tqdm(range(30), desc="softmax regression on digits"):
     for xb, yb in ref_data.minibatches(Xd_tr, yd_tr, 64, rng=epoch):
-        dW, db = ref.softmax_regression_grad(W_d, b_d, xb, yb)
+        dW, db = own_sm.softmax_regression_grad(W_d, b_d, xb, yb)
         W_d -= 0.1 * dW
         b_d -= 0.1 * db
     history.append((ref.softmax_regression_loss(W_d, b_d, Xd_tr, yd_tr),
@@ -1218,7 +1454,247 @@ widgets.interact(show_poly,
                                            description="train size"));
 
 # %% [markdown]
-# ## 8. Optional: the gradients in torch, on a GPU if there is one
+# ## 8. Choosing a hyper-parameter by k-fold cross-validation
+#
+# Section 7 chose the capacity of a model with one validation set. This section chooses a
+# penalty with k-fold cross-validation (section 2), and keeps the preprocessing honest
+# inside each fold.
+#
+# **Ridge regression** (岭回归) is least squares with a penalty on the size of the
+# weights:
+#
+# $$L(w, b) = \frac1n\,\bigl\|Xw + b\mathbf 1 - y\bigr\|^2 + \lambda\,\|w\|^2 ,
+#   \qquad \lambda \ge 0 .$$
+#
+# The bias $b$ is not penalised: moving every target up by 1 should move $b$ by 1 and
+# cost nothing. Setting the derivative in $b$ to zero gives
+# $\frac2n\sum_i (x_i^\top w + b - y_i) = 0$, so $b = \bar y - \bar x^\top w$ (the fit
+# passes through the centre of the data, as in section 4). Substituting it, with the
+# centred data $X_c = X - \mathbf 1\bar x^\top$ and $y_c = y - \bar y$, leaves
+# $\frac1n\|X_c w - y_c\|^2 + \lambda\|w\|^2$, whose gradient in $w$ is
+#
+# $$\frac2n X_c^\top (X_c w - y_c) + 2\lambda w = 0
+#   \quad\Longrightarrow\quad (X_c^\top X_c + n\lambda I)\,w = X_c^\top y_c .$$
+#
+# With $\lambda = 0$ this is least squares again (solve it as section 4 taught: the
+# matrix can be singular). Any $\lambda > 0$ makes the matrix invertible, and as
+# $\lambda \to \infty$, $w \to 0$ and the model predicts $\bar y$: a larger $\lambda$ is
+# a simpler model. The factor $n$ comes from the $\frac1n$ of the mean: scikit-learn's
+# `Ridge` penalises the *sum* of squared errors, so its `alpha` is $n\lambda$.
+#
+# **Standardise first, inside each fold.** $\lambda\|w\|^2$ treats all weights alike,
+# but a weight's size depends on its feature's unit: a feature measured in millimetres
+# instead of metres needs a weight 1000 times smaller and is barely penalised. So the
+# features are standardised before the fit. In each round of k-fold cross-validation
+# the validation fold plays the test set's part, so the mean and standard deviation
+# come from that round's **training part only**, and are applied unchanged to its
+# validation part (section 3's leak, one level down).
+#
+# **The procedure.** For each candidate $\lambda$ and each fold: standardise with the
+# training part's statistics, fit $w, b$ on the training part, and score the mean squared
+# error on the validation part. A candidate's score is the **plain mean of its fold
+# MSEs** (one number per fold, whatever the fold's size). The chosen $\lambda$ has the
+# smallest score; when several are tied, take the **largest** of them, the simplest
+# model.
+
+# %% [markdown]
+# ### Exercise 8.1 — `kfold_select`
+# Write `kfold_select(X, y, lambdas, folds)` and return `(best_lambda, mean_val_mse)`:
+# * `X` of shape `(N, D)`, `y` of shape `(N,)`, `lambdas` a sequence of $L$ penalties
+#   $\ge 0$, and `folds` a list of pairs `(train_idx, val_idx)` of integer index arrays
+#   into `X` (for example the output of your `kfold_indices`; rows that belong to no
+#   fold are not used);
+# * in each fold, standardise as `standardize` does (population standard deviation; a
+#   constant column is only centred) and fit the ridge regression above on the training
+#   part, for every $\lambda$;
+# * `mean_val_mse`: an array of shape `(L,)`, the mean over folds of the validation MSE,
+#   in the order of `lambdas`; `best_lambda`: a float, the $\lambda$ with the smallest
+#   entry, the largest such $\lambda$ on a tie.
+#
+# Write the standardisation and the ridge fit inside your answer (a helper function in
+# the same cell is fine): an answer does not call another exercise's answer.
+
+# %% nbgrader={"grade_id": "kfold_select", "solution": true}
+def kfold_select(X, y, lambdas, folds):
+    """Ridge penalty chosen by k-fold cross-validation: (best_lambda, mean_val_mse)."""
+    ### BEGIN SOLUTION
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    lambdas = np.asarray(lambdas, dtype=float)
+    fold_mse = np.empty((len(lambdas), len(folds)))
+    for k, (tr, va) in enumerate(folds):
+        mu, sd = X[tr].mean(axis=0), X[tr].std(axis=0)
+        sd = np.where(sd == 0, 1.0, sd)
+        X_tr, X_va = (X[tr] - mu) / sd, (X[va] - mu) / sd
+        n, D = X_tr.shape
+        y_mean = y[tr].mean()
+        for j, lam in enumerate(lambdas):
+            w = np.linalg.lstsq(X_tr.T @ X_tr + n * lam * np.eye(D),
+                                X_tr.T @ (y[tr] - y_mean), rcond=None)[0]
+            fold_mse[j, k] = np.mean((X_va @ w + y_mean - y[va]) ** 2)
+    mean_mse = fold_mse.mean(axis=1)
+    best = lambdas[mean_mse <= mean_mse.min() * (1 + 1e-12)].max()
+    return float(best), mean_mse
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_kfold_select", "grade": true, "points": 2}
+# One fold: train on x = -1, 1 (already standardised: mean 0, std 1) with y = 0, 2;
+# validate on x = 3, y = 2.2. Worked by hand from the derivation above.
+_X, _y = np.array([[-1.0], [1.0], [3.0]]), np.array([0.0, 2.0, 2.2])
+_folds = [(np.array([0, 1]), np.array([2]))]
+_best, _mse = answer(kfold_select, _X, _y, [0.0, 1.0, 3.0], _folds)
+check_close(_mse, [3.24, 0.09, 0.2025],
+            "mean_val_mse, one fold, lambdas [0, 1, 3] (train x = -1, 1; validate x = 3)",
+            atol=1e-8, rtol=1e-6,
+            mistakes={"the scaler was fitted on rows outside the training part (here the "
+                      "validation row): standardise with the training part's mean and std "
+                      "only": [3.24, (4.2 / 11) ** 2, (13 / 15) ** 2],
+                      "the data term is the MEAN squared error: with the sum, the penalty "
+                      "is n_train times weaker (the matrix is Xc^T Xc + n λ I)": [3.24, 0.64, 0.0],
+                      "the bias b is not penalised: b = mean(y) - mean(x)^T w":
+                          [3.24, 0.04, 1.44],
+                      "standardise with the population std (ddof=0), as standardize does":
+                          [3.24, 0.04, (2.2 - 1 - 3 / 7) ** 2]})
+check_close(_best, 1.0, "best_lambda for the same fold (its MSE is the smallest)")
+# Two folds of different sizes and lambda = 0: the line y = 1 + x fits the training rows
+# exactly; the first fold's MSE is 1, the second fold's is (2^2 + 0^2) / 2 = 2.
+_X, _y = np.array([[-1.0], [1.0], [3.0], [-3.0], [5.0]]), np.array([0.0, 2.0, 5.0, 0.0, 6.0])
+_folds = [(np.array([0, 1]), np.array([2])), (np.array([0, 1]), np.array([3, 4]))]
+check_close(answer(kfold_select, _X, _y, [0.0], _folds)[1], [1.5],
+            "mean_val_mse over two folds with MSEs 1 and 2", atol=1e-8, rtol=1e-6,
+            mistakes={"average the fold MSEs (one number per fold), do not pool the squared "
+                      "errors of all validation rows": [5 / 3]})
+# Features constant on every training part: w = 0 for every lambda, so all scores tie.
+_X, _y = np.ones((6, 2)) * [3.0, -1.0], np.array([1.0, 2.0, 0.0, 3.0, 1.0, 2.0])
+_folds = [(np.arange(3, 6), np.arange(3)), (np.arange(3), np.arange(3, 6))]
+with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+    _best, _mse = answer(kfold_select, _X, _y, [0.5, 2.0, 0.1], _folds)
+check_close(_mse, [5 / 3] * 3, "mean_val_mse with constant features (every lambda predicts "
+            "the training mean; a constant column has std 0 and is only centred)", rtol=1e-6)
+check_close(_best, 2.0, "best_lambda when the scores of lambdas [0.5, 2.0, 0.1] tie",
+            mistakes={"ties go to the LARGEST lambda (the simpler model), not the smallest": 0.1,
+                      "ties go to the largest lambda, not the first in the list": 0.5})
+
+# %% nbgrader={"grade_id": "test_kfold_select_hidden", "grade": true, "points": 4}
+### BEGIN HIDDEN TESTS
+from sklearn.datasets import load_diabetes as _load_diabetes
+from sklearn.linear_model import Ridge as _Ridge
+from sklearn.pipeline import make_pipeline as _make_pipeline
+from sklearn.preprocessing import StandardScaler as _StandardScaler
+
+from dlnotes import data as _ref_data
+
+
+def _sk_scores(X, y, lambdas, folds, leak=False, alpha_times_n=True, pooled=False):
+    """Each lambda's mean validation MSE by a StandardScaler + Ridge pipeline per fold."""
+    if leak:
+        X = _StandardScaler().fit_transform(X)
+    out = []
+    for lam in lambdas:
+        errs = []
+        for tr, va in folds:
+            ridge = _Ridge(alpha=lam * len(tr) if alpha_times_n else lam)
+            model = _make_pipeline(ridge) if leak else _make_pipeline(_StandardScaler(), ridge)
+            errs.append((model.fit(X[tr], y[tr]).predict(X[va]) - y[va]) ** 2)
+        out.append(np.mean(np.concatenate(errs)) if pooled else np.mean([e.mean() for e in errs]))
+    return np.array(out)
+
+
+def _largest_tied(lambdas, scores):
+    lambdas = np.asarray(lambdas, dtype=float)
+    return float(lambdas[scores <= scores.min() * (1 + 1e-9)].max())
+
+
+_LEAK = ("the scaler was fitted on all of X; fit the mean and std on each fold's training "
+         "part only (the validation rows must not shape the features)")
+_X_db, _y_db = _load_diabetes(return_X_y=True)
+_order = np.argsort(_X_db[:, 2])   # sorted by a feature: each fold's scale differs
+_rng = np.random.default_rng(9)
+_X_r = _rng.normal(size=(23, 3)) * [0.5, 20.0, 3.0] + [1.0, -40.0, 5.0]
+_y_r = _X_r @ np.array([1.0, 0.05, -0.3]) + _rng.normal(size=23)
+_cases = (("the diabetes data, 5 shuffled folds", _X_db, _y_db,
+           [1e-4, 1e-3, 1e-2, 0.1, 1.0],
+           list(_ref_data.kfold_indices(len(_y_db), 5, shuffle=True, seed=3))),
+          ("the diabetes data sorted by a feature, 4 folds", _X_db[_order], _y_db[_order],
+           [0.03, 0.3, 1.0], list(_ref_data.kfold_indices(len(_y_db), 4))),
+          ("23 random rows in 4 folds of sizes 6, 6, 6, 5", _X_r, _y_r, [0.0, 0.05, 0.5, 5.0],
+           list(_ref_data.kfold_indices(23, 4, shuffle=True, seed=4))))
+for _name, _X, _y, _lams, _folds in _cases:
+    _want = _sk_scores(_X, _y, _lams, _folds)
+    _out = answer(kfold_select, _X, _y, _lams, _folds)
+    check_equal(len(_out), 2, "how many values kfold_select returns (best_lambda, mean_val_mse)")
+    check_close(_out[1], _want, f"mean_val_mse on {_name}, lambdas {_lams}", rtol=1e-5,
+                atol=1e-8,
+                mistakes={_LEAK: _sk_scores(_X, _y, _lams, _folds, leak=True),
+                          "the data term is the MEAN squared error over the n_train rows; "
+                          "with the sum the penalty is n_train times weaker":
+                              _sk_scores(_X, _y, _lams, _folds, alpha_times_n=False),
+                          "average the fold MSEs (one number per fold), do not pool the "
+                          "squared errors of all validation rows":
+                              _sk_scores(_X, _y, _lams, _folds, pooled=True)})
+    check_close(_out[0], _largest_tied(_lams, _want), f"best_lambda on {_name}")
+# Ties: a grid that repeats a value, and features constant on every training part.
+_lams = [0.2, 5.0, 0.2, 1.0]
+_X_t = np.column_stack([np.full(12, 2.0), np.full(12, -7.0)])
+_y_t = _rng.normal(size=12)
+_folds = list(_ref_data.kfold_indices(12, 3))
+with np.errstate(invalid="ignore", divide="ignore"):
+    _out = answer(kfold_select, _X_t, _y_t, _lams, _folds)
+_want = _sk_scores(_X_t, _y_t, _lams, _folds)
+check_close(_out[1], _want, "mean_val_mse with constant features (a constant column is "
+            "only centred)", rtol=1e-6, atol=1e-10)
+check_close(_out[0], 5.0, "best_lambda when every score ties, lambdas [0.2, 5.0, 0.2, 1.0]",
+            mistakes={"ties go to the LARGEST lambda (the simpler model), not the smallest": 0.2,
+                      "ties go to the largest lambda, not the last in the list": 1.0})
+# Rows that belong to no fold change nothing.
+_X_x = np.vstack([_X_r, [[100.0, 500.0, -80.0], [-90.0, -700.0, 60.0]]])
+_y_x = np.r_[_y_r, 50.0, -50.0]
+_folds = list(_ref_data.kfold_indices(23, 4))
+_out = answer(kfold_select, _X_x, _y_x, [0.01, 1.0], _folds)
+check_close(_out[1], _sk_scores(_X_r, _y_r, [0.01, 1.0], _folds),
+            "mean_val_mse with two extra rows that belong to no fold (they must not matter)",
+            rtol=1e-5, atol=1e-8, mistakes={_LEAK: _sk_scores(_X_x, _y_x, [0.01, 1.0], _folds,
+                                                              leak=True)})
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The demo chooses $\lambda$ for the diabetes data that ships with scikit-learn (442
+# patients, 10 measurements, a disease score a year later). To give ridge something to
+# do, each patient gets all 55 products of two measurements as extra features: 65
+# features for about 350 training rows, enough to overfit. It holds out a test split,
+# runs **your** `kfold_indices` and **your** `kfold_select` on the rest, refits on the
+# whole training split with the chosen $\lambda$ and scores the test split once.
+
+# %% tags=["demo"]
+from sklearn.datasets import load_diabetes
+
+own = mine.own(globals(), "00_foundations", ["kfold_indices", "kfold_select"])
+X_db, y_db = load_diabetes(return_X_y=True)
+pairs = [(i, j) for i in range(10) for j in range(i, 10)]
+X_db = np.column_stack([X_db] + [X_db[:, i] * X_db[:, j] for i, j in pairs])
+perm = np.random.default_rng(0).permutation(len(y_db))
+test_rows, train_rows = perm[:88], perm[88:]
+X_trn, y_trn, X_tst, y_tst = X_db[train_rows], y_db[train_rows], X_db[test_rows], y_db[test_rows]
+lambdas = np.geomspace(1e-4, 10, 21)
+folds = own.kfold_indices(len(y_trn), 5, shuffle=True, seed=0)
+best_lam, cv_mse = own.kfold_select(X_trn, y_trn, lambdas, folds)
+S_trn, S_tst = ref_data.standardize(X_trn, X_tst)   # refit on the whole training split
+w_best, b_best = ref.ridge_fit(S_trn, y_trn, best_lam)
+w_ols, b_ols = ref.ridge_fit(S_trn, y_trn, 0.0)
+print(f"{X_trn.shape[0]} training rows, {X_trn.shape[1]} features; chosen lambda = {best_lam:.4g}")
+print(f"test MSE: lambda = {best_lam:.4g}: {np.mean((S_tst @ w_best + b_best - y_tst) ** 2):.0f}, "
+      f"lambda = 0 (least squares): {np.mean((S_tst @ w_ols + b_ols - y_tst) ** 2):.0f}, "
+      f"predicting the training mean: {np.mean((y_trn.mean() - y_tst) ** 2):.0f}")
+fig, ax = plt.subplots(figsize=(6, 3.6))
+ax.semilogx(lambdas, cv_mse, "o-", label="mean validation MSE over 5 folds")
+ax.axvline(best_lam, color="C3", ls="--", label=f"chosen λ = {best_lam:.3g}")
+ax.set(xlabel="λ", ylabel="mean squared error", title="Ridge on diabetes: choosing λ by 5-fold CV")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## 9. Optional: the gradients in torch, on a GPU if there is one
 #
 # torch's autograd differentiates the losses for us. The demo checks the logistic and
 # softmax regression gradients of this chapter against it (float64, on the GPU when
@@ -1267,5 +1743,12 @@ if torch is not None:
 # - Logistic regression is a classifier: $p = \sigma(Xw+b)$, binary cross-entropy, and
 #   gradient $\frac1N X^\top(p-y)$. Softmax regression is the $C$-class version:
 #   $\frac1N X^\top(P-Y)$.
+# - Mini-batch training: one generator from the seed, a fresh permutation every epoch,
+#   every batch (the last, smaller one too) one step, and the loss on the whole training
+#   set after each epoch.
 # - Underfitting: both errors high. Overfitting: training error low, validation error
 #   rising. The validation curve picks the model's capacity.
+# - Ridge regression penalises $\lambda\|w\|^2$ but not $b$:
+#   $(X_c^\top X_c + n\lambda I)w = X_c^\top y_c$. Choose $\lambda$ by the plain mean of
+#   the fold MSEs, standardising inside each fold with its training part's statistics;
+#   ties go to the largest $\lambda$.

@@ -10,9 +10,9 @@
 # # Chapter 4 — Backpropagation: how a network finds its gradients
 #
 # Training a network means nudging every weight a little downhill on the loss. For that
-# we need $\partial L/\partial w$ for **every** weight, millions of them, at the cost of
-# roughly one extra forward pass. **Backpropagation** (反向传播) is the algorithm that
-# does it: the chain rule (链式法则) applied on a computational graph, from the loss
+# we need $\partial L/\partial w$ for **every** weight, millions of them, for about twice
+# the cost of the forward pass (section 5 says why). **Backpropagation** (反向传播) is the
+# algorithm that does it: the chain rule (链式法则) applied on a computational graph, from the loss
 # backwards.
 #
 # **What this chapter covers**
@@ -26,15 +26,16 @@
 # 5. Forward mode vs reverse mode (前向模式 / 反向模式) of automatic differentiation
 #    (自动微分), what reverse mode must store, and why training needs more memory than
 #    inference.
-# 6. A tiny reverse-mode autodiff engine: you write the backward rules, then it trains
-#    a small MLP on two moons.
-# 7. The backward pass of a 2-layer MLP in matrix form, checked with your gradient
-#    checker.
-# 8. Vanishing and exploding gradients through depth; `y.sum().backward()` vs
-#    `y.backward(gradient)` in torch.
+# 6. Your own reverse-mode autodiff engine, `Value`: local rules, topological order,
+#    gradients that accumulate; then a small MLP made of your `Value`s learns two moons.
+# 7. The backward pass of a 2-layer MLP in matrix form ($dW = X^{\top} dY$ derived index
+#    by index; a gradient has its parameter's shape), checked with your gradient checker.
+# 8. Vanishing and exploding gradients through depth.
+# 9. torch autograd: `requires_grad=True`, the graph freed by `backward()`, `.grad`
+#    that accumulates, `y.sum().backward()` vs `y.backward(gradient)`.
 #
-# **How to check your answers.** Each exercise is a function (or a variable) with a
-# stub that raises `NotImplementedError` (or is `None`). Replace the stub with your
+# **How to check your answers.** Each exercise is a function, a class or a variable with
+# a stub that raises `NotImplementedError` (or is `None`). Replace the stub with your
 # code, run the cell, then run the test cell below it: it passes silently or tells you
 # what is wrong. The grader also runs hidden tests (random inputs, other shapes, edge
 # cases) on each exercise. In JupyterLab, the **Validate** button of the nbgrader
@@ -83,8 +84,8 @@ from dlnotes.checks import answer, check_close, check_equal, inplace
 # gradients (`grad += ...`), never assign them.
 #
 # The demo uses the scalar autodiff engine of the reference library,
-# `dlnotes.backprop.Value` (section 6 opens it up). Demo cells use the reference
-# implementation; they are not graded and are skipped when your notebook is graded.
+# `dlnotes.backprop.Value`; in section 6 you build your own. Demo cells are not graded
+# and are skipped when your notebook is graded.
 
 # %% tags=["demo"]
 from dlnotes import backprop as ref
@@ -115,7 +116,7 @@ print(f"y = x*x + 3x at x = 2: dy/dx = {x.grad} (2x + 3 = 7)")
 #
 # $$\theta \leftarrow \theta - \eta\,\frac{\partial L}{\partial \theta}.$$
 #
-# **Seed example (one weight).** Input $x = 2$, weight $W = 1$, bias (偏置) $b = 0$,
+# **Worked example (one weight).** Input $x = 2$, weight $W = 1$, bias (偏置) $b = 0$,
 # label $y = 0$, identity activation $\hat y = z = Wx + b$, loss
 # $L = \tfrac12(\hat y - y)^2$, learning rate $\eta = 0.1$.
 #
@@ -128,16 +129,15 @@ print(f"y = x*x + 3x at x = 2: dy/dx = {x.grad} (2x + 3 = 7)")
 #
 # The $\tfrac12$ is there so that it cancels the 2 of the derivative of the square.
 #
-# > **Pitfall (the name of the loss).** The note calls
-# > $L = \tfrac12(\hat y - y)^2$ the "mean squared error (MSE)". Its numbers
+# > **Pitfall (the name of the loss).** Some notes call
+# > $L = \tfrac12(\hat y - y)^2$ the "mean squared error (MSE)". The numbers above
 # > ($\partial L/\partial W = 4$, $W \to 0.6$) are right for *this* loss, but it is the
 # > **half squared error**, not the MSE. The MSE is the mean of the squares, with no
 # > $\tfrac12$: $\frac1n\sum_i(\hat y_i - y_i)^2$, which is what `torch.nn.MSELoss`
-# > computes. With the MSE, the loss is 4, the gradient is $2(\hat y - y)x = 8$ and
-# > one step gives $W = 0.2$: twice the step. Mixing up the two silently doubles
-# > (or halves) your effective learning rate.
+# > computes. Its derivative keeps the factor 2 of the square. Mixing up the two
+# > silently doubles (or halves) your effective learning rate.
 #
-# > **Pitfall (the direction of the step).** Another note writes the batch update as
+# > **Pitfall (the direction of the step).** Some notes write the batch update as
 # > $\theta_{new} = \theta_{old} + \eta\, g$ with $g = \frac{1}{n+1}\nabla_\theta E$.
 # > Two slips: the **plus** climbs the loss instead of descending it (the gradient
 # > points uphill, so gradient *descent* subtracts it), and the average runs over the
@@ -167,7 +167,7 @@ def one_weight_step(x, W, b, y, lr):
 
 
 # %% nbgrader={"grade_id": "test_one_weight_step", "grade": true, "points": 1}
-# The seed example: x=2, W=1, b=0, y=0, lr=0.1 gives loss 2, dL/dW = 4, W -> 0.6.
+# The worked example: x=2, W=1, b=0, y=0, lr=0.1 gives loss 2, dL/dW = 4, W -> 0.6.
 check_close(answer(one_weight_step, 2.0, 1.0, 0.0, 0.0, 0.1), [2.0, 4.0, 2.0, 0.6, -0.2],
             "one_weight_step(x=2, W=1, b=0, y=0, lr=0.1) -> (loss, dL_dW, dL_db, W_new, b_new)",
             mistakes={"the gradient has the wrong sign: dL/dy_hat = y_hat - y, not y - y_hat":
@@ -213,34 +213,37 @@ for _i in range(12):
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Question 2.2 — the same step with the real MSE
-# Redo the seed example with `torch.nn.MSELoss`, i.e. $L = (\hat y - y)^2$ for this
-# single example (the mean over one example is the example itself). What are
-# $\partial L/\partial W$ and the new $W$ after one step with $\eta = 0.1$? Write the
+# ### Question 2.2 — one step with the real MSE
+# Take another example: $x = 3$, $W = 0.5$, $b = 1$, label $y = 1$, and the loss of
+# `torch.nn.MSELoss`, $L = (\hat y - y)^2$ for this single example (the mean over one
+# example is the example itself). What are $\partial L/\partial W$ and the new $W$ after
+# one gradient-descent step with $\eta = 0.05$? Work it out by hand and write the
 # numbers.
 
 # %% nbgrader={"grade_id": "q_mse_step", "solution": true}
 dL_dW_mse = None
 W_new_mse = None
 ### BEGIN SOLUTION
-dL_dW_mse = 8.0
-W_new_mse = 0.2
+dL_dW_mse = 9.0
+W_new_mse = 0.05
 ### END SOLUTION
 
 # %% nbgrader={"grade_id": "test_q_mse_step", "grade": true, "points": 1}
 assert dL_dW_mse is not None and W_new_mse is not None, "set dL_dW_mse and W_new_mse to numbers"
 ### BEGIN HIDDEN TESTS
-check_close(dL_dW_mse, 8.0, "dL/dW with the MSE (no 1/2)",
+check_close(dL_dW_mse, 9.0, "dL/dW with the MSE (no 1/2) at x=3, W=0.5, b=1, y=1",
             mistakes={"that is the gradient of the half squared error; without the 1/2 the "
-                      "derivative of (y_hat - y)^2 keeps its factor 2": 4.0})
-check_close(W_new_mse, 0.2, "W after one step with the MSE",
-            mistakes={"that is the step of the half squared error (dL/dW = 4); the MSE's "
-                      "gradient is 8": 0.6,
-                      "the update climbs: W - lr * dL/dW": 1.8})
+                      "derivative of (y_hat - y)^2 keeps its factor 2": 4.5,
+                      "dL/dW is missing the factor dz/dW = x": 3.0,
+                      "the gradient has the wrong sign: dL/dy_hat = 2 (y_hat - y)": -9.0})
+check_close(W_new_mse, 0.05, "W after one step with the MSE, lr = 0.05",
+            mistakes={"that is the step of the half squared error; the MSE's gradient is "
+                      "twice as large": 0.275,
+                      "the update climbs: W - lr * dL/dW": 0.95})
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The demo runs the training loop for 30 steps on the seed example: four lines of code
+# The demo runs the training loop for 30 steps on the worked example: four lines of code
 # per step, the same four steps as in every deep-learning framework.
 
 # %% tags=["demo"]
@@ -287,7 +290,7 @@ plt.show()
 #
 # $$E = \tfrac12\sum_{k=1}^{2}(out_{o_k} - t_k)^2 .$$
 #
-# (Again the notes call this "MSE"; it is half the **sum** of squared errors over the
+# (Notes often call this "MSE" too; it is half the **sum** of squared errors over the
 # two outputs. The original example shares one bias per layer; here each unit has its
 # own, as in torch. With a shared bias its gradient is the sum of the two entries.)
 #
@@ -322,11 +325,11 @@ plt.show()
 # through. Then $\partial E/\partial W_1 = \delta_h\, x^{\top}$ and
 # $\partial E/\partial b_1 = \delta_h$.
 #
-# > **Pitfall (the sigmoid).** The note writes $\sigma(y') = \frac{1}{1-e^{-y'}}$. The
+# > **Pitfall (the sigmoid).** Some notes write $\sigma(y') = \frac{1}{1-e^{-y'}}$. The
 # > sign is wrong: that function is infinite at $y' = 0$ and negative for $y' < 0$. The
 # > sigmoid is $\frac{1}{1+e^{-y'}}$.
 #
-# > **Pitfall (the sigmoid applied twice).** The note writes
+# > **Pitfall (the sigmoid applied twice).** Some notes write
 # > $\frac{\partial E}{\partial net_{o_1}} = (out_{o_1} - t_1)\,
 # > \sigma(out_{o_1})\bigl(1 - \sigma(out_{o_1})\bigr)$. But $out_{o_1}$ **is already**
 # > $\sigma(net_{o_1})$. The derivative of the sigmoid is
@@ -335,7 +338,7 @@ plt.show()
 # > $\partial E/\partial w_5$ comes out as 0.09579 instead of 0.08217. The same slip
 # > appears in the hidden layer, $\sigma(out_{h_1})(1 - \sigma(out_{h_1}))$.
 #
-# > **Pitfall (a dropped factor).** The note then writes
+# > **Pitfall (a dropped factor).** Some notes then write
 # > $\frac{\partial E}{\partial w_5} = \sigma(net_{o_1})[1 - \sigma(net_{o_1})]\times
 # > out_{h_1}$ and $\frac{\partial E}{\partial b_2} = \sigma(net_{o_1})
 # > [1 - \sigma(out_{o_1})]$. Both lose the first factor of the chain,
@@ -400,7 +403,7 @@ check_close(_dW1, [[0.00043856773447434685, 0.0008771354689486937],
                            [0.0005365130695194578, 0.0010730261390389155]]})
 check_close(_db1, [0.008771354689486937, 0.009954254705217202], "db1 on the worked example")
 
-# %% nbgrader={"grade_id": "test_sigmoid_net_backward_hidden", "grade": true, "points": 2}
+# %% nbgrader={"grade_id": "test_sigmoid_net_backward_hidden", "grade": true, "points": 3}
 ### BEGIN HIDDEN TESTS
 from dlnotes import backprop as _bp
 
@@ -639,12 +642,12 @@ check_close(_got, 3 * _x ** 2 + 0.01, "numerical_gradient of sum(v^3) with eps=0
 # %% [markdown]
 # ### Exercise 4.2 — `relative_error`
 # Return the **largest** entrywise relative error between two arrays of the same shape,
-# $\max_i |a_i - b_i| / \max(|a_i| + |b_i|,\ \text{tiny})$ with
-# `tiny = np.finfo(float).tiny`, as a Python float. Two zeros give 0, not NaN.
+# as defined above (with `tiny = np.finfo(float).tiny`), as a Python float. Two zeros
+# give 0, not NaN.
 
 # %% nbgrader={"grade_id": "relative_error", "solution": true}
 def relative_error(a, b):
-    """max_i |a_i - b_i| / max(|a_i| + |b_i|, tiny)."""
+    """Largest entrywise relative error of two arrays of the same shape, as a float."""
     ### BEGIN SOLUTION
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     denom = np.maximum(np.abs(a) + np.abs(b), np.finfo(float).tiny)
@@ -655,8 +658,8 @@ def relative_error(a, b):
 # %% nbgrader={"grade_id": "test_relative_error", "grade": true, "points": 1}
 check_close(answer(relative_error, [1.0, 2.0], [1.0, 1.0]), 1 / 3,
             "relative_error([1, 2], [1, 1])",
-            mistakes={"the denominator is |a| + |b|, not |b| alone": 1.0,
-                      "the denominator is |a| + |b|, not |a| alone": 0.5,
+            mistakes={"the denominator is |a| + |b|, not max(|a|, |b|)": 0.5,
+                      "the denominator is |a| + |b|, not |b| alone": 1.0,
                       "that is the mean over the entries; take the max": 1 / 6})
 with np.errstate(all="ignore"):
     _got = answer(relative_error, [0.0, 3.0], [0.0, 3.0])
@@ -673,10 +676,10 @@ for _shape in ((5,), (3, 4), (1,), (2, 2, 3)):
     _got = answer(relative_error, _a, _b)
     _r = np.abs(_a - _b)
     check_close(_got, _bp.relative_error(_a, _b), f"relative_error on arrays of shape {_shape}",
-                mistakes={"the denominator is |a| + |b|, not |b| alone": np.max(_r / np.abs(_b)),
-                          "the denominator is |a| + |b|, not |a| alone": np.max(_r / np.abs(_a)),
-                          "the denominator is |a| + |b|, not max(|a|, |b|)":
+                mistakes={"the denominator is |a| + |b|, not max(|a|, |b|)":
                               np.max(_r / np.maximum(np.abs(_a), np.abs(_b))),
+                          "the denominator is |a| + |b|, not |b| alone": np.max(_r / np.abs(_b)),
+                          "the denominator is |a| + |b|, not |a| alone": np.max(_r / np.abs(_a)),
                           "that is the mean over the entries; take the max":
                               np.mean(_r / (np.abs(_a) + np.abs(_b)))})
 for _a, _b in (([0.0, 0.0], [0.0, 0.0]), ([1e-300, 0.0], [0.0, 0.0]), ([2.0], [-2.0]),
@@ -688,23 +691,60 @@ for _a, _b in (([0.0, 0.0], [0.0, 0.0]), ([1e-300, 0.0], [0.0, 0.0]), ([2.0], [-
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The demo plots the error of both difference formulas against $\varepsilon$ for
-# $f(x) = \sin x$ at $x = 1$: the central difference gains two digits per decade of
-# $\varepsilon$ until rounding takes over near $\varepsilon \approx 10^{-5}$, the forward
-# difference only one. Then it gradient-checks your `sigmoid_net_backward` with your
+# **Truncation against rounding, interactively.** The widget plots the error of both
+# difference formulas against $\varepsilon$ for a function of your choice, in float64
+# or float32. Right of the minimum the **truncation error** (截断误差) of the formula
+# dominates:
+# it falls like $\varepsilon^2$ for the central difference (a slope of 2 on the log-log
+# plot) and like $\varepsilon$ for the forward one (slope 1). Left of it the **rounding
+# error** (舍入误差) dominates: $f(x \pm \varepsilon)$ are stored with a relative error of about
+# $u$ ($2.2\cdot10^{-16}$ in float64, $1.2\cdot10^{-7}$ in float32), and dividing their
+# difference by $\varepsilon$ turns that into an error of about $u|f|/\varepsilon$
+# (slope $-1$). The best $\varepsilon$ balances the two: about $u^{1/3}$ for the
+# central difference, $u^{1/2}$ for the forward one. Switch to float32 to see why a
+# gradient check in float32 can never get close to $10^{-7}$.
+
+# %% tags=["demo"]
+import ipywidgets as widgets
+
+FUNCTIONS = {"sin(x)": (np.sin, np.cos), "exp(x)": (np.exp, np.exp),
+             "x**3": (lambda v: v ** 3, lambda v: 3 * v ** 2),
+             "tanh(x)": (np.tanh, lambda v: 1 - np.tanh(v) ** 2)}
+
+
+def show_difference_errors(function="sin(x)", precision="float64", x=1.0):
+    f, df = FUNCTIONS[function]
+    dtype = np.float64 if precision == "float64" else np.float32
+    u = float(np.finfo(dtype).eps)
+    eps = np.logspace(-13 if dtype is np.float64 else -7, -0.5, 60)
+    xs = dtype(x)
+    exact = float(df(np.float64(x)))
+    with np.errstate(all="ignore"):
+        central = [abs(float((f(xs + dtype(e)) - f(xs - dtype(e))) / dtype(2 * e)) - exact)
+                   for e in eps]
+        forward = [abs(float((f(xs + dtype(e)) - f(xs)) / dtype(e)) - exact) for e in eps]
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    ax.loglog(eps, np.maximum(central, 1e-18), label="central (f(x+ε) - f(x-ε)) / 2ε")
+    ax.loglog(eps, np.maximum(forward, 1e-18), label="forward (f(x+ε) - f(x)) / ε")
+    for power, style in ((1 / 3, "C0:"), (1 / 2, "C1:")):
+        ax.axvline(u ** power, color=style[:2], ls=":", lw=1)
+    ax.set(xlabel="ε", ylabel=f"|error| of d/dx {function} at x = {x:g}",
+           title=f"{precision}: dotted lines at u^(1/3) and u^(1/2), u = {u:.1e}",
+           ylim=(1e-17 if dtype is np.float64 else 1e-9, 10))
+    ax.legend(loc="lower left", fontsize=8)
+    plt.show()
+
+
+widgets.interact(show_difference_errors,
+                 function=widgets.Dropdown(options=list(FUNCTIONS), value="sin(x)"),
+                 precision=widgets.Dropdown(options=["float64", "float32"], value="float64"),
+                 x=widgets.FloatSlider(value=1.0, min=-2.0, max=2.0, step=0.1));
+
+# %% [markdown]
+# The demo then gradient-checks your `sigmoid_net_backward` with your
 # `numerical_gradient` and `relative_error`.
 
 # %% tags=["demo"]
-epsilons = np.logspace(-13, -1, 49)
-central = [abs((np.sin(1 + e) - np.sin(1 - e)) / (2 * e) - np.cos(1)) for e in epsilons]
-forward = [abs((np.sin(1 + e) - np.sin(1)) / e - np.cos(1)) for e in epsilons]
-fig, ax = plt.subplots(figsize=(6, 3.6))
-ax.loglog(epsilons, central, label="central (f(x+ε) - f(x-ε)) / 2ε")
-ax.loglog(epsilons, forward, label="forward (f(x+ε) - f(x)) / ε")
-ax.set(xlabel="ε", ylabel="|error| of d sin(x)/dx at x = 1", title="Truncation vs rounding")
-ax.legend()
-plt.show()
-
 grads = try_answer(sigmoid_net_backward, x0, t0, *params)
 if grads is not None:
     for i, name in enumerate(("W1", "b1", "W2", "b2")):
@@ -735,8 +775,11 @@ if grads is not None:
 # - **Reverse mode** (反向模式), which backpropagation is, goes from the loss back:
 #   $(1 \cdot J_3) J_2$, then $\cdot J_1$. One backward pass gives the derivative of
 #   **one output** (the scalar loss) with respect to **every input**: the whole
-#   gradient, for the cost of about 2–3 forward passes, whether there are 10 or $10^9$
-#   parameters.
+#   gradient, whether there are 10 or $10^9$ parameters, for about **twice the cost of
+#   the forward pass**. A linear layer shows why: its forward pass computes one matrix
+#   product, $Z = X W^{\top}$; its backward pass computes two, one for the gradient of
+#   its weights and one for the gradient of its input (section 7). A whole training
+#   step (forward + backward) therefore costs about three forward passes.
 #
 # A loss is one number and a network has millions of parameters, so training uses
 # reverse mode. The price is **memory**: the backward pass needs the local
@@ -777,10 +820,10 @@ class Dual:
 
 
 def g(xs):  # a scalar function of n inputs, written once for both modes
-    out = 0.0
+    total = 0.0
     for i, xi in enumerate(xs):
-        out = out + (xi * xi * (i + 1)).tanh() * xs[0]
-    return out
+        total = total + (xi * xi * (i + 1)).tanh() * xs[0]
+    return total
 
 
 xs = [0.3, -0.7, 1.1, 0.5]
@@ -799,388 +842,631 @@ print(f"MLP {depth} x {width}, batch {batch}: training keeps ~{floats_kept * 4 /
       "time (plus the weights, in both cases)")
 
 # %% [markdown]
-# ## 6. A tiny reverse-mode autodiff engine
+# ## 6. Build the engine: a scalar `Value` with reverse-mode autodiff
 #
-# `dlnotes.backprop.Value` is a scalar autodiff engine in the spirit of Karpathy's
-# *micrograd*. Every operation creates a new node that remembers its inputs (`_prev`)
-# and a **local backward rule**. `backward()` sorts the graph in topological order
-# (拓扑排序: every node after its inputs), sets the loss's `grad` to 1 and calls the
-# rules in reverse order. Each rule reads the upstream gradient `out.grad` and
-# **adds** its contribution to the `grad` of each input:
+# Time to open the engine the demos have used since section 1. You build it in the
+# spirit of Karpathy's *micrograd*: a class `Value` that wraps one number and records
+# how it was computed, so that it can later send gradients back.
 #
-# ```python
-# def mul_backward(out):          # out = a * b
-#     a, b = out._prev
-#     a.grad += b.data * out.grad
-#     b.grad += a.data * out.grad
-# ```
+# **What a node stores.** Each operation creates a new node holding
 #
-# Below you write the backward rules as plain functions on numbers: given the inputs
-# (or the output) of an operation and the upstream gradient `dout`
-# $= \partial L/\partial\,out$, return the gradient(s) with respect to the input(s),
-# $\partial L/\partial a = \frac{\partial out}{\partial a}\cdot dout$. The demo after the
-# exercises plugs your rules into the engine (the `+=` stays in the engine) and trains a
-# network with them. All arguments are Python floats.
+# - `data`: the number computed by the forward pass;
+# - `grad`: $\partial\,\text{out}/\partial\,\text{node}$ for the output that
+#   `backward()` is later called on; 0 until then;
+# - its **inputs** (the nodes it was computed from), and
+# - its **local backward rule**: given its own `grad` (the upstream gradient), add
+#   $\text{grad}\cdot\partial\,\text{node}/\partial\,\text{input}$ to each input's `grad`.
 #
-# | operation | local derivative | rule (what you return) |
-# |---|---|---|
-# | $out = a + b$ | $1, 1$ | `(dout, dout)` (given: gradients pass through a sum unchanged) |
-# | $out = a\,b$ | $b,\ a$ | `(b * dout, a * dout)` |
-# | $out = a^k$, $k$ constant | $k a^{k-1}$ | `k * a**(k-1) * dout` |
-# | $out = \tanh a$ | $1 - \tanh^2 a = 1 - out^2$ | from the **output** |
-# | $out = \sigma(a)$ | $\sigma(a)(1 - \sigma(a)) = out(1 - out)$ | from the **output** |
-# | $out = \max(0, a)$ | $1$ if $a > 0$ else $0$ | from the **input**; 0 at $a = 0$ (as torch) |
+# A leaf (`Value(2.0)`, a weight or an input) has no inputs and nothing to pass on.
 #
-# Subtraction, division and negation need no rule of their own:
-# $a - b = a + (-1)\,b$ and $a / b = a\, b^{-1}$.
+# **The local derivatives.** Every rule multiplies the upstream gradient by the
+# derivative of one small function, which you can derive from calculus alone:
+#
+# | operation | $\partial\,out / \partial\,\text{input}$ |
+# |---|---|
+# | $out = a + b$ | $1$ for $a$, $1$ for $b$ |
+# | $out = a\,b$ | $b$ for $a$, $a$ for $b$ |
+# | $out = a^k$, $k$ a constant number | $k\,a^{k-1}$ |
+# | $out = e^a$ | $e^a$, which is $out$ itself |
+# | $out = \log a$ | $1/a$ |
+# | $out = \tanh a$ | $1 - \tanh^2 a$, i.e. from the output: $1 - out^2$ |
+# | $out = \max(0, a)$ | $1$ if $a > 0$, else $0$ (0 at $a = 0$, as in torch) |
+#
+# Everything else is built from these, and then needs no rule of its own:
+# $-a = a\cdot(-1)$, $a - b = a + (-b)$, $a / b = a\cdot b^{-1}$. Plain numbers mixed
+# with nodes (`2 * x`, `x + 1`, `1 - x`) are wrapped into leaves. Python calls
+# `x.__rmul__(2)` for `2 * x` when `int.__mul__` gives up, so define the **reflected**
+# operators too (`__radd__`, `__rmul__`, `__rsub__`, `__rtruediv__`).
+#
+# > **Pitfall (the output or the input?).** The tanh rule is written with the
+# > output, $1 - out^2$. Writing $1 - \tanh(out)^2$ applies tanh a second time: the
+# > same slip as $\sigma(out)$ in section 3.
+#
+# **Why a topological order.** `backward()` on the output sets its `grad` to 1
+# ($\partial\,out/\partial\,out$) and runs the local rules from the output back to the
+# leaves. A node may run its rule only once its own `grad` is **complete**, that is
+# after every node that *uses* it has added its share (fan-out, section 1). For
+#
+# $$a = 2x, \qquad out = a + a\cdot a,$$
+#
+# $a$ is used by the `+` and by the `*`. If $a$ passed its gradient on to $x$ right
+# after the `+` had run, $x$ would get $2 \cdot 1$ instead of
+# $2\,(1 + 2a)$. The fix is a **topological order** (拓扑排序) of the graph: a list of
+# the nodes in which every node comes after all of its inputs. A depth-first search
+# builds one: visit a node's inputs first, then append the node; a `set` of visited
+# nodes makes sure that each node is listed once (a list would make the membership
+# test slow on graphs of thousands of nodes). Running the rules in the **reverse** of
+# that order guarantees that every user of a node has run before the node itself.
+#
+# **Why `+=`.** A rule adds to its inputs' `grad`, it never assigns: when a node is
+# used twice (`x * x`, a weight shared by every example of a batch), both uses
+# contribute, and the multivariable chain rule sums them.
+#
+# > **Pitfall (assigning instead of accumulating).** With `a.grad = b.data * out.grad`
+# > in the rule of `*`, $y = x\cdot x$ at $x = 3$ gives $dy/dx = 3$: the second
+# > contribution overwrites the first. The right answer is $2x = 6$.
+#
+# Like torch, your `Value` keeps adding to `grad` across calls of `backward()`:
+# nothing resets it. A training loop sets the parameters' `grad` back to 0 before each
+# backward pass (section 9 shows the same in torch).
 
 # %% [markdown]
-# ### Exercise 6.1 — `mul_backward`
-# Return `(da, db)` for $out = a\,b$.
+# ### Exercise 6.1 — `Value`
+# Write the class. Its contract (the tests use nothing else):
+#
+# - `Value(data)` makes a leaf; `data` is stored as a float (ints are converted),
+#   `grad` starts at `0.0`. Both are plain attributes that anyone may read and set.
+# - `a + b`, `a * b`, `a ** k`, `a.exp()`, `a.log()`, `a.tanh()`, `a.relu()` each
+#   return a **new** `Value`; the other operand may be a `Value` or a plain number, `k`
+#   is a plain int or float (not a `Value`). `-a`, `a - b`, `a / b` and the reflected
+#   forms `2 + a`, `2 * a`, `2 - a`, `2 / a` work as well.
+# - `out.backward()` sets `out.grad = 1.0` and **adds** to the `grad` of every node `out`
+#   depends on its $\partial\,out/\partial\,\text{node}$. It is called on a fresh output
+#   each time; a leaf used by several outputs accumulates the gradients of all of them.
+#
+# How a node stores its inputs and its rule is up to you (a closure per node, as in
+# micrograd, is the shortest way). Inputs are kept in the domain of each operation
+# (positive numbers for `log`, no division by 0).
 
-# %% nbgrader={"grade_id": "mul_backward", "solution": true}
-def mul_backward(a, b, dout):
-    """out = a * b: return (dL/da, dL/db) given dout = dL/dout."""
-    ### BEGIN SOLUTION
-    return b * dout, a * dout
-    ### END SOLUTION
+# %% nbgrader={"grade_id": "Value", "solution": true}
+class Value:
+    """A scalar node of a computational graph: `data`, `grad` and a way back to its inputs."""
+
+    def __init__(self, data, _children=()):
+        """A node holding `data` (as a float), `grad` = 0.0, and the nodes it was computed from."""
+        ### BEGIN SOLUTION
+        self.data = float(data)
+        self.grad = 0.0
+        self._prev = tuple(_children)
+        self._backward = lambda: None      # a leaf passes nothing on
+        ### END SOLUTION
+
+    def __repr__(self):
+        return f"Value(data={self.data:.6g}, grad={self.grad:.6g})"
+
+    def __add__(self, other):
+        """self + other (other: a Value or a number)."""
+        ### BEGIN SOLUTION
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other))
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+        ### END SOLUTION
+
+    def __mul__(self, other):
+        """self * other (other: a Value or a number)."""
+        ### BEGIN SOLUTION
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other))
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+        ### END SOLUTION
+
+    def __pow__(self, k):
+        """self ** k for a constant int or float k."""
+        ### BEGIN SOLUTION
+        out = Value(self.data ** k, (self,))
+
+        def _backward():
+            self.grad += k * self.data ** (k - 1) * out.grad
+        out._backward = _backward
+        return out
+        ### END SOLUTION
+
+    def exp(self):
+        """e ** self."""
+        ### BEGIN SOLUTION
+        out = Value(math.exp(self.data), (self,))
+
+        def _backward():
+            self.grad += out.data * out.grad
+        out._backward = _backward
+        return out
+        ### END SOLUTION
+
+    def log(self):
+        """Natural log of self (self > 0)."""
+        ### BEGIN SOLUTION
+        out = Value(math.log(self.data), (self,))
+
+        def _backward():
+            self.grad += out.grad / self.data
+        out._backward = _backward
+        return out
+        ### END SOLUTION
+
+    def tanh(self):
+        """tanh(self)."""
+        ### BEGIN SOLUTION
+        out = Value(math.tanh(self.data), (self,))
+
+        def _backward():
+            self.grad += (1.0 - out.data ** 2) * out.grad
+        out._backward = _backward
+        return out
+        ### END SOLUTION
+
+    def relu(self):
+        """max(0, self); its derivative at 0 is 0."""
+        ### BEGIN SOLUTION
+        out = Value(self.data if self.data > 0 else 0.0, (self,))
+
+        def _backward():
+            self.grad += (out.grad if self.data > 0 else 0.0)
+        out._backward = _backward
+        return out
+        ### END SOLUTION
+
+    def __neg__(self):
+        """-self."""
+        ### BEGIN SOLUTION
+        return self * -1.0
+        ### END SOLUTION
+
+    def __sub__(self, other):
+        """self - other."""
+        ### BEGIN SOLUTION
+        return self + (-other)
+        ### END SOLUTION
+
+    def __truediv__(self, other):
+        """self / other."""
+        ### BEGIN SOLUTION
+        return self * (other if isinstance(other, Value) else Value(other)) ** -1
+        ### END SOLUTION
+
+    def __radd__(self, other):
+        """other + self, for a number other."""
+        ### BEGIN SOLUTION
+        return self + other
+        ### END SOLUTION
+
+    def __rmul__(self, other):
+        """other * self, for a number other."""
+        ### BEGIN SOLUTION
+        return self * other
+        ### END SOLUTION
+
+    def __rsub__(self, other):
+        """other - self, for a number other."""
+        ### BEGIN SOLUTION
+        return (-self) + other
+        ### END SOLUTION
+
+    def __rtruediv__(self, other):
+        """other / self, for a number other."""
+        ### BEGIN SOLUTION
+        return self ** -1 * other
+        ### END SOLUTION
+
+    def backward(self):
+        """Set self.grad = 1 and add d self / d node to the grad of every node self depends on."""
+        ### BEGIN SOLUTION
+        order, visited = [], set()
+
+        def visit(node):          # depth-first: a node's inputs go into `order` before it
+            if node not in visited:
+                visited.add(node)
+                for child in node._prev:
+                    visit(child)
+                order.append(node)
+
+        visit(self)
+        self.grad = 1.0
+        for node in reversed(order):
+            node._backward()
+        ### END SOLUTION
 
 
-# %% nbgrader={"grade_id": "test_mul_backward", "grade": true, "points": 1}
-check_close(answer(mul_backward, 3.0, -2.0, 0.5), [-1.0, 1.5],
-            "mul_backward(a=3, b=-2, dout=0.5) -> (da, db)",
-            mistakes={"da and db are swapped: d(ab)/da = b": [1.5, -1.0],
-                      "forgot to multiply by dout": [-2.0, 3.0]})
+# %% nbgrader={"grade_id": "test_Value", "grade": true, "points": 2}
+def _backprop_through(build, leaves, label):
+    """out = build(*your Values); out.backward(); return [out.data, grad of each leaf]."""
+    _case = "leaves " + ", ".join(f"{_v:g}" for _v in leaves)
+    _vs = [answer(Value, _v, name="Value") for _v in leaves]
+    _out = answer(build, *_vs, name=label, case=_case)
+    answer(_out.backward, name=f"backward() of {label}", case=_case)
+    return [_out.data] + [_v.grad for _v in _vs]
 
-# %% nbgrader={"grade_id": "test_mul_backward_hidden", "grade": true, "points": 1}
+
+def _central(f, leaves, h=1e-6):
+    """[f(leaves), df/dleaf by central differences], on plain floats."""
+    _g = []
+    for _i in range(len(leaves)):
+        _up, _down = list(leaves), list(leaves)
+        _up[_i] += h
+        _down[_i] -= h
+        _g.append((f(*_up) - f(*_down)) / (2 * h))
+    return [f(*leaves)] + _g
+
+
+_ADD_UP = ("the gradients did not add up: a rule assigned (=) where it must add (+=), so "
+           "x, used twice, kept only one contribution")
+_SEED = "backward() must start from out.grad = 1 (d out / d out)"
+check_close(_backprop_through(lambda x: x * x, [3.0], "x * x"), [9.0, 6.0],
+            "[out.data, x.grad] for out = x * x at x = 3",
+            mistakes={_ADD_UP: [9.0, 3.0], _SEED: [9.0, 0.0]})
+check_close(_backprop_through(lambda x: x + x, [1.5], "x + x"), [3.0, 2.0],
+            "[out.data, x.grad] for out = x + x at x = 1.5", mistakes={_ADD_UP: [3.0, 1.0]})
+check_close(_backprop_through(lambda x: x * 2.0 + 1.0, [3.0],
+                              "x * 2.0 + 1.0 (a plain number must become a Value leaf)"),
+            [7.0, 2.0], "[out.data, x.grad] for out = x * 2.0 + 1.0 at x = 3")
+# the worked example of section 1: f = (x*y + z)**2 at (-2, 5, -4)
+check_close(_backprop_through(lambda x, y, z: (x * y + z) ** 2, [-2.0, 5.0, -4.0],
+                              "(x * y + z) ** 2"),
+            _central(lambda x, y, z: (x * y + z) ** 2, [-2.0, 5.0, -4.0]),
+            "[f, df/dx, df/dy, df/dz] for f = (x*y + z)**2 at (-2, 5, -4)", rtol=1e-6, atol=1e-6,
+            mistakes={"the power rule lowers the exponent: d a**k / da = k * a**(k-1)":
+                          [196.0, 10 * 196.0, -4 * 196.0, 2 * 196.0]})
+_t = math.tanh(0.5)
+for _name, _build, _float, _x, _wrong in (
+        ("x.tanh()", lambda x: x.tanh(), math.tanh, 0.5,
+         {"out is already tanh(x): the local derivative is 1 - out**2, not "
+          "1 - tanh(out)**2": [_t, 1 - math.tanh(_t) ** 2]}),
+        ("x.exp()", lambda x: x.exp(), math.exp, 0.3, {}),
+        ("x.log()", lambda x: x.log(), math.log, 2.0, {}),
+        ("x.relu()", lambda x: x.relu(), lambda v: max(v, 0.0), 2.0, {}),
+        ("x.relu()", lambda x: x.relu(), lambda v: max(v, 0.0), -1.0, {}),
+        ("x ** -0.5", lambda x: x ** -0.5, lambda v: v ** -0.5, 4.0, {}),
+        ("2 - x / 4 + 3 * x - (-x) * 2 + 1 / x", lambda x: 2 - x / 4 + 3 * x - (-x) * 2 + 1 / x,
+         lambda v: 2 - v / 4 + 3 * v - (-v) * 2 + 1 / v, 1.5, {}),
+        ("1 + x - 3", lambda x: 1 + x - 3, lambda v: 1 + v - 3, 0.25, {})):
+    check_close(_backprop_through(_build, [_x], _name), _central(_float, [_x]),
+                f"[out.data, x.grad] for out = {_name} at x = {_x:g}", rtol=1e-6, atol=1e-8,
+                mistakes=_wrong)
+check_close(_backprop_through(lambda x: x.relu(), [0.0], "x.relu()"), [0.0, 0.0],
+            "[out.data, x.grad] for out = x.relu() at x = 0",
+            mistakes={"relu's derivative at 0 is 0 here (as in torch): test x > 0, not x >= 0":
+                          [0.0, 1.0]})
+# a = 2x is used twice; it may pass its gradient on to x only once both uses have added theirs
+check_close(_backprop_through(lambda x: (lambda a: a + a * a)(x * 2.0), [1.5],
+                              "a + a * a with a = x * 2"), [12.0, 14.0],
+            "[out.data, x.grad] for a = 2x, out = a + a*a at x = 1.5",
+            mistakes={"a passed its gradient on before a * a had added its share: run the "
+                      "rules in reverse topological order": [12.0, 2.0],
+                      "a passed its gradient on more than once: list each node once in the "
+                      "topological order (keep a set of visited nodes)": [12.0, 30.0]})
+
+
+# %% nbgrader={"grade_id": "test_Value_hidden", "grade": true, "points": 5}
 ### BEGIN HIDDEN TESTS
-from dlnotes import backprop as _bp
+import torch as _torch
 
+
+def _leaves_and_grads(build, leaves, label):
+    """Your Value and torch autograd (float64) on the same graph: ([data, grads], [same])."""
+    _where = "leaves " + ", ".join(f"{_v:.4g}" for _v in leaves)
+    _nodes = [answer(Value, float(_v), name="Value") for _v in leaves]
+    _root = answer(build, *_nodes, name=label, case=_where)
+    answer(_root.backward, name=f"backward() of {label}", case=_where)
+    _ts = [_torch.tensor(_v, dtype=_torch.float64, requires_grad=True) for _v in leaves]
+    _out_t = build(*_ts)
+    _out_t.backward()
+    _exp = [_out_t.item()] + [0.0 if _t.grad is None else _t.grad.item() for _t in _ts]
+    return [_root.data] + [_v.grad for _v in _nodes], _exp
+
+
+_OPS = {  # each works unchanged on Values and on torch scalars; nodes used twice first
+    "a * a": (lambda a: a * a, 1), "a + a": (lambda a: a + a, 1), "a / a": (lambda a: a / a, 1),
+    "a + b": (lambda a, b: a + b, 2), "a * b": (lambda a, b: a * b, 2),
+    "a - b": (lambda a, b: a - b, 2), "a / b": (lambda a, b: a / b, 2),
+    "a ** 3": (lambda a: a ** 3, 1), "a ** 2.5": (lambda a: a ** 2.5, 1),
+    "a ** -1": (lambda a: a ** -1, 1), "a ** 0": (lambda a: a ** 0 + a, 1),
+    "a.exp()": (lambda a: a.exp(), 1), "a.log()": (lambda a: a.log(), 1),
+    "a.tanh()": (lambda a: a.tanh(), 1), "a.relu()": (lambda a: a.relu(), 1),
+    "-a": (lambda a: -a, 1), "2.5 + a": (lambda a: 2.5 + a, 1), "2.5 * a": (lambda a: 2.5 * a, 1),
+    "2.5 - a": (lambda a: 2.5 - a, 1), "2.5 / a": (lambda a: 2.5 / a, 1),
+    "a + 1.5": (lambda a: a + 1.5, 1), "a * 1.5": (lambda a: a * 1.5, 1),
+    "a - 1.5": (lambda a: a - 1.5, 1), "a / 1.5": (lambda a: a / 1.5, 1),
+}
+_POSITIVE = ("a ** 2.5", "a.log()")
 _rng = np.random.default_rng(461)
-for _a, _b, _g in _rng.normal(scale=3, size=(10, 3)).tolist() + [[0.0, 2.0, 1.0]]:
-    _A, _B = _bp.Value(_a), _bp.Value(_b)
-    _out = _A * _B
-    _out.grad = _g
-    _bp.mul_backward(_out)
-    check_close(answer(mul_backward, _a, _b, _g), [_A.grad, _B.grad],
-                f"mul_backward(a={_a:.4g}, b={_b:.4g}, dout={_g:.4g})",
-                mistakes={"da and db are swapped: d(ab)/da = b": [_a * _g, _b * _g],
-                          "forgot to multiply by dout": [_b, _a]})
-### END HIDDEN TESTS
+for _name, (_build, _n) in _OPS.items():
+    for _ in range(3):
+        _lv = _rng.uniform(0.2, 2.5, size=_n) * (1 if _name in _POSITIVE else
+                                                 _rng.choice([-1, 1], size=_n))
+        _got, _exp = _leaves_and_grads(_build, [float(_v) for _v in _lv], _name)
+        _wrong = {}
+        if _name == "a.tanh()":
+            _wrong["out is already tanh(a): its derivative is 1 - out**2, not 1 - tanh(out)**2"] = \
+                [_exp[0], 1 - math.tanh(_exp[0]) ** 2]
+        if _name.startswith("a **") and _name != "a ** 0":
+            _k = float(_name.split("**")[1])
+            _wrong["the exponent drops by one: k * a**(k-1), not k * a**k"] = \
+                [_exp[0], _k * _lv[0] ** _k]
+        if _name in ("a * a", "a + a"):
+            _wrong["a rule assigned (=) where it must add (+=): a used twice keeps one "
+                   "contribution"] = [_exp[0], _exp[1] / 2]
+        check_close(_got, _exp, f"[out.data, grads] of {_name} at "
+                    + ", ".join(f"{_v:.4g}" for _v in _lv) + " (torch autograd as reference)",
+                    rtol=1e-6, atol=1e-9, mistakes=_wrong)
+# relu at 0 and an int leaf
+_got, _exp = _leaves_and_grads(lambda a: a.relu() * 3.0, [0.0], "a.relu() * 3")
+check_close(_got, [0.0, 0.0], "a.relu() * 3 at a = 0",
+            mistakes={"relu's derivative at 0 is 0 (as in torch): test a > 0, not a >= 0":
+                          [0.0, 3.0]})
+_vi = answer(Value, 2, name="Value")
+check_close(_vi.data, 2.0, "Value(2).data (an int leaf)")
+check_close((_vi ** 3).data, 8.0, "(Value(2) ** 3).data")
 
-# %% [markdown]
-# ### Exercise 6.2 — `pow_backward`
-# Return `da` for $out = a^k$ with a constant exponent `k` (int or float; tests use
-# $a \ne 0$, and $a > 0$ when $k$ is not an integer).
+# gradients accumulate across backward() calls on fresh outputs, as in torch
+_x = answer(Value, 2.0, name="Value")
+answer((_x * 3.0).backward, name="backward() of x * 3")
+answer((_x * _x).backward, name="backward() of x * x")
+check_close(_x.grad, 3.0 + 4.0, "x.grad after (x * 3).backward() and then (x * x).backward() "
+            "at x = 2 (torch adds the two: 3 + 4)",
+            mistakes={"backward() reset the grads of the leaves: gradients accumulate across "
+                      "calls, as in torch": 4.0})
 
-# %% nbgrader={"grade_id": "pow_backward", "solution": true}
-def pow_backward(a, k, dout):
-    """out = a ** k (k constant): return dL/da = k * a**(k-1) * dout."""
-    ### BEGIN SOLUTION
-    return k * a ** (k - 1) * dout
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade_id": "test_pow_backward", "grade": true, "points": 1}
-check_close(answer(pow_backward, 3.0, 2, 1.0), 6.0, "pow_backward(a=3, k=2, dout=1)",
-            mistakes={"the exponent drops by one: k * a**(k-1), not k * a**k": 18.0,
-                      "forgot the factor k": 3.0})
-check_close(answer(pow_backward, 2.0, -1, 2.0), -0.5, "pow_backward(a=2, k=-1, dout=2) (1/a)",
-            mistakes={"forgot to multiply by dout": -0.25})
-
-# %% nbgrader={"grade_id": "test_pow_backward_hidden", "grade": true, "points": 1}
-### BEGIN HIDDEN TESTS
+# random expression graphs: nodes used many times, fan-out everywhere
 from dlnotes import backprop as _bp
 
 _rng = np.random.default_rng(462)
-for _k in (2, 3, -1, -2, 0.5, -0.5, 1.7, 1, 0):
-    for _ in range(2):
-        _a = float(_rng.uniform(0.2, 3.0) * (1 if not float(_k).is_integer() else
-                                             _rng.choice([-1, 1])))
-        _g = float(_rng.normal())
-        _A = _bp.Value(_a)
-        _out = _A ** _k
-        _out.grad = _g
-        _bp.pow_backward(_out)
-        check_close(answer(pow_backward, _a, _k, _g), _A.grad,
-                    f"pow_backward(a={_a:.4g}, k={_k}, dout={_g:.4g})",
-                    mistakes={"the exponent drops by one: k * a**(k-1), not k * a**k":
-                                  _k * _a ** _k * _g,
-                              "forgot the factor k": _a ** (_k - 1) * _g,
-                              "forgot to multiply by dout": _k * _a ** (_k - 1)})
+for _g in range(10):
+    _nl, _no = int(_rng.integers(1, 5)), int(_rng.integers(3, 20))
+    _lv = [float(_v) for _v in _rng.uniform(-2, 2, size=_nl)]
+    _got, _exp = _leaves_and_grads(_bp.random_expression(_rng, _nl, _no), _lv,
+                                   f"random graph {_g} ({_nl} leaves, {_no} operations)")
+    check_close(_got, _exp, f"[out.data, grads] of random expression graph {_g} with {_nl} "
+                f"leaves and {_no} operations, nodes reused (torch autograd as reference)",
+                rtol=1e-6, atol=1e-9)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Exercise 6.3 — `tanh_backward`
-# Return `da` for $out = \tanh a$, given the **output** `out` $= \tanh a$ (that is what
-# the engine keeps) and `dout`.
-
-# %% nbgrader={"grade_id": "tanh_backward", "solution": true}
-def tanh_backward(out, dout):
-    """out = tanh(a): return dL/da = (1 - out**2) * dout."""
-    ### BEGIN SOLUTION
-    return (1.0 - out * out) * dout
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade_id": "test_tanh_backward", "grade": true, "points": 1}
-check_close(answer(tanh_backward, 0.5, 2.0), 1.5, "tanh_backward(out=0.5, dout=2)",
-            mistakes={"out is already tanh(a): use 1 - out**2, not 1 - tanh(out)**2":
-                          2 * (1 - math.tanh(0.5) ** 2),
-                      "missing the square: 1 - out**2": 1.0,
-                      "forgot to multiply by dout": 0.75})
-
-# %% nbgrader={"grade_id": "test_tanh_backward_hidden", "grade": true, "points": 1}
-### BEGIN HIDDEN TESTS
-from dlnotes import backprop as _bp
-
-_rng = np.random.default_rng(463)
-for _a, _g in _rng.normal(scale=2, size=(10, 2)).tolist() + [[0.0, 1.5], [30.0, 1.0]]:
-    _A = _bp.Value(_a)
-    _out = _A.tanh()
-    _out.grad = _g
-    _bp.tanh_backward(_out)
-    _o = _out.data
-    check_close(answer(tanh_backward, _o, _g), _A.grad,
-                f"tanh_backward(out={_o:.4g}, dout={_g:.4g})",
-                mistakes={"tanh applied twice: out is already tanh(a), so use 1 - out**2":
-                              (1 - math.tanh(_o) ** 2) * _g,
-                          "missing the square: 1 - out**2": (1 - _o) * _g,
-                          "forgot to multiply by dout": 1 - _o ** 2})
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ### Exercise 6.4 — `sigmoid_backward`
-# Return `da` for $out = \sigma(a)$, given the **output** `out` and `dout`. (This is the
-# slip from section 3: `out` is already the sigmoid.)
-
-# %% nbgrader={"grade_id": "sigmoid_backward", "solution": true}
-def sigmoid_backward(out, dout):
-    """out = sigmoid(a): return dL/da = out * (1 - out) * dout."""
-    ### BEGIN SOLUTION
-    return out * (1.0 - out) * dout
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade_id": "test_sigmoid_backward", "grade": true, "points": 1}
-_s = 1 / (1 + math.exp(-0.8))
-check_close(answer(sigmoid_backward, 0.8, 1.0), 0.16, "sigmoid_backward(out=0.8, dout=1)",
-            mistakes={"the sigmoid is applied twice: out is already sigmoid(a), so the "
-                      "derivative is out * (1 - out)": _s * (1 - _s)})
-check_close(answer(sigmoid_backward, 0.5, -2.0), -0.5, "sigmoid_backward(out=0.5, dout=-2)",
-            mistakes={"forgot to multiply by dout": 0.25})
-
-# %% nbgrader={"grade_id": "test_sigmoid_backward_hidden", "grade": true, "points": 1}
-### BEGIN HIDDEN TESTS
-from dlnotes import backprop as _bp
-
-_rng = np.random.default_rng(464)
-for _a, _g in _rng.normal(scale=3, size=(10, 2)).tolist() + [[800.0, 1.0], [-800.0, 2.0]]:
-    _A = _bp.Value(_a)
-    _out = _A.sigmoid()
-    _out.grad = _g
-    _bp.sigmoid_backward(_out)
-    _o = _out.data
-    _s = 1 / (1 + math.exp(-_o))
-    check_close(answer(sigmoid_backward, _o, _g), _A.grad,
-                f"sigmoid_backward(out={_o:.4g}, dout={_g:.4g})",
-                mistakes={"sigmoid applied twice: out is already sigmoid(a), so its "
-                          "derivative is out * (1 - out)": _s * (1 - _s) * _g,
-                          "forgot to multiply by dout": _o * (1 - _o),
-                          "out * (1 + out) instead of out * (1 - out)": _o * (1 + _o) * _g})
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ### Exercise 6.5 — `relu_backward`
-# Return `da` for $out = \max(0, a)$, given the **input** `a` and `dout`. Use 0 as the
-# derivative at $a = 0$.
-
-# %% nbgrader={"grade_id": "relu_backward", "solution": true}
-def relu_backward(a, dout):
-    """out = max(0, a): return dL/da = dout if a > 0 else 0."""
-    ### BEGIN SOLUTION
-    return dout if a > 0 else 0.0
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade_id": "test_relu_backward", "grade": true, "points": 1}
-check_close([answer(relu_backward, _a, 2.0) for _a in (1.5, -0.5)], [2.0, 0.0],
-            "relu_backward(a, dout=2) for a = 1.5, -0.5",
-            mistakes={"returned the forward value max(0, a) instead of the gradient": [1.5, 0.0],
-                      "forgot to multiply by dout": [1.0, 0.0]})
-check_close(answer(relu_backward, 0.0, 2.0), 0.0, "relu_backward(a=0, dout=2)",
-            mistakes={"the derivative at a = 0 must be 0 (use a > 0, not a >= 0)": 2.0})
-
-# %% nbgrader={"grade_id": "test_relu_backward_hidden", "grade": true, "points": 1}
-### BEGIN HIDDEN TESTS
-from dlnotes import backprop as _bp
-
-_rng = np.random.default_rng(465)
-for _a, _g in _rng.normal(scale=2, size=(10, 2)).tolist() + [[0.0, 1.0], [0.0, -3.0],
-                                                             [1e-300, 2.0], [-1e-300, 2.0]]:
-    _A = _bp.Value(_a)
-    _out = _A.relu()
-    _out.grad = _g
-    _bp.relu_backward(_out)
-    check_close(answer(relu_backward, _a, _g), _A.grad,
-                f"relu_backward(a={_a:.4g}, dout={_g:.4g})",
-                mistakes={"the derivative at a = 0 must be 0 (use a > 0, not a >= 0)": _g,
-                          "forgot to multiply by dout": float(_a > 0),
-                          "returned the forward value max(0, a) instead of the gradient":
-                              max(0.0, _a)})
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ### Your rules inside the engine
-#
-# The demo builds a graph with the reference engine and then points every node of the
-# graph at **your** rules (for `*`, `**`, `tanh`, `sigmoid`, `relu`; `+`, `exp` and
-# `log` keep the reference rules). The adapters are where the chain rule's sum over
-# paths lives: `a.grad += ...`.
-#
-# > **Pitfall (assigning instead of accumulating).** Replace `+=` by `=` in an adapter
-# > and any value used twice (`x * x`, a weight shared by several examples of a batch)
-# > keeps only the contribution of the last path. The last lines of the demo show it
-# > on $y = x \cdot x$.
+# **Your engine at work.** The demo runs your `Value` on the worked example of section 1
+# and on the expression with a node used twice, next to the reference engine. (If your
+# `Value` is not written yet, the demo says so and uses the reference.)
 
 # %% tags=["demo"]
-def _use_mul(out):
-    a, b = out._prev
-    da, db = mul_backward(a.data, b.data, out.grad)
-    a.grad += da
-    b.grad += db
+from dlnotes import mine
 
-
-def _use_pow(out):
-    (a,) = out._prev
-    a.grad += pow_backward(a.data, out._ctx, out.grad)
-
-
-def _use_tanh(out):
-    (a,) = out._prev
-    a.grad += tanh_backward(out.data, out.grad)
-
-
-def _use_sigmoid(out):
-    (a,) = out._prev
-    a.grad += sigmoid_backward(out.data, out.grad)
-
-
-def _use_relu(out):
-    (a,) = out._prev
-    a.grad += relu_backward(a.data, out.grad)
-
-
-YOUR_RULES = {"*": _use_mul, "tanh": _use_tanh, "sigmoid": _use_sigmoid, "relu": _use_relu}
-
-
-def use_your_rules(root):
-    """Point every node of root's graph at your backward rules."""
-    seen, stack = {id(root): root}, [root]
-    while stack:
-        node = stack.pop()
-        if node._op.startswith("**"):
-            node._backward = _use_pow
-        elif node._op in YOUR_RULES:
-            node._backward = YOUR_RULES[node._op]
-        for child in node._prev:
-            if id(child) not in seen:
-                seen[id(child)] = child
-                stack.append(child)
-    return root
-
-
-def rules_written():
-    try:
-        mul_backward(1.0, 1.0, 1.0), pow_backward(1.0, 2, 1.0), tanh_backward(0.0, 1.0)
-        sigmoid_backward(0.5, 1.0), relu_backward(1.0, 1.0)
-        return True
-    except NotImplementedError:
-        print("(write the five rules of section 6 first; this demo uses them)")
-        return False
-
-
-def expression(a, b, c):
-    return ((a * b).tanh() + (b ** 2).sigmoid() * c + (a - c).relu() / b) * a
-
-
-if rules_written():
-    for rules in ("reference", "yours"):
-        a, b, c = ref.Value(0.7), ref.Value(-1.3), ref.Value(0.4)
-        e = expression(a, b, c)
-        if rules == "yours":
-            use_your_rules(e)
-        e.backward()
-        print(f"{rules:9s} rules: de/da = {a.grad:+.10f}, de/db = {b.grad:+.10f}, "
-              f"de/dc = {c.grad:+.10f}")
-
-    x = ref.Value(3.0)
-    y = x * x
-    y._backward = lambda out: setattr(out._prev[0], "grad", out._prev[1].data * out.grad)
-    y.backward()
-    print(f"y = x*x at x = 3 with '=' instead of '+=': dy/dx = {x.grad} (should be 2x = 6)")
+own = mine.own(globals(), "04_backprop", ["Value"])
+for engine, V in (("yours", own.Value), ("reference", ref.Value)):
+    x, y, z = V(-2.0), V(5.0), V(-4.0)
+    f = (x * y + z) ** 2
+    f.backward()
+    a = V(1.5)
+    shared = a * 2.0
+    out = shared + shared * shared
+    out.backward()
+    print(f"{engine:9s}: f = {f.data:g}, df/dx = {x.grad:g}, df/dy = {y.grad:g}, "
+          f"df/dz = {z.grad:g};  a + a*a with a = 2x at x = 1.5: dout/dx = {a.grad:g}")
 
 # %% [markdown]
-# ### Training an MLP on two moons with your rules
+# ### Exercise 6.2 — training on two moons with your engine
 #
-# `dlnotes.backprop.MLP(2, [16, 16, 1])` would be micrograd's network; we use
-# `MLP(2, [8, 8, 1])` (105 parameters, ReLU hidden layers, a linear output score $s$)
-# to keep the pure-Python engine fast. The data are 100 points of scikit-learn's
-# `make_moons` with labels $y \in \{-1, +1\}$. The loss is micrograd's: the mean hinge
-# loss $\frac1N\sum_i \max(0,\ 1 - y_i s_i)$ plus a small L2 penalty
-# $10^{-4}\sum_j w_j^2$. Every step is the training loop of section 2: forward (a graph
-# of about 20,000 nodes), loss, backward **with your rules**, update with a learning rate
-# decaying from 1.0 to 0.1. It takes a few seconds; then the decision boundary
-# (决策边界) of the trained network is drawn over the data.
+# Now a network made of your `Value`s learns a non-linear boundary. The data: $N$
+# points $x_i \in \mathbb R^D$ (the demo uses $D = 2$, two interleaving half-moons) with
+# labels $y_i \in \{0, 1\}$, mapped to $t_i = 2y_i - 1 \in \{-1, +1\}$.
+#
+# **The network** has one hidden layer of 8 tanh units and one linear output, the
+# score
+#
+# $$s(x) = \sum_{j=1}^{8} w_{2,j}\,\tanh\Bigl(\sum_{d=1}^{D} W_{1,jd}\,x_d + b_{1,j}\Bigr) + b_2 ,$$
+#
+# and predicts class 1 where $s(x) > 0$. **Initialisation**, with
+# `rng = np.random.default_rng(seed)`: first `W1 = rng.uniform(-1, 1, size=(8, D))`
+# (row $j$ holds the weights into hidden unit $j$), then
+# `w2 = rng.uniform(-1, 1, size=8)`; the biases $b_1$ (8 of them) and $b_2$ start at 0.
+# Make every weight and bias a `Value`.
+#
+# **The loss** is the mean hinge loss of chapter 3 (micrograd's demo uses it too):
+# $L = \frac1N\sum_i \max(0,\ 1 - t_i\,s(x_i))$. A point classified
+# right with a margin $t_i s(x_i) \ge 1$ costs nothing; every other point pushes its
+# score towards its label.
+#
+# **Each step** is the training loop of section 2, over the whole training set
+# (full-batch gradient descent): build $L$ from all $N$ points, set every parameter's
+# `grad` to 0, call `L.backward()`, then move every parameter by
+# $p \leftarrow p - \eta\,\partial L/\partial p$ (change `p.data`: the parameters stay
+# the same nodes, a new graph is built at the next step).
+#
+# > **Pitfall (forgetting to reset).** `backward()` *adds* to `grad`. Without the reset,
+# > step $k$ moves the parameters by the sum of all the gradients so far: a runaway
+# > momentum that the tests recognise.
+#
+# One step over $N = 30$ points builds a graph of about 2,000 nodes. A pure-Python
+# engine is slow (most of its time goes into creating node objects), so the tests keep
+# $N$ and the number of steps small: 20 points and 30 steps at most.
+#
+# Write `train_moons(X, y, steps, lr, seed)`: `X` of shape `(N, D)`, `y` of shape `(N,)`
+# (0/1), `steps` gradient steps with learning rate `lr`. Return `(accuracy, losses)`:
+# the training accuracy after the last step (a float in $[0, 1]$) and an array of shape
+# `(steps,)` with the loss $L$ at the start of each step, before its update. Use your
+# `Value` for every weight and bias.
+
+# %% nbgrader={"grade_id": "train_moons", "solution": true}
+def train_moons(X, y, steps, lr, seed):
+    """Train the 8-tanh-unit MLP of Values by full-batch gradient descent; (accuracy, losses)."""
+    ### BEGIN SOLUTION
+    X = np.asarray(X, dtype=float)
+    rng = np.random.default_rng(seed)
+    W1 = [[Value(w) for w in row] for row in rng.uniform(-1, 1, size=(8, X.shape[1]))]
+    w2 = [Value(w) for w in rng.uniform(-1, 1, size=8)]
+    b1 = [Value(0.0) for _ in range(8)]
+    b2 = Value(0.0)
+    params = [w for row in W1 for w in row] + b1 + w2 + [b2]
+
+    def score(x):
+        hidden = [sum((w * xd for w, xd in zip(row, x, strict=True)), b).tanh()
+                  for row, b in zip(W1, b1, strict=True)]
+        return sum((w * h for w, h in zip(w2, hidden, strict=True)), b2)
+
+    rows = X.tolist()
+    signs = [2.0 * float(v) - 1.0 for v in y]
+    losses = []
+    for _ in range(steps):
+        margins = [(1 - t * score(x)).relu() for x, t in zip(rows, signs, strict=True)]
+        loss = sum(margins) * (1.0 / len(rows))
+        losses.append(loss.data)
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        for p in params:
+            p.data -= lr * p.grad
+    correct = [(score(x).data > 0) == (t > 0) for x, t in zip(rows, signs, strict=True)]
+    return float(np.mean(correct)), np.array(losses)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_train_moons", "grade": true, "points": 1}
+# Six points, three steps of lr 1.0 from seed 0: the losses before each update.
+_X = np.array([[-1.0, 0.5], [0.0, 1.0], [1.0, 0.0], [0.5, -0.5], [1.5, -0.3], [2.0, 0.5]])
+_y = np.array([0, 0, 0, 1, 1, 1])
+_got = answer(train_moons, _X, _y, 3, 1.0, 0)
+check_equal(len(_got), 2, "number of values train_moons returned (accuracy, losses)")
+check_close(_got[1], [0.775151490978868, 0.4956984196140547, 0.337773639954315],
+            "losses of train_moons on 6 points, steps=3, lr=1.0, seed=0", rtol=1e-6,
+            mistakes={"the grads were not reset to 0 before backward(), so each step moved by "
+                      "the sum of all the gradients so far":
+                          [0.775151490978868, 0.4956984196140547, 0.6640779595244193],
+                      "the update climbs: p.data -= lr * p.grad (minus)":
+                          [0.775151490978868, 2.1008220187086133, 3.921525272153131],
+                      "that is the sum over the points; the loss is their mean":
+                          [4.6509089458732085, 9.289099984255103, 10.644768295281624],
+                      "W1 was drawn with shape (D, 8); draw rng.uniform(-1, 1, size=(8, D)) "
+                      "first, then w2":
+                          [1.0948590043142885, 0.4297705012992471, 0.3281911120198587],
+                      "each loss was recorded after its step; record it before the update":
+                          [0.4956984196140547, 0.337773639954315, 0.3729066901027838]})
+check_close(_got[0], 5 / 6, "training accuracy of train_moons on 6 points after 3 steps")
+
+# %% nbgrader={"grade_id": "test_train_moons_hidden", "grade": true, "points": 4}
+### BEGIN HIDDEN TESTS
+from dlnotes import backprop as _bp
+
+
+def _moons(n, noise, seed):
+    """Two interleaving half circles with Gaussian noise, labels alternating 0, 1."""
+    _r = np.random.default_rng(seed)
+    _lab = np.arange(n) % 2
+    _a = _r.uniform(0, np.pi, size=n)
+    _pts = np.where(_lab[:, None] == 0, np.c_[np.cos(_a), np.sin(_a)],
+                    np.c_[1 - np.cos(_a), 0.5 - np.sin(_a)])
+    return _pts + _r.normal(scale=noise, size=(n, 2)), _lab
+
+
+def _train_variant(X, y, steps, lr, seed, kind):
+    """train_moons in numpy with the gradients by hand, and one planted slip."""
+    _rng = np.random.default_rng(seed)
+    if kind == "transposed":
+        _W1 = _rng.uniform(-1, 1, size=(X.shape[1], 8)).T.copy()
+    else:
+        _W1 = _rng.uniform(-1, 1, size=(8, X.shape[1]))
+    _w2, _b1, _b2 = _rng.uniform(-1, 1, size=8), np.zeros(8), 0.0
+    _t = 2.0 * np.asarray(y, dtype=float) - 1.0
+    _scale = 1.0 if kind == "sum" else 1.0 / len(_t)
+    _sum = [0.0, 0.0, 0.0, 0.0]
+    _losses = []
+    for _ in range(steps):
+        _H = np.tanh(X @ _W1.T + _b1)
+        _m = _t * (_H @ _w2 + _b2)
+        _losses.append(np.maximum(0.0, 1.0 - _m).sum() * _scale)
+        _ds = np.where(_m < 1.0, -_t * _scale, 0.0)
+        _dZ = np.outer(_ds, _w2) * (1 - _H ** 2)
+        _g = [_dZ.T @ X, _dZ.sum(0), _H.T @ _ds, _ds.sum()]
+        if kind == "no_zero":
+            _sum = [_a + _b for _a, _b in zip(_sum, _g, strict=True)]
+            _g = _sum
+        _sign = -1.0 if kind == "sign" else 1.0
+        _W1, _b1 = _W1 - _sign * lr * _g[0], _b1 - _sign * lr * _g[1]
+        _w2, _b2 = _w2 - _sign * lr * _g[2], _b2 - _sign * lr * _g[3]
+        if kind == "after":
+            _H = np.tanh(X @ _W1.T + _b1)
+            _losses[-1] = np.maximum(0.0, 1.0 - _t * (_H @ _w2 + _b2)).sum() * _scale
+    return np.array(_losses)
+
+
+_EXPL = {"no_zero": "the grads were not reset to 0 before backward(): each step moved by "
+                    "the sum of all the gradients so far",
+         "sign": "the update climbs: p.data -= lr * p.grad",
+         "sum": "that is the summed loss; L is the mean over the N points",
+         "transposed": "W1 was drawn with shape (D, 8); draw it with size=(8, D), then w2",
+         "after": "losses[k] is the loss after step k; record it before the update"}
+for _n, _steps, _lr, _seed, _dseed, _noise in ((20, 6, 2.0, 3, 11, 0.15), (9, 4, 0.5, 7, 12, 0.3),
+                                                (12, 3, 1.0, 1, 13, 0.2)):
+    _X, _y = _moons(_n, _noise, _dseed)
+    if _n == 12:
+        _X = np.c_[_X, _X[:, 0] * _X[:, 1]]         # D = 3 inputs
+    _case = (f"{_n} points with {_X.shape[1]} features, steps={_steps}, lr={_lr}, "
+             f"seed={_seed}")
+    _label = f"train_moons on {_case}"
+    _got = answer(train_moons, _X, _y, _steps, _lr, _seed, case=_case)
+    check_equal(len(_got), 2, "how many values train_moons returned (accuracy, losses)")
+    _acc, _losses = _bp.train_moons(_X, _y, _steps, _lr, _seed)
+    check_close(_got[1], _losses, f"losses of {_label}", rtol=1e-6, atol=1e-9,
+                mistakes={_EXPL[_k]: _train_variant(_X, _y, _steps, _lr, _seed, _k)
+                          for _k in _EXPL})
+    check_close(_got[0], _acc, f"training accuracy of {_label}")
+# the stated accuracy: 20 moons points, 30 steps of lr 6 from seed 0 reach at least 0.95
+_X, _y = _moons(20, 0.1, 4)
+_got = answer(train_moons, _X, _y, 30, 6.0, 0, case="20 points, steps=30, lr=6.0, seed=0")
+_acc, _losses = _bp.train_moons(_X, _y, 30, 6.0, 0)
+check_close(_got[1], _losses, "losses of train_moons on 20 moons points, steps=30, lr=6.0",
+            rtol=1e-5, atol=1e-8)
+if not _got[0] >= 0.95:
+    raise AssertionError(f"training accuracy on 20 moons points after 30 steps of lr 6: "
+                         f"expected at least 0.95, got {_got[0]:.3f}")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Your network on two moons.** The demo trains your `train_moons` on 30 points of two
+# moons (noise 0.1) for 40 steps with learning rate 6, then with a learning rate far too
+# large and one far too small, and plots the three loss curves. (With so few steps of
+# plain gradient descent, the result depends on the data and the seed: try others.) (If your
+# `Value` or `train_moons` is not written yet, it uses the reference and says so: your
+# `train_moons` needs your `Value`.)
 
 # %% tags=["demo"]
 import os
-
-from tqdm.auto import tqdm
+import time
 
 from dlnotes.data import make_moons
 
-X_moons, y01 = make_moons(100, noise=0.1, seed=0)
-y_pm = 2.0 * y01 - 1.0
-model = ref.MLP(2, [8, 8, 1], activation="relu", seed=2)
-n_steps = 10 if os.environ.get("CI") else 50
-if rules_written():
-    bar = tqdm(range(n_steps), desc="training with your rules")
-    for step in bar:
-        scores = [model([float(u), float(v)]) for u, v in X_moons]                 # forward
-        hinge = [(1 + -yi * si).relu() for yi, si in zip(y_pm, scores, strict=True)]
-        data_loss = sum(hinge) * (1 / len(hinge))
-        loss = data_loss + 1e-4 * sum(p * p for p in model.parameters())           # loss
-        model.zero_grad()
-        use_your_rules(loss).backward()                                            # backward
-        lr = 1.0 - 0.9 * step / n_steps
-        for p in model.parameters():                                               # update
-            p.data -= lr * p.grad
-        acc = np.mean([(si.data > 0) == (yi > 0) for si, yi in zip(scores, y_pm, strict=True)])
-        bar.set_postfix(loss=f"{loss.data:.3f}", accuracy=f"{acc:.0%}")
-    print(f"after {n_steps} steps: loss {loss.data:.3f}, training accuracy {acc:.0%}")
-
-
-def mlp_scores_numpy(model, points):
-    """The trained Value MLP, evaluated on many points at once with numpy."""
-    h = points
-    for i, layer in enumerate(model.layers):
-        W = np.array([[w.data for w in n.w] for n in layer.neurons])
-        b = np.array([n.b.data for n in layer.neurons])
-        h = h @ W.T + b
-        if i < len(model.layers) - 1:
-            h = np.maximum(h, 0)
-    return h[:, 0]
-
-
-g1, g2 = np.meshgrid(np.linspace(-1.6, 2.6, 200), np.linspace(-1.1, 1.6, 160))
-zz = mlp_scores_numpy(model, np.c_[g1.ravel(), g2.ravel()]).reshape(g1.shape)
-fig, ax = plt.subplots(figsize=(6, 4))
-ax.contourf(g1, g2, zz > 0, alpha=0.25, cmap="coolwarm")
-ax.contour(g1, g2, zz, levels=[0], colors="k", linewidths=1)
-ax.scatter(X_moons[:, 0], X_moons[:, 1], c=y01, cmap="coolwarm", edgecolors="k", s=25)
-ax.set(title="Decision boundary of the MLP trained with your backward rules",
-       xlabel="$x_1$", ylabel="$x_2$")
+own = mine.own(globals(), "04_backprop", ["Value", "train_moons"])
+train = own.train_moons
+if own.Value is ref.Value and train is not ref.train_moons:
+    print("(your train_moons builds on your Value, which is not written yet: "
+          "using dlnotes.backprop.train_moons)")
+    train = ref.train_moons
+X_moons, y_moons = make_moons(30, noise=0.1, seed=0)
+n_steps = 15 if os.environ.get("CI") else 40
+fig, ax = plt.subplots(figsize=(6, 3.6))
+for lr in (6.0, 40.0, 0.3):
+    start = time.perf_counter()
+    accuracy, losses = train(X_moons, y_moons, n_steps, lr, 2)
+    print(f"lr {lr:4g}: training accuracy {accuracy:.0%}, loss {losses[0]:.3f} -> "
+          f"{losses[-1]:.3f} in {n_steps} steps ({time.perf_counter() - start:.1f} s)")
+    ax.plot(losses, label=f"lr = {lr:g}")
+ax.set(xlabel="step", ylabel="mean hinge loss", title="train_moons with your Value")
+ax.legend()
 plt.show()
 
 # %% [markdown]
@@ -1188,26 +1474,59 @@ plt.show()
 #
 # A scalar engine is clear but slow: every multiplication is a Python object. Real
 # layers work on whole batches with matrix products, and their backward passes are
-# matrix products too. For a batch $X$ of shape $(N, D)$, integer labels $y$, and the
-# network
+# matrix products too. They follow from the chain rule written **index by index**.
+#
+# **The shape of a gradient.** For a scalar $L$ and a parameter $w \in \mathbb R^n$,
+# deep learning stores $\partial L/\partial w$ as an array **of the shape of $w$**, with
+# entry $i$ equal to $\partial L/\partial w_i$, so that the update $w - \eta\,\partial
+# L/\partial w$ makes sense. Take $L = \langle x, w\rangle = \sum_i x_i w_i$:
+# $\partial L/\partial w_i = x_i$, so $\partial L/\partial w = x$, a vector shaped like
+# $w$. (Calculus books that write derivatives as Jacobians, in the *numerator layout*
+# (分子布局), get the row vector $x^{\top}$ for the same derivative: the numbers are the
+# same, the layout is not. Here, as in torch, `w.grad.shape == w.shape`.) For a matrix
+# parameter $W$, $\partial L/\partial W$ is a matrix of $W$'s shape with entries
+# $\partial L/\partial W_{jd}$.
+#
+# **One linear layer, index by index.** Take a batch $X$ of shape $(N, D)$ and a layer
+# in the `torch.nn.Linear` layout, $W$ of shape $(K, D)$ (one row per output unit) and
+# $b$ of shape $(K,)$:
+#
+# $$Z = X W^{\top} + b, \qquad Z_{nk} = \sum_{d=1}^{D} X_{nd}\, W_{kd} + b_k .$$
+#
+# Suppose the upstream gradient $dZ = \partial L/\partial Z$, shape $(N, K)$, is known.
+# The weight $W_{kd}$ appears in $Z_{nk}$ for **every** example $n$ (fan-out), with
+# $\partial Z_{nk}/\partial W_{kd} = X_{nd}$, and in no other entry of $Z$. The chain
+# rule sums over those uses:
+#
+# $$\frac{\partial L}{\partial W_{kd}} = \sum_{n=1}^{N}
+#   \frac{\partial L}{\partial Z_{nk}}\,\frac{\partial Z_{nk}}{\partial W_{kd}}
+#   = \sum_{n} dZ_{nk}\, X_{nd} = (dZ^{\top} X)_{kd},
+#   \qquad\text{so}\qquad dW = dZ^{\top} X\ \ (K, D).$$
+#
+# The same bookkeeping gives the other two: $X_{nd}$ appears in $Z_{nk}$ for every
+# output $k$, with derivative $W_{kd}$, so $dX_{nd} = \sum_k dZ_{nk} W_{kd}$, i.e.
+# $dX = dZ\,W$ $(N, D)$; and $b_k$ appears in every $Z_{nk}$ with derivative 1, so
+# $db_k = \sum_n dZ_{nk}$. In the mathematicians' layout $Y = XW$ (with $W$ of shape
+# $(D, K)$) the same sum reads $dW = X^{\top} dY$.
+#
+# Two checks make these formulas hard to get wrong: **the gradient of a parameter has
+# the parameter's shape**, and the shapes leave only one way to multiply the factors
+# ($dZ^{\top}X$ is $(K, N)(N, D) = (K, D)$). The bias gradient **sums** over the batch
+# because a bias is used by every example.
+#
+# **An elementwise activation** $H = \phi(Z)$ uses each $Z_{nk}$ once, so
+# $dZ = dH \odot \phi'(Z)$ (for tanh, $\phi' = 1 - H^2$).
+#
+# **The 2-layer network.** For integer labels $y$ and
 #
 # $$Z_1 = X W_1^{\top} + b_1,\quad H = \tanh(Z_1),\quad S = H W_2^{\top} + b_2,\quad
 #   L = \frac1N\sum_{i=1}^{N} -\log \mathrm{softmax}(S_i)_{y_i}$$
 #
-# ($W_1$: $(H, D)$, $W_2$: $(C, H)$, the `torch.nn.Linear` layout), the backward pass is
-#
-# $$\begin{aligned}
-# dS &= \tfrac1N\bigl(\mathrm{softmax}(S) - \mathrm{onehot}(y)\bigr) && (N, C)\\
-# dW_2 &= dS^{\top} H, \quad db_2 = \textstyle\sum_i dS_i && (C, H),\ (C,)\\
-# dH &= dS\, W_2 && (N, H)\\
-# dZ_1 &= dH \odot (1 - H^2) && (N, H)\\
-# dW_1 &= dZ_1^{\top} X, \quad db_1 = \textstyle\sum_i dZ_{1,i} && (H, D),\ (H,)
-# \end{aligned}$$
-#
-# A useful habit: **the gradient of a parameter has the parameter's shape**, and the
-# shapes leave only one way to multiply the factors. The $\frac1N$ of the mean loss
-# enters once, in $dS$; the bias gradients then **sum** over the batch (a bias is used
-# by every example: fan-out again).
+# ($W_1$: $(H, D)$, $W_2$: $(C, H)$), the backward pass starts from the gradient of the
+# mean cross-entropy with respect to the scores, which chapter 3 derived:
+# $dS = \frac1N(\mathrm{softmax}(S) - \mathrm{onehot}(y))$. The $\frac1N$ of the mean
+# enters once, there. From $dS$, apply the layer rule to the second layer, the
+# activation rule to tanh, and the layer rule again to the first layer.
 
 # %% [markdown]
 # ### Exercise 7.1 — `mlp_backward`
@@ -1235,7 +1554,7 @@ def mlp_backward(X, y, W1, b1, W2, b2):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade_id": "test_mlp_backward", "grade": true, "points": 1}
+# %% nbgrader={"grade_id": "test_mlp_backward", "grade": true, "points": 2}
 _X = np.array([[1.0, -2.0], [0.5, 0.0], [-1.0, 1.5]])
 _y = np.array([0, 2, 1])
 _W1 = np.array([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.2]])
@@ -1261,7 +1580,7 @@ check_close(_got[1], [[0.035482847715548535, 0.04442024045650522],
 check_close(_got[2], [0.021719220280404475, 0.019116380155835958, 0.010569136319633236],
             "db1 on a 3-example batch")
 
-# %% nbgrader={"grade_id": "test_mlp_backward_hidden", "grade": true, "points": 2}
+# %% nbgrader={"grade_id": "test_mlp_backward_hidden", "grade": true, "points": 3}
 ### BEGIN HIDDEN TESTS
 from dlnotes import activations as _act
 from dlnotes import backprop as _bp
@@ -1346,10 +1665,13 @@ if res is not None:
 # $\phi'(z_l)$ at every layer. If these factors are typically smaller than 1, the
 # gradient reaching the first layers shrinks geometrically: **vanishing gradients**
 # (梯度消失). If they are larger than 1, it grows geometrically: **exploding
-# gradients** (梯度爆炸). Chapter 2 showed the activation's part: $\sigma' \le \frac14$,
-# so a deep stack of sigmoids vanishes whatever the weights. The weights' part is
-# their scale: with $W_{ij} \sim \mathcal N(0, g^2/\text{width})$ each layer multiplies
-# the gradient norm by roughly $g \cdot \text{rms}(\phi')$. He initialisation
+# gradients** (梯度爆炸). Chapter 2 showed the activation's part: $\sigma' \le \frac14$.
+# The weights' part is their scale: with $W_{ij} \sim \mathcal N(0, g^2/\text{width})$
+# each layer multiplies the gradient norm by roughly $g \cdot \text{rms}(\phi')$. So a
+# deep stack of sigmoids vanishes at the usual gains ($g \approx 1$) unless the weight
+# scale compensates for the small $\sigma'$: in the demo's 40-layer network that takes a
+# gain of about 10, which also pushes many units into saturation, and the balance is
+# knife-edged (a gain of 8 still vanishes, 12 explodes). He initialisation
 # ($g = \sqrt 2$ for ReLU, whose $\phi'$ is 1 on half the units) keeps the product near
 # 1; a larger gain explodes.
 #
@@ -1384,6 +1706,7 @@ def backward_norms(phi, dphi, gain, depth=40, width=64, seed=0):
 
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 for label, phi, dphi, gain in (("sigmoid, gain 1", act.sigmoid, act.sigmoid_grad, 1.0),
+                               ("sigmoid, gain 10", act.sigmoid, act.sigmoid_grad, 10.0),
                                ("tanh, gain 1", act.tanh, act.tanh_grad, 1.0),
                                ("ReLU, He gain √2", act.relu, act.relu_grad, np.sqrt(2)),
                                ("ReLU, gain 2", act.relu, act.relu_grad, 2.0)):
@@ -1394,22 +1717,46 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# ## 9. Non-scalar outputs in torch: `y.sum().backward()` vs `y.backward(gradient)`
+# ## 9. Autograd in torch
 #
-# `backward()` computes the gradient of a **scalar**. Called on a tensor `y` with several
-# entries, torch refuses ("grad can be implicitly created only for scalar outputs"):
-# the gradient of a vector is a Jacobian, and reverse mode never builds it. Instead it
-# computes a **vector-Jacobian product** $v^{\top} J$ for a vector $v$ of `y`'s shape
-# that you pass: `y.backward(gradient=v)`. That $v$ plays the role of the upstream
-# gradient $\partial L/\partial y$ of a loss further down.
+# torch's autograd is your `Value` engine on tensors: every operation on a tensor that
+# requires a gradient records a node, and `backward()` walks the graph in reverse
+# topological order, adding into `.grad`.
+#
+# **Marking what to differentiate.** A leaf tensor is tracked when it is created with
+# `requires_grad=True` (or after `w.requires_grad_()`); `nn.Parameter`s are tracked by
+# default. Old code and old notes wrap tensors in `torch.autograd.Variable(x,
+# requires_grad=True)`: `Variable` is **deprecated** since torch 0.4 (2018), when it was
+# merged into `Tensor`; it now simply returns a tensor. Write
+# `torch.tensor(..., requires_grad=True)` instead.
+#
+# **The graph is freed by `backward()`.** To save memory, `backward()` frees the values
+# that the graph stored for the backward pass (section 5) as soon as it has used them.
+# Calling `backward()` a second time through the same graph raises "Trying to backward
+# through the graph a second time". If you really need two backward passes through one
+# graph (e.g. two losses that share a trunk, handled separately), pass
+# `retain_graph=True` to the first; usually it is simpler to add the losses and call
+# `backward()` once.
+#
+# **`.grad` accumulates.** Exactly like your engine, `backward()` *adds* into `.grad`
+# across calls. Reset it (`x.grad = None`, or `optimizer.zero_grad()`) before each
+# training step; forgetting it is the same runaway as in `train_moons`.
+#
+# **Non-scalar outputs: `y.sum().backward()` vs `y.backward(gradient)`.** `backward()`
+# computes the gradient of a **scalar**. Called on a tensor `y` with several entries,
+# torch refuses ("grad can be implicitly created only for scalar outputs"): the gradient
+# of a vector is a Jacobian, and reverse mode never builds it. Instead it computes a
+# **vector-Jacobian product** $v^{\top} J$ for a vector $v$ of `y`'s shape that you
+# pass: `y.backward(gradient=v)`. That $v$ plays the role of the upstream gradient
+# $\partial L/\partial y$ of a loss further down.
 #
 # - `y.sum().backward()` is `y.backward(torch.ones_like(y))`: $v = \mathbf 1$, i.e. the
 #   loss is the sum of the entries.
 # - `y.backward(v)` with another $v$ weights the entries: it is the gradient of
 #   $\sum_i v_i y_i$.
 #
-# Gradients **accumulate** in `.grad` across calls (the same `+=` as in our engine):
-# reset them (`x.grad = None` or `optimizer.zero_grad()`) before each step.
+# The demo runs each of these (on the GPU when there is one), and checks that `w.grad`
+# has `w`'s shape for $L = \langle x, w\rangle$.
 
 # %% tags=["demo"]
 try:
@@ -1418,7 +1765,8 @@ except ImportError:
     torch = None
 if torch is not None:
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    xt = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, device=device, requires_grad=True)
+    opts = dict(dtype=torch.float64, device=device)
+    xt = torch.tensor([1.0, 2.0, 3.0], requires_grad=True, **opts)
     yt = xt ** 2
     try:
         yt.backward()
@@ -1427,13 +1775,40 @@ if torch is not None:
     yt.sum().backward()
     print("y.sum().backward()          ->", xt.grad.cpu().numpy(), "(= 2x)")
     xt.grad = None
-    (xt ** 2).backward(torch.ones(3, dtype=torch.float64, device=device))
+    (xt ** 2).backward(torch.ones(3, **opts))
     print("y.backward(ones)            ->", xt.grad.cpu().numpy())
     xt.grad = None
-    (xt ** 2).backward(torch.tensor([1.0, 0.1, 0.01], dtype=torch.float64, device=device))
+    (xt ** 2).backward(torch.tensor([1.0, 0.1, 0.01], **opts))
     print("y.backward([1, 0.1, 0.01])  ->", xt.grad.cpu().numpy(), "(= v * 2x)")
     (xt ** 2).sum().backward()
     print("once more without resetting ->", xt.grad.cpu().numpy(), "(accumulated)")
+
+    legacy = torch.autograd.Variable(torch.ones(2), requires_grad=True)
+    print("torch.autograd.Variable(...) now returns a", type(legacy).__name__,
+          "(deprecated: use requires_grad=True)")
+
+    # the graph is freed after backward(), unless retain_graph=True
+    xt.grad = None
+    total = (xt.exp() * xt).sum()
+    total.backward()
+    try:
+        total.backward()
+    except RuntimeError as err:
+        print("second backward() through the same graph:", str(err).split(".")[0])
+    total = (xt.exp() * xt).sum()
+    xt.grad = None
+    total.backward(retain_graph=True)
+    total.backward()
+    print("with retain_graph=True the second pass works, and adds: grad =",
+          xt.grad.cpu().numpy().round(3), "= 2 (x + 1) e^x")
+
+    # a gradient has its parameter's shape: L = <x, w> gives dL/dw = x, shaped like w
+    w = torch.randn(4, 1, requires_grad=True, **opts)
+    x = torch.randn(4, 1, **opts)
+    (x * w).sum().backward()
+    print("L = <x, w>: w.grad.shape =", tuple(w.grad.shape), "== w.shape;",
+          "w.grad equals x:", bool(torch.equal(w.grad, x)))
+
     with torch.no_grad():
         zt = xt ** 2
     print("under torch.no_grad(): requires_grad =", zt.requires_grad,
@@ -1452,9 +1827,18 @@ if torch is not None:
 #   hidden layer's $\delta$ comes back through $W^{\top}$.
 # - Check gradients with central differences ($O(\varepsilon^2)$) and the relative
 #   error: below $10^{-7}$ right, above $10^{-4}$ a bug.
-# - Reverse mode gives the whole gradient of a scalar loss in one backward pass but
-#   must store the forward activations: training needs more memory than inference.
+# - Reverse mode gives the whole gradient of a scalar loss in one backward pass, for
+#   about twice the cost of the forward pass, but must store the forward activations:
+#   training needs more memory than inference.
+# - An autodiff engine is a graph of nodes, each with a local rule; `backward()` runs the
+#   rules in reverse topological order and every rule **adds** (`+=`) to its inputs'
+#   gradients. Your `Value` trains a small MLP on two moons.
+# - A gradient has its parameter's shape; one linear layer $Z = XW^{\top} + b$ gives
+#   $dW = dZ^{\top}X$, $dX = dZ\,W$, $db = \sum_n dZ_n$, all from the chain rule index by
+#   index.
 # - Deep stacks multiply one factor per layer: gradients vanish or explode unless
 #   activations and initialisation keep the factors near 1.
-# - In torch, `backward()` needs a scalar; `y.backward(v)` computes $v^{\top}J$ and
+# - In torch: `requires_grad=True` (not the deprecated `Variable`); `backward()` frees the
+#   graph (`retain_graph=True` keeps it) and adds into `.grad` (reset it every step);
+#   `backward()` needs a scalar, `y.backward(v)` computes $v^{\top}J$ and
 #   `y.sum().backward()` is the case $v = \mathbf 1$.

@@ -423,3 +423,105 @@ def test_conv2d_cache_is_not_affected_by_in_place_updates(rng):
         np.testing.assert_array_equal(got[0], expected[0])
         np.testing.assert_array_equal(got[1], expected[1])
         x[...], w[...] = x_saved, w_saved
+
+
+# --------------------------------------------------------------------------- #
+# the chapter's stateless signatures: stack geometry, conv from columns, pools
+# --------------------------------------------------------------------------- #
+STACKS = [
+    (8, [(3, 1, 1), (2, 2, 0), (3, 1, 1), (2, 2, 0)]),
+    (32, [(3, 2, 0), (3, 1, 1), (5, 3, 2), (2, 2, 0)]),
+    (17, [(1, 1, 0), (4, 2, 1), (3, 3, 2)]),
+    (9, [(7, 1, 3)]),
+]
+
+
+@pytest.mark.parametrize("size, layers", STACKS)
+def test_stack_geometry_matches_torch_shapes_and_gradient_support(size, layers):
+    """Sizes from torch's conv2d; the receptive field is the support of d(centre unit)/dx.
+
+    With all-ones kernels and no non-linearity every path adds a positive
+    term, so the nonzero region of the gradient of one output unit with
+    respect to the input is exactly its receptive field (padding only cuts
+    it at the border, so the unit is taken well inside a large input).
+    """
+    got = cnn.stack_geometry(size, layers)
+    t = torch.zeros(1, 1, size, size)
+    for (k, s, p), (n_out, _) in zip(layers, got, strict=True):
+        t = F.conv2d(t, torch.ones(1, 1, k, k), stride=s, padding=p)
+        assert t.shape[-1] == n_out
+    big = 4 * sum(k * s for k, s, _ in layers) * np.prod([s for _, s, _ in layers]) + 8
+    tx = torch.zeros(1, 1, big, big, dtype=torch.float64, requires_grad=True)
+    t = tx
+    for (k, s, _), (_, field) in zip(layers, got, strict=True):
+        t = F.conv2d(t, torch.ones(1, 1, k, k, dtype=torch.float64), stride=s)
+        mid = t.shape[-1] // 2
+        (g,) = torch.autograd.grad(t[0, 0, mid, mid], tx, retain_graph=True)
+        rows = np.flatnonzero(g[0, 0].abs().sum(1).numpy())
+        cols = np.flatnonzero(g[0, 0].abs().sum(0).numpy())
+        assert rows[-1] - rows[0] + 1 == field == cols[-1] - cols[0] + 1
+
+
+@pytest.mark.parametrize("layers, name", [
+    ([(3, 1)], r"layers\[0\]"), ([(3, 0, 0)], r"layers\[0\] stride"),
+    ([(3, 1, 1), (9, 1, 0)], r"layers\[1\]: kernel_size=9"), ([(2, 1, -1)], "padding")])
+def test_stack_geometry_rejects_bad_layers(layers, name):
+    with pytest.raises(ValueError, match=name):
+        cnn.stack_geometry(4, layers)
+
+
+COLS_CASES = [((2, 3, 7, 6), (4, 3, 3, 2), 2, 1), ((1, 2, 5, 5), (3, 2, 3, 3), 1, 0),
+              ((3, 1, 6, 6), (2, 1, 1, 1), 1, 2), ((1, 4, 9, 7), (2, 4, 4, 3), 3, 2)]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding", COLS_CASES)
+def test_conv_from_columns_matches_torch(x_shape, w_shape, stride, padding, rng):
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    b = rng.standard_normal(w_shape[0])
+    out = cnn.conv2d_forward_cols(x, w, b, cnn.im2col, stride, padding)
+    dout = rng.standard_normal(out.shape)
+    t_out, t_dx, t_dw, t_db = torch_conv(x, w, b, stride, padding, dout)
+    np.testing.assert_allclose(out, t_out, rtol=1e-10, atol=1e-12)
+    dx, dw, db = cnn.conv2d_backward_cols(dout, x, w, cnn.im2col, cnn.col2im, stride, padding)
+    for got, want in ((dx, t_dx), (dw, t_dw), (db, t_db)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_conv_from_columns_uses_the_functions_it_is_given(rng):
+    x, w, b = rng.standard_normal((1, 1, 4, 4)), np.ones((1, 1, 2, 2)), np.zeros(1)
+    calls = []
+
+    def spy_im2col(*args):
+        calls.append("im2col")
+        return cnn.im2col(*args)
+
+    def spy_col2im(*args):
+        calls.append("col2im")
+        return cnn.col2im(*args)
+
+    cnn.conv2d_forward_cols(x, w, b, spy_im2col)
+    cnn.conv2d_backward_cols(np.ones((1, 1, 3, 3)), x, w, spy_im2col, spy_col2im)
+    assert calls == ["im2col", "im2col", "col2im"]
+    with pytest.raises(ValueError, match=r"im2col returned shape \(1, 9\)"):
+        cnn.conv2d_forward_cols(x, w, b, lambda *a: np.ones((1, 9)))
+    with pytest.raises(ValueError, match="col2im returned shape"):
+        cnn.conv2d_backward_cols(np.ones((1, 1, 3, 3)), x, w, cnn.im2col,
+                                 lambda *a: np.ones((4, 4)))
+    with pytest.raises(ValueError, match="b must be"):
+        cnn.conv2d_forward_cols(x, w, None, cnn.im2col)
+    with pytest.raises(ValueError, match="stride"):
+        cnn.conv2d_forward_cols(x, w, b, cnn.im2col, stride=(1, 2))
+    with pytest.raises(ValueError, match="dout"):
+        cnn.conv2d_backward_cols(np.ones((1, 1, 2, 2)), x, w, cnn.im2col, cnn.col2im)
+
+
+@pytest.mark.parametrize("shape, kernel_size, stride", [
+    ((2, 3, 8, 8), 2, None), ((1, 2, 7, 7), 3, 2), ((2, 2, 5, 5), 3, 1)])
+def test_stateless_max_pool_matches_torch(shape, kernel_size, stride, rng):
+    x = rng.integers(0, 3, size=shape).astype(float)          # ties included
+    out = cnn.max_pool2d(x, kernel_size, stride)
+    dout = rng.standard_normal(out.shape)
+    t_out, t_dx = torch_pool(F.max_pool2d, x, kernel_size, stride, dout)
+    np.testing.assert_array_equal(out, t_out)
+    np.testing.assert_allclose(cnn.max_pool2d_grad(dout, x, kernel_size, stride), t_dx,
+                               rtol=1e-12, atol=1e-12)

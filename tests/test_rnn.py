@@ -558,3 +558,259 @@ def test_sample_next_never_draws_a_masked_token_and_rejects_bad_input():
         rnn.sample_next([1.0], -0.1, rng)
     with pytest.raises(ValueError, match="rng"):
         rnn.sample_next([1.0], 1.0, 0)
+
+
+# -- a character-level language model: LSTM + read-out, truncated BPTT ---------------------
+class _TorchCharLSTM(torch.nn.Module):
+    """The same model in torch: one-hot input, nn.LSTM, nn.Linear; weights copied in."""
+
+    def __init__(self, params):
+        super().__init__()
+        V, H = params["W_out"].shape
+        self.V = V
+        self.lstm = torch.nn.LSTM(V, H).double()
+        self.out = torch.nn.Linear(H, V).double()
+        with torch.no_grad():
+            for mine, theirs in (("W_ih", self.lstm.weight_ih_l0),
+                                 ("W_hh", self.lstm.weight_hh_l0),
+                                 ("b_ih", self.lstm.bias_ih_l0), ("b_hh", self.lstm.bias_hh_l0),
+                                 ("W_out", self.out.weight), ("b_out", self.out.bias)):
+                theirs.copy_(torch.from_numpy(params[mine]))
+
+    def by_name(self):
+        return {"W_ih": self.lstm.weight_ih_l0, "W_hh": self.lstm.weight_hh_l0,
+                "b_ih": self.lstm.bias_ih_l0, "b_hh": self.lstm.bias_hh_l0,
+                "W_out": self.out.weight, "b_out": self.out.bias}
+
+    def forward(self, inputs, state=None):
+        x = torch.nn.functional.one_hot(torch.from_numpy(inputs), self.V).double()
+        hs, state = self.lstm(x, state)
+        return self.out(hs), state
+
+
+def _tiny_corpus(n=3000):
+    from dlnotes.data import load_text_corpus
+
+    return load_text_corpus(max_chars=n)
+
+
+def test_char_lstm_forward_backward_matches_torch(rng):
+    V, H, T, N = 7, 5, 6, 3
+    params = rnn.init_char_lstm(V, H, seed=1)
+    ids = rng.integers(0, V, size=(T + 1, N))
+    h0, c0 = rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    loss, grads, (hT, cT) = rnn.char_lstm_forward_backward(params, ids[:-1], ids[1:], h0, c0)
+
+    model = _TorchCharLSTM(params)
+    logits, (th, tc) = model(ids[:-1], (torch.from_numpy(h0)[None], torch.from_numpy(c0)[None]))
+    tloss = torch.nn.functional.cross_entropy(logits.reshape(-1, V),
+                                              torch.from_numpy(ids[1:]).reshape(-1))
+    tloss.backward()
+    assert loss == pytest.approx(tloss.item(), rel=1e-12)
+    np.testing.assert_allclose(hT, th[0].detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(cT, tc[0].detach().numpy(), rtol=1e-12, atol=1e-12)
+    for name, p in model.by_name().items():
+        np.testing.assert_allclose(grads[name], p.grad.numpy(), rtol=1e-9, atol=1e-12,
+                                   err_msg=name)
+
+
+def test_char_lstm_forward_backward_uses_the_given_step_functions(rng):
+    params = rnn.init_char_lstm(4, 3, seed=0)
+    ids = rng.integers(0, 4, size=(5, 2))
+    calls = {"forward": 0, "backward": 0}
+
+    def fwd(*args):
+        calls["forward"] += 1
+        return rnn.lstm_step_forward(*args)
+
+    def bwd(*args):
+        calls["backward"] += 1
+        return rnn.lstm_step_backward(*args)
+
+    want = rnn.char_lstm_forward_backward(params, ids[:-1], ids[1:])
+    got = rnn.char_lstm_forward_backward(params, ids[:-1], ids[1:], step_forward=fwd,
+                                         step_backward=bwd)
+    assert calls == {"forward": 4, "backward": 4}
+    assert got[0] == want[0]
+    # a backward that drops the forget-gate path changes the recurrent gradients
+    def no_forget(dh, dc, cache):
+        out = list(rnn.lstm_step_backward(dh, dc, cache))
+        out[2] = np.zeros_like(out[2])
+        return tuple(out)
+
+    wrong = rnn.char_lstm_forward_backward(params, ids[:-1], ids[1:], step_backward=no_forget)
+    assert not np.allclose(wrong[1]["W_hh"], want[1]["W_hh"])
+
+
+def test_char_lstm_loss_matches_torch(rng):
+    V, H, tracks = 6, 4, 3
+    params = rnn.init_char_lstm(V, H, seed=2)
+    ids = rng.integers(0, V, size=40)                      # 40 // 3 = 13 per track, 1 dropped
+    L = len(ids) // tracks
+    cols = ids[:L * tracks].reshape(tracks, L).T
+    logits, _ = _TorchCharLSTM(params)(cols[:-1])
+    want = torch.nn.functional.cross_entropy(logits.reshape(-1, V),
+                                             torch.from_numpy(cols[1:]).reshape(-1)).item()
+    assert rnn.char_lstm_loss(params, ids, tracks=tracks) == pytest.approx(want, rel=1e-12)
+
+
+def test_unigram_val_loss_counts_characters():
+    import math
+    from collections import Counter
+
+    train, val = [0, 0, 1, 2, 2, 2], [2, 0, 3]
+    counts = Counter(train)
+    want = -sum(math.log((counts[c] + 0.5) / (len(train) + 0.5 * 4)) for c in val) / len(val)
+    assert rnn.unigram_val_loss(train, val, 4, alpha=0.5) == pytest.approx(want, rel=1e-12)
+    assert rnn.unigram_val_loss(train, [3], 4, alpha=0.0) == np.inf   # unseen, unsmoothed
+    with pytest.raises(ValueError, match="val_ids"):
+        rnn.unigram_val_loss(train, [4], 4)
+
+
+def test_train_char_lstm_first_steps_match_torch_adam_and_clipping():
+    corpus = _tiny_corpus(2000)
+    H, S, B, steps, lr, clip = 6, 5, 3, 3, 0.01, 0.5
+    run = rnn.train_char_lstm(corpus, hidden_size=H, seq_len=S, steps=steps, lr=lr, clip=clip,
+                              seed=4, batch_size=B, eval_every=10)
+
+    params = rnn.init_char_lstm(corpus.vocab_size, H, seed=4)
+    model = _TorchCharLSTM(params)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    L = len(corpus.train) // B
+    cols = corpus.train[:L * B].reshape(B, L).T
+    state, norms = None, []
+    for k in range(steps):
+        chunk = cols[k * S:(k + 1) * S + 1]
+        logits, state = model(chunk[:-1], state)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, corpus.vocab_size),
+                                                 torch.from_numpy(chunk[1:]).reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        state = tuple(s.detach() for s in state)         # truncated BPTT
+        norms.append(float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip)))
+        opt.step()
+        assert run.batch_loss[k] == pytest.approx(loss.item(), rel=1e-9)
+    np.testing.assert_allclose(run.grad_norm, norms, rtol=1e-9)
+    for name, p in model.by_name().items():
+        np.testing.assert_allclose(run.params[name], p.detach().numpy(), rtol=1e-7, atol=1e-10,
+                                   err_msg=name)
+    assert run.steps == [0, steps] and len(run.train_loss) == len(run.val_loss) == 2
+
+
+def test_train_char_lstm_learns_and_is_deterministic():
+    corpus = _tiny_corpus(6000)
+    kwargs = dict(hidden_size=24, seq_len=16, steps=60, lr=0.01, batch_size=8, eval_every=20)
+    run = rnn.train_char_lstm(corpus, **kwargs)
+    assert run.steps == [0, 20, 40, 60]
+    assert run.val_loss[0] == pytest.approx(np.log(corpus.vocab_size), abs=0.1)
+    baseline = rnn.unigram_val_loss(corpus.train, corpus.val, corpus.vocab_size)
+    assert run.val_loss[-1] < baseline                     # beats character counts
+    assert run.train_loss[-1] < run.train_loss[0] - 1.0
+    again = rnn.train_char_lstm(corpus, **kwargs)
+    assert again.val_loss == run.val_loss and again.batch_loss == run.batch_loss
+    for name in rnn.CHAR_LSTM_PARAMS:
+        np.testing.assert_array_equal(again.params[name], run.params[name])
+    assert run.seconds > 0
+
+
+def test_train_char_lstm_calls_the_given_functions_and_wraps_around():
+    corpus = _tiny_corpus(1000)                            # 900 training characters
+    calls = {"backward": 0, "clip": 0}
+
+    def bwd(*args):
+        calls["backward"] += 1
+        return rnn.lstm_step_backward(*args)
+
+    def clip_fn(grads, max_norm):
+        calls["clip"] += 1
+        return rnn_clip(grads, max_norm)
+
+    from dlnotes.regularization import clip_grad_norm as rnn_clip
+    # 900 // 4 = 225 per track: 225 // 10 = 22 chunks before the tracks run out
+    run = rnn.train_char_lstm(corpus, step_backward=bwd, hidden_size=4, seq_len=10, steps=30,
+                              batch_size=4, clip_fn=clip_fn, eval_chars=200)
+    assert calls == {"backward": 300, "clip": 30}
+    assert len(run.batch_loss) == len(run.grad_norm) == 30
+    unclipped = rnn.train_char_lstm(corpus, hidden_size=4, seq_len=10, steps=2, batch_size=4,
+                                    clip=None, eval_chars=200)
+    assert len(unclipped.grad_norm) == 2
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"hidden_size": 0}, "hidden_size"), ({"seq_len": 0}, "seq_len"), ({"steps": 0}, "steps"),
+    ({"lr": 0.0}, "lr"), ({"clip": -1.0}, "clip"), ({"batch_size": 0}, "batch_size"),
+    ({"eval_every": 0}, "eval_every"), ({"eval_chars": 1}, "eval_chars"),
+    ({"step_forward": "lstm"}, "step_forward"), ({"step_backward": 3}, "step_backward"),
+    ({"clip_fn": 1.0}, "clip_fn"), ({"seq_len": 400, "batch_size": 8}, "training text"),
+])
+def test_train_char_lstm_bad_input_names_the_argument(kwargs, match):
+    corpus = _tiny_corpus(1000)
+    with pytest.raises(ValueError, match=match):
+        rnn.train_char_lstm(corpus, **{"steps": 1, **kwargs})
+    with pytest.raises(ValueError, match="corpus"):
+        rnn.train_char_lstm("some text", steps=1)
+
+
+def test_sample_char_lstm_greedy_matches_torch_and_uses_sample_fn():
+    corpus = _tiny_corpus(2000)
+    params = rnn.init_char_lstm(corpus.vocab_size, 8, seed=3)
+    params["W_out"] *= 20                                  # confident, so the arg-max is clear
+    text = rnn.sample_char_lstm(params, corpus, "def ", 12, temperature=0)
+    model = _TorchCharLSTM(params)
+    ids, state = list(corpus.encode("def ")), None
+    logits, state = model(np.array(ids)[:, None], state)
+    for _ in range(12):
+        ids.append(int(logits[-1, 0].argmax()))
+        logits, state = model(np.array([[ids[-1]]]), state)
+    assert text == corpus.decode(ids)
+
+    seen = []
+
+    def sample_fn(logits, temperature, rng):
+        seen.append((np.shape(logits), temperature))
+        return rnn.sample_next(logits, temperature, rng)
+
+    drawn = rnn.sample_char_lstm(params, corpus, "a", 5, 0.7, seed=1, sample_fn=sample_fn)
+    assert len(drawn) == 6 and seen == [((corpus.vocab_size,), 0.7)] * 5
+    assert drawn == rnn.sample_char_lstm(params, corpus, "a", 5, 0.7, seed=1)
+    for kwargs, match in (({"prompt": ""}, "prompt"), ({"length": -1}, "length"),
+                          ({"temperature": -1.0}, "temperature"), ({"sample_fn": 2}, "sample_fn")):
+        with pytest.raises(ValueError, match=match):
+            rnn.sample_char_lstm(params, corpus, **{"prompt": "a", "length": 3,
+                                                    "temperature": 1.0, **kwargs})
+
+
+@pytest.mark.parametrize("T,N", [(1, 1), (6, 3)])
+def test_lstm_steps_forward_backward_match_torch(rng, T, N):
+    p = make_problem(rng, "lstm", T, N, I=4, H=5)
+    W = (p["W_ih"], p["W_hh"], p["b_ih"], p["b_hh"])
+    calls = []
+
+    def bwd(*args):
+        calls.append(1)
+        return rnn.lstm_step_backward(*args)
+
+    hs, (hT, cT), caches = rnn.lstm_steps_forward(p["x"], p["h0"], p["c0"], *W)
+    dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh = rnn.lstm_steps_backward(
+        p["R"], caches, bwd, dhT=p["RhT"], dcT=p["RcT"])
+    assert len(calls) == T
+    ours = dict(hs=hs, hT=hT, cT=cT, dx=dx, dh0=dh0, dc0=dc0, dW_ih=dW_ih, dW_hh=dW_hh,
+                db_ih=db_ih, db_hh=db_hh)
+    assert_match(ours, run_torch("lstm", p))
+
+
+def test_lstm_steps_bad_input():
+    W_ih, W_hh, b = np.ones((8, 3)), np.ones((8, 2)), np.zeros(8)
+    with pytest.raises(ValueError, match="x must"):
+        rnn.lstm_steps_forward(np.ones((2, 3)), None, None, W_ih, W_hh, b, b)
+    with pytest.raises(ValueError, match="W_hh"):
+        rnn.lstm_steps_forward(np.ones((2, 1, 3)), None, None, W_ih, np.ones((6, 2)), b, b)
+    with pytest.raises(ValueError, match="h0"):
+        rnn.lstm_steps_forward(np.ones((2, 1, 3)), np.ones((2, 2)), None, W_ih, W_hh, b, b)
+    with pytest.raises(ValueError, match="step_forward"):
+        rnn.lstm_steps_forward(np.ones((2, 1, 3)), None, None, W_ih, W_hh, b, b, "mine")
+    hs, _, caches = rnn.lstm_steps_forward(np.ones((2, 1, 3)), None, None, W_ih, W_hh, b, b)
+    with pytest.raises(ValueError, match="caches"):
+        rnn.lstm_steps_backward(hs, [])
+    with pytest.raises(ValueError, match="dhs"):
+        rnn.lstm_steps_backward(hs[:1], caches)

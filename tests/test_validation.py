@@ -291,11 +291,24 @@ def _cnn_cases():
         out, cache = cnn.flatten_forward(g.normal(2, 3, 4, 5))
         return out, cache, cnn.flatten_backward(g.normal(*out.shape), cache)
 
+    def conv_cols(g):
+        x, w, b = g.normal(2, 3, 7, 6), g.normal(4, 3, 3, 3), g.normal(4)
+        out = cnn.conv2d_forward_cols(x, w, b, cnn.im2col, stride=2, padding=1)
+        return out, cnn.conv2d_backward_cols(g.normal(*out.shape), x, w, cnn.im2col,
+                                             cnn.col2im, stride=2, padding=1)
+
+    def pool_no_cache(g):
+        x = g.normal(2, 3, 6, 7)
+        out = cnn.max_pool2d(x, 2, stride=1)
+        return out, cnn.max_pool2d_grad(g.normal(*out.shape), x, 2, stride=1)
+
     return {"cnn.conv2d_forward cnn.conv2d_forward_naive cnn.conv2d_backward": conv,
             "cnn.im2col cnn.col2im": cols,
             "cnn.max_pool2d_forward cnn.max_pool2d_backward": pool("max"),
             "cnn.avg_pool2d_forward cnn.avg_pool2d_backward": pool("avg"),
-            "cnn.flatten_forward cnn.flatten_backward": flatten}
+            "cnn.flatten_forward cnn.flatten_backward": flatten,
+            "cnn.conv2d_forward_cols cnn.conv2d_backward_cols": conv_cols,
+            "cnn.max_pool2d cnn.max_pool2d_grad": pool_no_cache}
 
 
 def _rnn_cases():
@@ -332,10 +345,17 @@ def _rnn_cases():
         hs, cache = rnn.gru_forward(x, h0, *W)
         return step, hs, cache, rnn.gru_backward(g.normal(T, N, H), cache)
 
+    def run_lstm_steps(g):
+        x, h0, c0, W = g.normal(T, N, I), g.normal(N, H), g.normal(N, H), weights(g, 4)
+        hs, final, caches = rnn.lstm_steps_forward(x, h0, c0, *W)
+        return hs, final, caches, rnn.lstm_steps_backward(g.normal(T, N, H), caches,
+                                                          dhT=g.normal(N, H))
+
     return {"rnn.rnn_step rnn.rnn_forward rnn.rnn_backward (tanh)": run_rnn("tanh"),
             "rnn.rnn_step rnn.rnn_forward rnn.rnn_backward (relu)": run_rnn("relu"),
             "rnn.lstm_step rnn.lstm_forward rnn.lstm_backward": run_lstm,
             "rnn.lstm_step_forward rnn.lstm_step_backward": run_lstm_step,
+            "rnn.lstm_steps_forward rnn.lstm_steps_backward": run_lstm_steps,
             "rnn.gru_step rnn.gru_forward rnn.gru_backward": run_gru}
 
 
@@ -433,8 +453,12 @@ EXEMPT = {
     "regularization.clip_grad_norm", "regularization.EarlyStopping",
     "attention.ENCODER_PARAM_NAMES", "attention.causal_mask",
     "attention.init_encoder_block_params", "attention.sinusoidal_positional_encoding",
-    "cnn.conv2d_output_size", "rnn.RNNCache", "rnn.LSTMCache", "rnn.GRUCache",
+    "cnn.conv2d_output_size", "cnn.stack_geometry", "rnn.RNNCache", "rnn.LSTMCache", "rnn.GRUCache",
     "rnn.sample_next",   # returns a token id
+    # the character language model: a float64 model trained from token ids
+    "rnn.CHAR_LSTM_PARAMS", "rnn.CharLSTMHistory", "rnn.init_char_lstm",
+    "rnn.char_lstm_forward_backward", "rnn.char_lstm_loss", "rnn.unigram_val_loss",
+    "rnn.train_char_lstm", "rnn.sample_char_lstm",
 }
 # Scalar losses are Python floats by design; their _grad twins carry the dtype.
 SCALARS = {f"losses.{n}" for n in losses.__all__ if not n.endswith("_grad")} | {

@@ -39,13 +39,18 @@ from dlnotes._validation import as_common_float, as_float_array, check_dout, che
 
 __all__ = [
     "conv2d_output_size",
+    "stack_geometry",
     "im2col",
     "col2im",
     "conv2d_forward_naive",
     "conv2d_forward",
     "conv2d_backward",
+    "conv2d_forward_cols",
+    "conv2d_backward_cols",
     "max_pool2d_forward",
     "max_pool2d_backward",
+    "max_pool2d",
+    "max_pool2d_grad",
     "avg_pool2d_forward",
     "avg_pool2d_backward",
     "flatten_forward",
@@ -126,6 +131,63 @@ def conv2d_output_size(size, kernel_size, padding=0, stride=1) -> int:
             f"size + 2*padding = {size + 2 * padding}"
         )
     return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def stack_geometry(size, layers) -> list[tuple[int, int]]:
+    r"""Output size and receptive field after each layer of a stack of windows.
+
+    Each layer is a window ``(kernel_size, stride, padding)`` (a convolution
+    or a pooling layer, square, dilation 1). With :math:`j_l` the *jump*, the
+    distance in input pixels between two neighbouring units of layer
+    :math:`l` (:math:`j_0 = 1`), and :math:`r_l` the receptive field, the
+    side of the input patch one unit of layer :math:`l` depends on
+    (:math:`r_0 = 1`),
+
+    .. math::
+
+        n_l = \left\lfloor \frac{n_{l-1} + 2P_l - K_l}{S_l} \right\rfloor + 1, \qquad
+        r_l = r_{l-1} + (K_l - 1)\, j_{l-1}, \qquad j_l = j_{l-1} S_l .
+
+    Parameters
+    ----------
+    size : int
+        Input height (or width) ``n_0``, ``>= 1``.
+    layers : sequence of (int, int, int)
+        ``(kernel_size, stride, padding)`` per layer, in order; ``K >= 1``,
+        ``S >= 1``, ``P >= 0``.
+
+    Returns
+    -------
+    list of (int, int)
+        ``(n_l, r_l)`` for ``l = 1 .. len(layers)``.
+
+    Raises
+    ------
+    ValueError
+        If a layer is not three integers in range (the message names it), or
+        a window does not fit the padded input of its layer.
+
+    Examples
+    --------
+    >>> stack_geometry(8, [(3, 1, 1), (2, 2, 0), (3, 1, 1), (2, 2, 0)])
+    [(8, 3), (4, 4), (4, 8), (2, 10)]
+    """
+    size = check_positive_int(size, "size", 1)
+    out = []
+    field, jump = 1, 1
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, (tuple, list)) or len(layer) != 3:
+            raise ValueError(f"layers[{i}] must be (kernel_size, stride, padding), got {layer!r}")
+        k = check_positive_int(layer[0], f"layers[{i}] kernel_size", 1)
+        s = check_positive_int(layer[1], f"layers[{i}] stride", 1)
+        p = check_positive_int(layer[2], f"layers[{i}] padding", 0)
+        if k > size + 2 * p:
+            raise ValueError(f"layers[{i}]: kernel_size={k} is larger than its padded input "
+                             f"{size} + 2*{p} = {size + 2 * p}")
+        size = (size + 2 * p - k) // s + 1
+        field, jump = field + (k - 1) * jump, jump * s
+        out.append((size, field))
+    return out
 
 
 def _output_hw(x_shape, kernel, padding, stride, kernel_name: str) -> tuple[int, int]:
@@ -604,6 +666,125 @@ def conv2d_backward(dout, cache):
     return dx, dw_mat.reshape(w.shape), db
 
 
+def conv2d_forward_cols(x, w, b, im2col, stride=1, padding=0) -> np.ndarray:
+    r"""A convolution as one matrix product over the columns that ``im2col`` returns.
+
+    .. math::
+
+        \text{out}_n = W\,\text{cols}_n + b, \qquad
+        W = \texttt{w.reshape(C\_out, -1)},\quad \text{cols} = \texttt{im2col(x, (KH, KW),
+        stride, padding)}
+
+    reshaped to ``(N, C_out, OH, OW)``. The column function is a parameter, so
+    any function with :func:`im2col`'s contract can be used; with
+    ``im2col=dlnotes.cnn.im2col`` the result equals :func:`conv2d_forward`'s.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C_in, H, W)
+    w : array_like, shape (C_out, C_in, KH, KW)
+    b : array_like, shape (C_out,)
+    im2col : callable
+        ``im2col(x, (KH, KW), stride, padding) -> (N, C_in*KH*KW, OH*OW)``.
+    stride, padding : int
+        As for :func:`conv2d_forward`.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C_out, OH, OW)
+
+    Raises
+    ------
+    ValueError
+        As :func:`conv2d_forward`, and if ``im2col`` returns another shape.
+
+    Examples
+    --------
+    >>> x = np.arange(16.).reshape(1, 1, 4, 4)
+    >>> conv2d_forward_cols(x, np.ones((1, 1, 2, 2)), np.zeros(1), im2col, stride=2)
+    array([[[[10., 18.],
+             [42., 50.]]]])
+    """
+    stride = check_positive_int(stride, "stride", 1)
+    padding = check_positive_int(padding, "padding", 0)
+    x, w, b, _, _, (oh, ow) = _check_conv_args(x, w, b, stride, padding)
+    if b is None:
+        raise ValueError("b must be an array of shape (C_out,), got None")
+    n, c_out = x.shape[0], w.shape[0]
+    cols = _check_cols(im2col(x, w.shape[2:], stride, padding),
+                       (n, w[0].size, oh * ow), x.dtype)
+    return (w.reshape(c_out, -1) @ cols + b[:, None]).reshape(n, c_out, oh, ow)
+
+
+def conv2d_backward_cols(dout, x, w, im2col, col2im, stride=1, padding=0):
+    r"""Gradients of :func:`conv2d_forward_cols`, with the given ``im2col`` and ``col2im``.
+
+    With :math:`\delta_n` = ``dout[n].reshape(C_out, OH*OW)``,
+
+    .. math::
+
+        \frac{\partial L}{\partial b} = \sum_n \delta_n \mathbf 1, \qquad
+        \frac{\partial L}{\partial W} = \sum_n \delta_n\,\text{cols}_n^{\top}, \qquad
+        \frac{\partial L}{\partial x} = \text{col2im}\bigl(W^{\top}\delta\bigr).
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C_out, OH, OW)
+    x : array_like, shape (N, C_in, H, W)
+        The forward input.
+    w : array_like, shape (C_out, C_in, KH, KW)
+    im2col : callable
+        As for :func:`conv2d_forward_cols`.
+    col2im : callable
+        ``col2im(cols, x_shape, (KH, KW), stride, padding) -> x_shape`` array,
+        the adjoint of ``im2col`` (:func:`col2im`).
+    stride, padding : int
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C_in, H, W)
+    dw : ndarray, shape (C_out, C_in, KH, KW)
+    db : ndarray, shape (C_out,)
+
+    Raises
+    ------
+    ValueError
+        As :func:`conv2d_forward`; if ``dout`` is not ``(N, C_out, OH, OW)``; or
+        if ``im2col`` or ``col2im`` returns another shape.
+
+    Examples
+    --------
+    >>> x = np.arange(16.).reshape(1, 1, 4, 4)
+    >>> dx, dw, db = conv2d_backward_cols(np.ones((1, 1, 2, 2)), x, np.ones((1, 1, 2, 2)),
+    ...                                   im2col, col2im, stride=2)
+    >>> dw  # sum of the pixels each weight touched
+    array([[[[20., 24.],
+             [36., 40.]]]])
+    >>> db
+    array([4.])
+    """
+    stride = check_positive_int(stride, "stride", 1)
+    padding = check_positive_int(padding, "padding", 0)
+    x, w, _, _, _, (oh, ow) = _check_conv_args(x, w, None, stride, padding)
+    n, c_out = x.shape[0], w.shape[0]
+    dout = check_dout(dout, (n, c_out, oh, ow), dtype=x.dtype).reshape(n, c_out, oh * ow)
+    cols = _check_cols(im2col(x, w.shape[2:], stride, padding),
+                       (n, w[0].size, oh * ow), x.dtype)
+    w_mat = w.reshape(c_out, -1)
+    dx = col2im(w_mat.T @ dout, x.shape, w.shape[2:], stride, padding)
+    dx = _check_cols(dx, x.shape, x.dtype, what="col2im")
+    dw = (dout @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
+    return dx, dw, dout.sum(axis=(0, 2))
+
+
+def _check_cols(a, expected: tuple, dtype, what: str = "im2col") -> np.ndarray:
+    """``a`` as a ``dtype`` array of shape ``expected``, or a ValueError naming the function."""
+    a = np.asarray(a, dtype=dtype)
+    if a.shape != tuple(expected):
+        raise ValueError(f"{what} returned shape {a.shape}, expected {tuple(expected)}")
+    return a
+
+
 # --------------------------------------------------------------------------- #
 # pooling
 # --------------------------------------------------------------------------- #
@@ -752,6 +933,70 @@ def max_pool2d_backward(dout, cache) -> np.ndarray:
         else:                             # ... but 0 * inf is NaN, where torch routes 0
             routed[i] = np.where(arg == i, dout, 0)
     return _scatter_windows(routed, cache["x_shape"], (kh, kw), cache["stride"])
+
+
+def max_pool2d(x, kernel_size, stride=None) -> np.ndarray:
+    r"""Max pooling without a cache: ``max_pool2d_forward(x, kernel_size, stride)[0]``.
+
+    .. math::
+
+        \text{out}[n, c, i, j] = \max_{0 \le k, l < K} x[n, c,\ S i + k,\ S j + l]
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C, H, W)
+    kernel_size : int or (int, int)
+    stride : int or (int, int) or None, default None
+        ``None`` means ``stride = kernel_size``.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, OH, OW)
+
+    Raises
+    ------
+    ValueError
+        As :func:`max_pool2d_forward`.
+
+    Examples
+    --------
+    >>> max_pool2d(np.array([[[[1., 2., 5., 0.], [3., 4., 1., 1.]]]]), 2)
+    array([[[[4., 5.]]]])
+    """
+    return max_pool2d_forward(x, kernel_size, stride)[0]
+
+
+def max_pool2d_grad(dout, x, kernel_size, stride=None) -> np.ndarray:
+    r"""Gradient of :func:`max_pool2d` from the forward input (no cache).
+
+    Each ``dout[n, c, i, j]`` goes to the first maximum (row-major) of window
+    ``(i, j)``; contributions add where windows overlap.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C, OH, OW)
+    x : array_like, shape (N, C, H, W)
+        The forward input.
+    kernel_size : int or (int, int)
+    stride : int or (int, int) or None, default None
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+
+    Raises
+    ------
+    ValueError
+        As :func:`max_pool2d_backward`.
+
+    Examples
+    --------
+    >>> x = np.array([[[[1., 2., 5., 0.], [3., 4., 1., 1.]]]])
+    >>> max_pool2d_grad(np.array([[[[1., 2.]]]]), x, 2)
+    array([[[[0., 0., 2., 0.],
+             [0., 1., 0., 0.]]]])
+    """
+    return max_pool2d_backward(dout, max_pool2d_forward(x, kernel_size, stride)[1])
 
 
 def avg_pool2d_forward(x, kernel_size, stride=None):

@@ -66,10 +66,12 @@ REFERENCES: dict[str, dict[str, str]] = {
     "06_regularization": {n: f"regularization.{n}" for n in (
         "l1_penalty_grad", "l2_penalty_grad", "dropout", "kaiming_normal", "clip_grad_norm",
         "EarlyStopping", "layer_norm_forward", "layer_norm_backward")},
-    "07_cnn": {n: f"cnn.{n}" for n in ("conv2d_output_size", "conv2d_forward")},
+    "07_cnn": {
+        **{n: f"cnn.{n}" for n in ("stack_geometry", "im2col", "col2im")},
+        "conv2d_forward": "cnn.conv2d_forward_cols", "conv2d_backward": "cnn.conv2d_backward_cols",
+        "max_pool2d_forward": "cnn.max_pool2d", "max_pool2d_backward": "cnn.max_pool2d_grad"},
     "08_rnn": {n: f"rnn.{n}" for n in (
-        "rnn_step", "lstm_step", "gru_step", "lstm_step_forward", "lstm_step_backward",
-        "sample_next")},
+        "rnn_step", "gru_step", "lstm_step_forward", "lstm_step_backward", "sample_next")},
     "09_transformer": {n: f"attention.{n}" for n in (
         "scaled_dot_product_attention", "causal_mask", "split_heads", "merge_heads",
         "sinusoidal_positional_encoding", "sdpa_backward", "multi_head_attention")},

@@ -65,6 +65,16 @@ __all__ = [
     "lstm_step_forward",
     "lstm_step_backward",
     "sample_next",
+    "lstm_steps_forward",
+    "lstm_steps_backward",
+    "init_char_lstm",
+    "char_lstm_forward_backward",
+    "char_lstm_loss",
+    "unigram_val_loss",
+    "train_char_lstm",
+    "sample_char_lstm",
+    "CharLSTMHistory",
+    "CHAR_LSTM_PARAMS",
     "gru_step",
     "gru_forward",
     "gru_backward",
@@ -1099,3 +1109,603 @@ def sample_next(logits, temperature, rng):
         return int(np.argmax(z))
     e = np.exp((z - z.max()) / float(temperature))
     return int(rng.choice(z.size, p=e / e.sum()))
+
+
+# --------------------------------------------------------------------------
+# an LSTM unrolled with any step functions (the reader's, in the chapter)
+# --------------------------------------------------------------------------
+
+def lstm_steps_forward(x, h0, c0, W_ih, W_hh, b_ih, b_hh, step_forward=None):
+    r"""Run an LSTM over a sequence by calling a one-step forward function T times.
+
+    The same computation as :func:`lstm_forward`, but every step goes through
+    ``step_forward`` (default :func:`lstm_step_forward`), so a chapter can unroll
+    the reader's own step; :func:`lstm_steps_backward` runs BPTT the same way.
+
+    Parameters
+    ----------
+    x : array_like, shape (T, N, I)
+    h0, c0 : array_like, shape (N, H), or None
+        Initial states; ``None`` is zeros.
+    W_ih, W_hh, b_ih, b_hh : array_like
+        As for :func:`lstm_step_forward` (biases are required here).
+    step_forward : callable, optional
+        ``(x_t, h, c, W_ih, W_hh, b_ih, b_hh) -> (h_next, c_next, cache)``.
+
+    Returns
+    -------
+    hs : ndarray, shape (T, N, H)
+    state : (ndarray, ndarray)
+        :math:`(h_T, c_T)`.
+    caches : list
+        One cache per step, for :func:`lstm_steps_backward`.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 3-D, ``W_hh`` is not (4H, H) or a state is not (N, H).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x, W_ih, W_hh = rng.normal(size=(5, 2, 3)), rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+    >>> b = np.zeros(8)
+    >>> hs, (h, c), caches = lstm_steps_forward(x, None, None, W_ih, W_hh, b, b)
+    >>> bool(np.allclose(hs, lstm_forward(x, None, None, W_ih, W_hh, b, b)[0])), len(caches)
+    (True, 5)
+    """
+    fwd, _ = _check_step_fns(step_forward)
+    x = as_float_array(x, "x")
+    W_hh = as_float_array(W_hh, "W_hh")
+    if x.ndim != 3 or 0 in x.shape:
+        raise ValueError(f"x must have shape (T, N, I) with every size >= 1, got {x.shape}")
+    if W_hh.ndim != 2 or W_hh.shape[1] == 0 or W_hh.shape[0] != 4 * W_hh.shape[1]:
+        raise ValueError(f"W_hh must have shape (4*H, H), got {W_hh.shape}")
+    T, N, _ = x.shape
+    H = W_hh.shape[1]
+    h, c = _initial_states(h0, c0, N, H, x.dtype)
+    hs, caches = [], []
+    for t in range(T):
+        h, c, cache = fwd(x[t], h, c, W_ih, W_hh, b_ih, b_hh)
+        hs.append(np.asarray(h))
+        caches.append(cache)
+    return np.stack(hs), (hs[-1].copy(), np.array(c)), caches
+
+
+def lstm_steps_backward(dhs, caches, step_backward=None, dhT=None, dcT=None):
+    r"""Backpropagation through time by calling a one-step backward function T times.
+
+    From :math:`t = T` down to 1, ``step_backward`` receives
+    :math:`\partial L/\partial h_t` = ``dhs[t-1]`` plus what step :math:`t+1` sent
+    back (``dhT`` too at :math:`t = T`) and :math:`\partial L/\partial c_t` from
+    step :math:`t+1` (``dcT`` at :math:`t = T`); the weight gradients of the
+    steps are summed (the weights are shared).
+
+    Parameters
+    ----------
+    dhs : array_like, shape (T, N, H)
+    caches : list
+        From :func:`lstm_steps_forward`.
+    step_backward : callable, optional
+        Like :func:`lstm_step_backward` (the default).
+    dhT, dcT : array_like, shape (N, H), optional
+        Gradients reaching the final states from outside (``None`` is zero).
+
+    Returns
+    -------
+    dx : ndarray, shape (T, N, I)
+    dh0, dc0 : ndarray, shape (N, H)
+    dW_ih, dW_hh, db_ih, db_hh : ndarray
+
+    Raises
+    ------
+    ValueError
+        If ``caches`` is empty or does not match ``dhs``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x, W_ih, W_hh = rng.normal(size=(5, 2, 3)), rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+    >>> b = np.zeros(8)
+    >>> hs, _, caches = lstm_steps_forward(x, None, None, W_ih, W_hh, b, b)
+    >>> dx = lstm_steps_backward(np.ones_like(hs), caches)[0]
+    >>> _, _, cache = lstm_forward(x, None, None, W_ih, W_hh, b, b)
+    >>> bool(np.allclose(dx, lstm_backward(np.ones_like(hs), cache)[0]))
+    True
+    """
+    _, bwd = _check_step_fns(None, step_backward)
+    dhs = as_float_array(dhs, "dhs")
+    if not isinstance(caches, (list, tuple)) or not caches:
+        raise ValueError("caches must be the non-empty list returned by lstm_steps_forward")
+    if dhs.ndim != 3 or dhs.shape[0] != len(caches):
+        raise ValueError(f"dhs must have shape (T, N, H) with T = {len(caches)} (one per cache), "
+                         f"got {dhs.shape}")
+    N, H = dhs.shape[1:]
+    dh, dc = _initial_states(dhT, dcT, N, H, dhs.dtype, ("dhT", "dcT"))
+    dxs, sums = [None] * len(caches), None
+    for t in reversed(range(len(caches))):
+        dx, dh, dc, *dparams = bwd(dhs[t] + dh, dc, caches[t])
+        dxs[t] = np.asarray(dx)
+        if sums is None:
+            sums = [np.array(d) for d in dparams]
+        else:
+            for total, d in zip(sums, dparams, strict=True):
+                total += d
+    return (np.stack(dxs), np.asarray(dh), np.asarray(dc), *sums)
+
+
+# --------------------------------------------------------------------------
+# a character-level language model: one LSTM layer and a linear read-out,
+# trained with truncated backpropagation through time
+# --------------------------------------------------------------------------
+
+#: The parameters of :func:`init_char_lstm`, in the order the optimiser sees them.
+CHAR_LSTM_PARAMS = ("W_ih", "W_hh", "b_ih", "b_hh", "W_out", "b_out")
+
+
+class CharLSTMHistory(NamedTuple):
+    """What :func:`train_char_lstm` returns."""
+
+    steps: list          #: training steps done at each evaluation point (0 first)
+    train_loss: list     #: mean cross-entropy (nats per character) on a training slice
+    val_loss: list       #: the same on the validation text
+    batch_loss: list     #: the loss of every training step's chunk
+    grad_norm: list      #: the joint gradient norm of every step, before clipping
+    params: dict         #: the trained parameters (see :func:`init_char_lstm`)
+    seconds: float       #: wall time of the whole run, evaluations included
+
+
+def _check_step_fns(step_forward, step_backward=None):
+    fwd = lstm_step_forward if step_forward is None else step_forward
+    bwd = lstm_step_backward if step_backward is None else step_backward
+    for name, fn in (("step_forward", fwd), ("step_backward", bwd)):
+        if not callable(fn):
+            raise ValueError(f"{name} must be a function like lstm_step_forward / "
+                             f"lstm_step_backward (or None for those), got {type(fn).__name__}")
+    return fwd, bwd
+
+
+def _check_char_params(params) -> tuple[int, int]:
+    """Check the six arrays of a character LSTM; return (V, H)."""
+    if not isinstance(params, dict) or set(params) != set(CHAR_LSTM_PARAMS):
+        raise ValueError(f"params must be a dict with the keys {', '.join(CHAR_LSTM_PARAMS)} "
+                         "(as from init_char_lstm)")
+    V, H = np.shape(params["W_out"])
+    want = {"W_ih": (4 * H, V), "W_hh": (4 * H, H), "b_ih": (4 * H,), "b_hh": (4 * H,),
+            "W_out": (V, H), "b_out": (V,)}
+    for name, shape in want.items():
+        if np.shape(params[name]) != shape:
+            raise ValueError(f"params[{name!r}] must have shape {shape} (V={V}, H={H} from "
+                             f"W_out), got {np.shape(params[name])}")
+    return V, H
+
+
+def _check_ids(ids, V: int, name: str, ndim: int, min_len: int = 1) -> np.ndarray:
+    arr = np.asarray(ids)
+    if arr.ndim != ndim or not np.issubdtype(arr.dtype, np.integer) or arr.shape[0] < min_len:
+        raise ValueError(f"{name} must be a {ndim}-D integer array of token ids with at least "
+                         f"{min_len} entries along its first axis, got dtype {arr.dtype} and "
+                         f"shape {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() >= V):
+        raise ValueError(f"{name} must hold ids in [0, {V}), got [{arr.min()}, {arr.max()}]")
+    return arr
+
+
+def init_char_lstm(vocab_size, hidden_size, seed=0, forget_bias=1.0):
+    r"""Parameters of a character LSTM: torch's default initialisation, forget gate opened.
+
+    Every weight and bias is drawn from :math:`U(-1/\sqrt H, 1/\sqrt H)`, as
+    ``torch.nn.LSTM(V, H)`` and ``torch.nn.Linear(H, V)`` do; then
+    ``forget_bias`` is added to the forget gate's block of ``b_ih`` (rows
+    ``H:2H``), so the cell keeps its content by default at the start.
+
+    Parameters
+    ----------
+    vocab_size, hidden_size : int >= 1
+        :math:`V` and :math:`H`.
+    seed : int
+    forget_bias : float
+
+    Returns
+    -------
+    dict of ndarray (float64)
+        ``W_ih`` (4H, V), ``W_hh`` (4H, H), ``b_ih``, ``b_hh`` (4H,),
+        ``W_out`` (V, H), ``b_out`` (V,).
+
+    Examples
+    --------
+    >>> p = init_char_lstm(5, 3, seed=0)
+    >>> p["W_ih"].shape, p["W_out"].shape
+    ((12, 5), (5, 3))
+    >>> bool(p["b_ih"][3:6].min() > 0.4)     # the forget block starts near 1 + U(-0.58, 0.58)
+    True
+    """
+    from ._validation import check_finite, check_positive_int
+
+    V = check_positive_int(vocab_size, "vocab_size")
+    H = check_positive_int(hidden_size, "hidden_size")
+    forget_bias = check_finite(forget_bias, "forget_bias")
+    rng = np.random.default_rng(seed)
+    k = 1.0 / np.sqrt(H)
+    shapes = {"W_ih": (4 * H, V), "W_hh": (4 * H, H), "b_ih": (4 * H,), "b_hh": (4 * H,),
+              "W_out": (V, H), "b_out": (V,)}
+    params = {name: rng.uniform(-k, k, shape) for name, shape in shapes.items()}
+    params["b_ih"][H:2 * H] += forget_bias
+    return params
+
+
+def char_lstm_forward_backward(params, inputs, targets, h0=None, c0=None, step_forward=None,
+                               step_backward=None):
+    r"""Loss and gradients of one chunk of text: an LSTM, a linear read-out, cross-entropy.
+
+    For :math:`t = 1, \dots, T` the LSTM reads the one-hot character
+    ``inputs[t-1]`` with ``step_forward``; the logits
+    :math:`z_t = h_t W_{out}^\top + b_{out}` score the next character
+    ``targets[t-1]``; the loss is the mean cross-entropy over the :math:`T N`
+    predictions. Backpropagation through time then calls ``step_backward``
+    from :math:`t = T` down to 1 with
+    :math:`\partial L/\partial h_t = W_{out}`-part :math:`+` what step
+    :math:`t+1` sent back, and the cell state's gradient carried alongside.
+    The gradient stops at the chunk's start (truncated BPTT): ``h0`` and
+    ``c0`` are treated as constants.
+
+    Parameters
+    ----------
+    params : dict
+        As from :func:`init_char_lstm`.
+    inputs, targets : array_like of int, shape (T, N)
+        Token ids; ``targets[t]`` is the character after ``inputs[t]``.
+    h0, c0 : array_like, shape (N, H), or None
+        The state carried from the previous chunk (``None`` is zeros).
+    step_forward, step_backward : callable, optional
+        With the signatures of :func:`lstm_step_forward` and
+        :func:`lstm_step_backward` (the defaults). The chapter passes the
+        reader's own.
+
+    Returns
+    -------
+    loss : float
+    grads : dict of ndarray
+        One gradient per parameter, same keys and shapes.
+    state : (ndarray, ndarray)
+        :math:`(h_T, c_T)`, to carry into the next chunk.
+
+    Raises
+    ------
+    ValueError
+        If ``params`` is malformed, the ids are not (T, N) integers in
+        :math:`[0, V)` of equal shapes, or a state has the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = init_char_lstm(4, 3, seed=0)
+    >>> ids = np.array([[0, 1], [2, 3], [1, 0]])
+    >>> loss, grads, (h, c) = char_lstm_forward_backward(p, ids[:-1], ids[1:])
+    >>> round(loss, 1), grads["W_hh"].shape, h.shape     # about log 4 at the start
+    (1.4, (12, 3), (2, 3))
+    """
+    from .losses import cross_entropy, cross_entropy_grad
+
+    V, H = _check_char_params(params)
+    fwd, bwd = _check_step_fns(step_forward, step_backward)
+    inputs = _check_ids(inputs, V, "inputs", 2)
+    targets = _check_ids(targets, V, "targets", 2)
+    if targets.shape != inputs.shape:
+        raise ValueError(f"targets must have the shape of inputs {inputs.shape}, "
+                         f"got {targets.shape}")
+    T, N = inputs.shape
+    h, c = _initial_states(h0, c0, N, H)
+    W_ih, W_hh, b_ih, b_hh = (params[k] for k in CHAR_LSTM_PARAMS[:4])
+    hs, state, caches = lstm_steps_forward(np.eye(V)[inputs], h, c, W_ih, W_hh, b_ih, b_hh,
+                                           fwd)
+    flat = hs.reshape(T * N, H)
+    logits = flat @ params["W_out"].T + params["b_out"]
+    loss = cross_entropy(logits, targets.reshape(-1))
+    dlogits = cross_entropy_grad(logits, targets.reshape(-1))
+    grads = {"W_out": dlogits.T @ flat, "b_out": dlogits.sum(axis=0)}
+    dhs = (dlogits @ params["W_out"]).reshape(T, N, H)
+    grads.update(zip(CHAR_LSTM_PARAMS[:4], lstm_steps_backward(dhs, caches, bwd)[3:],
+                     strict=True))
+    return float(loss), grads, state
+
+
+def _initial_states(h0, c0, N: int, H: int, dtype=np.float64, names=("h0", "c0")):
+    """Two (N, H) states; ``None`` gives zeros of ``dtype``."""
+    states = []
+    for name, s in zip(names, (h0, c0), strict=True):
+        if s is None:
+            states.append(np.zeros((N, H), dtype))
+            continue
+        s = as_float_array(s, name)
+        if s.shape != (N, H):
+            raise ValueError(f"{name} must have shape (N, H) = {(N, H)}, got {s.shape}")
+        states.append(s)
+    return states
+
+
+def char_lstm_loss(params, ids, step_forward=None, tracks=32):
+    r"""Mean cross-entropy (nats per character) of a character LSTM on a text.
+
+    The text is cut into ``tracks`` contiguous pieces of equal length (the
+    remainder at the end is dropped), read side by side as one batch from a
+    zero state; every character after a piece's first is predicted from all
+    the characters before it in its piece. The perplexity is
+    :math:`e^{\text{loss}}`.
+
+    Parameters
+    ----------
+    params : dict
+        As from :func:`init_char_lstm`.
+    ids : array_like of int, shape (L,)
+        The text as token ids, ``L >= 2 * tracks``.
+    step_forward : callable, optional
+        Like :func:`lstm_step_forward` (the default).
+    tracks : int >= 1
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = init_char_lstm(4, 3, seed=0)
+    >>> round(char_lstm_loss(p, np.arange(40) % 4, tracks=4), 1)   # untrained: about log 4
+    1.4
+    """
+    from ._validation import check_positive_int
+    from .activations import log_softmax
+
+    V, H = _check_char_params(params)
+    tracks = check_positive_int(tracks, "tracks")
+    fwd, _ = _check_step_fns(step_forward)
+    ids = _check_ids(ids, V, "ids", 1, min_len=2 * tracks)
+    L = len(ids) // tracks
+    cols = ids[:L * tracks].reshape(tracks, L).T              # (L, tracks)
+    h, c = np.zeros((tracks, H)), np.zeros((tracks, H))
+    W_ih, W_hh, b_ih, b_hh = (params[k] for k in CHAR_LSTM_PARAMS[:4])
+    eye = np.eye(V)
+    hs = np.empty((L - 1, tracks, H))
+    for t in range(L - 1):
+        h, c, _ = fwd(eye[cols[t]], h, c, W_ih, W_hh, b_ih, b_hh)
+        hs[t] = h
+    logp = log_softmax(hs @ params["W_out"].T + params["b_out"], axis=-1)
+    return float(-np.take_along_axis(logp, cols[1:, :, None], axis=-1).mean())
+
+
+def unigram_val_loss(train_ids, val_ids, vocab_size, alpha=1.0):
+    r"""Validation cross-entropy (nats per character) of an add-``alpha`` unigram model.
+
+    .. math:: p(c) = \frac{n_c + \alpha}{n + \alpha V}, \qquad
+              \text{loss} = -\frac{1}{|\text{val}|}\sum_{c \in \text{val}} \log p(c)
+
+    with :math:`n_c` the count of character :math:`c` in ``train_ids``: the
+    model that knows how often each character occurs and nothing about order,
+    the baseline a language model must beat (:func:`dlnotes.gpt.bigram_val_loss`
+    is the next one up).
+
+    Examples
+    --------
+    >>> round(unigram_val_loss([0, 0, 0, 1], [0, 1], 2, alpha=0.0), 4)   # -(log 3/4 + log 1/4)/2
+    0.8370
+    """
+    from ._validation import check_in_range, check_positive_int
+
+    V = check_positive_int(vocab_size, "vocab_size")
+    alpha = check_in_range(alpha, "alpha", low=0.0)
+    train = _check_ids(train_ids, V, "train_ids", 1)
+    val = _check_ids(val_ids, V, "val_ids", 1)
+    counts = np.bincount(train, minlength=V) + alpha
+    with np.errstate(divide="ignore"):
+        logp = np.log(counts / counts.sum())
+    return float(-logp[val].mean())
+
+
+def train_char_lstm(corpus, step_forward=None, step_backward=None, hidden_size=64, seq_len=32,
+                    steps=1000, lr=3e-3, clip=1.0, seed=0, *, batch_size=16, eval_every=None,
+                    eval_chars=20_000, clip_fn=None, forget_bias=1.0):
+    r"""Train a character-level LSTM language model with truncated BPTT and Adam.
+
+    The training text is cut into ``batch_size`` contiguous tracks read side
+    by side. Each step takes the next ``seq_len`` characters of every track,
+    computes the loss and gradients with :func:`char_lstm_forward_backward`
+    (starting from the state the previous chunk ended in, but not
+    backpropagating into it), clips the joint gradient norm to ``clip`` and
+    takes one Adam step (:class:`dlnotes.optim.Adam`). At the end of the
+    tracks the state is reset to zeros and reading starts again.
+
+    Every ``eval_every`` steps (and at step 0) the mean cross-entropy is
+    measured with :func:`char_lstm_loss` on the first ``eval_chars``
+    characters of the training text and of the validation text.
+
+    Parameters
+    ----------
+    corpus : TextCorpus
+        From :func:`dlnotes.data.load_text_corpus` (``train``, ``val``,
+        ``vocab_size``).
+    step_forward, step_backward : callable, optional
+        With the signatures of :func:`lstm_step_forward` and
+        :func:`lstm_step_backward` (the defaults): the reader's own, in the chapter.
+    hidden_size, seq_len, steps : int >= 1
+    lr : float > 0
+        Adam's learning rate.
+    clip : float > 0, or None
+        Maximum joint gradient norm; ``None`` does not clip.
+    seed : int
+        Seeds the initial weights (:func:`init_char_lstm`).
+    batch_size : int >= 1
+    eval_every : int >= 1, optional
+        Default: ``steps // 10`` (at least 1). The last step is always evaluated.
+    eval_chars : int >= 2, or None
+        Characters of each text used for evaluation; ``None`` uses all.
+    clip_fn : callable, optional
+        ``clip_fn(grads, max_norm) -> norm`` that rescales a list of arrays in
+        place; default :func:`dlnotes.regularization.clip_grad_norm`.
+    forget_bias : float
+        Added to the forget gate's bias at initialisation.
+
+    Returns
+    -------
+    CharLSTMHistory
+
+    Raises
+    ------
+    ValueError
+        If ``corpus`` lacks ``train``/``val``/``vocab_size``, a size or
+        hyper-parameter is out of range, or the training text is shorter than
+        ``batch_size * (seq_len + 1)`` characters.
+
+    Examples
+    --------
+    >>> from dlnotes.data import load_text_corpus
+    >>> corpus = load_text_corpus(max_chars=4000)
+    >>> run = train_char_lstm(corpus, hidden_size=16, seq_len=8, steps=20, batch_size=4,
+    ...                       eval_chars=400)
+    >>> run.steps[0], run.steps[-1], len(run.batch_loss)
+    (0, 20, 20)
+    >>> bool(run.val_loss[-1] < run.val_loss[0])
+    True
+    """
+    import time
+
+    from ._validation import check_in_range, check_positive_int
+    from .optim import Adam
+    from .regularization import clip_grad_norm
+
+    start = time.perf_counter()
+    if not all(hasattr(corpus, a) for a in ("train", "val", "vocab_size")):
+        raise ValueError("corpus must be a TextCorpus (dlnotes.data.load_text_corpus()) with "
+                         f"train, val and vocab_size, got {type(corpus).__name__}")
+    fwd, bwd = _check_step_fns(step_forward, step_backward)
+    H = check_positive_int(hidden_size, "hidden_size")
+    seq_len = check_positive_int(seq_len, "seq_len")
+    steps = check_positive_int(steps, "steps")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    lr = check_in_range(lr, "lr", low=0.0, low_inclusive=False)
+    if clip is not None:
+        clip = check_in_range(clip, "clip", low=0.0, low_inclusive=False)
+    eval_every = max(1, steps // 10) if eval_every is None else check_positive_int(
+        eval_every, "eval_every")
+    if eval_chars is not None:
+        eval_chars = check_positive_int(eval_chars, "eval_chars", 2)
+    clip_fn = clip_grad_norm if clip_fn is None else clip_fn
+    if not callable(clip_fn):
+        raise ValueError(f"clip_fn must be a function (grads, max_norm) -> norm, "
+                         f"got {type(clip_fn).__name__}")
+    V = check_positive_int(corpus.vocab_size, "corpus.vocab_size")
+    train = _check_ids(corpus.train, V, "corpus.train", 1)
+    val = _check_ids(corpus.val, V, "corpus.val", 1, min_len=2)
+    L = len(train) // batch_size
+    if L < seq_len + 1:
+        raise ValueError(f"the training text ({len(train)} characters) must hold at least "
+                         f"batch_size * (seq_len + 1) = {batch_size * (seq_len + 1)}")
+    cols = train[:L * batch_size].reshape(batch_size, L).T         # (L, batch_size)
+
+    params = init_char_lstm(V, H, seed=seed, forget_bias=forget_bias)
+    opt = Adam([params[k] for k in CHAR_LSTM_PARAMS], lr=lr)
+    train_slice = train if eval_chars is None else train[:eval_chars]
+    val_slice = val if eval_chars is None else val[:eval_chars]
+    tracks_for = {len(train_slice): 0, len(val_slice): 0}
+    for n in tracks_for:
+        tracks_for[n] = max(1, min(32, n // 64))
+
+    def evaluate():
+        return (char_lstm_loss(params, train_slice, fwd, tracks_for[len(train_slice)]),
+                char_lstm_loss(params, val_slice, fwd, tracks_for[len(val_slice)]))
+
+    hist = CharLSTMHistory([], [], [], [], [], params, 0.0)
+    first_train, first_val = evaluate()
+    hist.steps.append(0)
+    hist.train_loss.append(first_train)
+    hist.val_loss.append(first_val)
+    h = c = None
+    pos = 0
+    for step in range(1, steps + 1):
+        if pos + seq_len + 1 > L:                 # end of the tracks: start again, fresh state
+            pos, h, c = 0, None, None
+        loss, grads, (h, c) = char_lstm_forward_backward(
+            params, cols[pos:pos + seq_len], cols[pos + 1:pos + seq_len + 1], h, c, fwd, bwd)
+        pos += seq_len
+        g = [grads[k] for k in CHAR_LSTM_PARAMS]
+        if clip is None:
+            norm = float(np.sqrt(sum(np.sum(a * a) for a in g)))
+        else:
+            norm = float(clip_fn(g, clip))
+        opt.step(g)
+        hist.batch_loss.append(loss)
+        hist.grad_norm.append(norm)
+        if step % eval_every == 0 or step == steps:
+            tr, va = evaluate()
+            hist.steps.append(step)
+            hist.train_loss.append(tr)
+            hist.val_loss.append(va)
+    return hist._replace(seconds=time.perf_counter() - start)
+
+
+def sample_char_lstm(params, corpus, prompt, length, temperature, seed=0, step_forward=None,
+                     sample_fn=None):
+    r"""Text from a character LSTM: read ``prompt``, then draw ``length`` characters.
+
+    After the prompt has set the state, each new character is drawn with
+    ``sample_fn(logits, temperature, rng)`` from the read-out's logits and fed
+    back in as the next input.
+
+    Parameters
+    ----------
+    params : dict
+        As from :func:`train_char_lstm` / :func:`init_char_lstm`.
+    corpus : TextCorpus
+        Its ``encode`` and ``decode`` map text to ids and back.
+    prompt : str
+        At least one character, all in the corpus vocabulary.
+    length : int >= 0
+    temperature : float >= 0
+        0 is greedy (the arg-max).
+    seed : int
+        Seeds ``rng = np.random.default_rng(seed)``.
+    step_forward : callable, optional
+        Like :func:`lstm_step_forward` (the default).
+    sample_fn : callable, optional
+        Like :func:`sample_next` (the default).
+
+    Returns
+    -------
+    str
+        ``prompt`` followed by the ``length`` drawn characters.
+
+    Examples
+    --------
+    >>> from dlnotes.data import load_text_corpus
+    >>> corpus = load_text_corpus(max_chars=2000)
+    >>> p = init_char_lstm(corpus.vocab_size, 8, seed=0)
+    >>> text = sample_char_lstm(p, corpus, "The ", 10, temperature=1.0)
+    >>> text.startswith("The "), len(text)
+    (True, 14)
+    """
+    from ._validation import check_in_range, check_positive_int
+
+    V, H = _check_char_params(params)
+    fwd, _ = _check_step_fns(step_forward)
+    sample_fn = sample_next if sample_fn is None else sample_fn
+    if not callable(sample_fn):
+        raise ValueError(f"sample_fn must be a function like sample_next, "
+                         f"got {type(sample_fn).__name__}")
+    if not isinstance(prompt, str) or not prompt:
+        raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
+    length = check_positive_int(length, "length", 0)
+    temperature = check_in_range(temperature, "temperature", low=0.0)
+    ids = [int(i) for i in corpus.encode(prompt)]
+    rng = np.random.default_rng(seed)
+    W_ih, W_hh, b_ih, b_hh = (params[k] for k in CHAR_LSTM_PARAMS[:4])
+    eye = np.eye(V)
+    h, c = np.zeros((1, H)), np.zeros((1, H))
+    for i in ids:
+        h, c, _ = fwd(eye[[i]], h, c, W_ih, W_hh, b_ih, b_hh)
+    for _ in range(length):
+        logits = (np.asarray(h) @ params["W_out"].T + params["b_out"])[0]
+        ids.append(int(sample_fn(logits, temperature, rng)))
+        h, c, _ = fwd(eye[[ids[-1]]], h, c, W_ih, W_hh, b_ih, b_hh)
+    return corpus.decode(ids)

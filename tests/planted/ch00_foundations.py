@@ -1,5 +1,30 @@
 """Planted mistakes for the foundations chapter."""
 
+
+def _variant(source: str, old: str, new: str) -> str:
+    """``source`` with ``old`` replaced by ``new`` (which must occur)."""
+    assert old in source, old
+    return source.replace(old, new)
+
+
+#: A right training loop; the planted mistakes change one line of it.
+_TRAIN_LOOP = '''def train_logistic_regression(X, y, grad_fn, lr, epochs, batch_size, seed):
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    N, D = X.shape
+    w, b = np.zeros(D), 0.0
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(epochs):
+        perm = rng.permutation(N)
+        for i in range(0, N, batch_size):
+            idx = perm[i:i + batch_size]
+            dw, db = grad_fn(w, b, X[idx], y[idx])
+            w, b = w - lr * dw, b - lr * db
+        p = sigmoid(X @ w + b)
+        losses.append(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    return w, b, losses
+'''
+
 MISTAKES = [
     {
         "name": "k-fold with the leftover samples in the last fold",
@@ -153,6 +178,113 @@ E_min = 2.4
 ''',
         "fails": ["test_softmax_regression_grad", "test_softmax_regression_grad_hidden"],
         "feedback": "subtract the one-hot labels",
+    },
+    {
+        "name": "training loop that drops the last, smaller batch",
+        "cell": "train_logistic_regression",
+        "source": _variant(_TRAIN_LOOP, "range(0, N, batch_size)",
+                           "range(0, N - batch_size + 1, batch_size)"),
+        "fails": ["test_train_logistic_regression", "test_train_logistic_regression_hidden"],
+        "feedback": "the last, smaller batch was dropped",
+    },
+    {
+        "name": "training loop that creates the generator again every epoch",
+        "cell": "train_logistic_regression",
+        "source": _variant(_TRAIN_LOOP, "perm = rng.permutation(N)",
+                           "perm = np.random.default_rng(seed).permutation(N)"),
+        "fails": ["test_train_logistic_regression", "test_train_logistic_regression_hidden"],
+        "feedback": "every epoch visited the rows in the same order",
+    },
+    {
+        "name": "training loop that reports the last batch's loss",
+        "cell": "train_logistic_regression",
+        "source": _variant(_variant(_TRAIN_LOOP, "sigmoid(X @ w + b)", "sigmoid(X[idx] @ w + b)"),
+                           "-np.mean(y * np.log(p) + (1 - y) *",
+                           "-np.mean(y[idx] * np.log(p) + (1 - y[idx]) *"),
+        "fails": ["test_train_logistic_regression", "test_train_logistic_regression_hidden"],
+        "feedback": "the loss on the whole training set, not on the last batch",
+    },
+    {
+        "name": "k-fold selection with the scaler fitted on all the data (the leak)",
+        "cell": "kfold_select",
+        "source": '''def kfold_select(X, y, lambdas, folds):
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    sd = X.std(axis=0)
+    X = (X - X.mean(axis=0)) / np.where(sd == 0, 1.0, sd)
+    scores = []
+    for lam in lambdas:
+        mses = []
+        for tr, va in folds:
+            Xc, yc = X[tr] - X[tr].mean(axis=0), y[tr] - y[tr].mean()
+            w = np.linalg.lstsq(Xc.T @ Xc + len(tr) * lam * np.eye(X.shape[1]), Xc.T @ yc,
+                                rcond=None)[0]
+            b = y[tr].mean() - X[tr].mean(axis=0) @ w
+            mses.append(np.mean((X[va] @ w + b - y[va]) ** 2))
+        scores.append(np.mean(mses))
+    scores = np.array(scores)
+    return float(max(l for l, s in zip(lambdas, scores) if s == scores.min())), scores
+''',
+        "fails": ["test_kfold_select", "test_kfold_select_hidden"],
+        "feedback": "fit the mean and std on each fold",
+    },
+    {
+        "name": "k-fold selection whose ties go to the smallest lambda",
+        "cell": "kfold_select",
+        "source": '''def kfold_select(X, y, lambdas, folds):
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    scores = np.zeros(len(lambdas))
+    for tr, va in folds:
+        mu, sd = X[tr].mean(axis=0), X[tr].std(axis=0)
+        sd = np.where(sd == 0, 1.0, sd)
+        A, V = (X[tr] - mu) / sd, (X[va] - mu) / sd
+        for j, lam in enumerate(lambdas):
+            w = np.linalg.lstsq(A.T @ A + len(tr) * lam * np.eye(A.shape[1]),
+                                A.T @ (y[tr] - y[tr].mean()), rcond=None)[0]
+            scores[j] += np.mean((V @ w + y[tr].mean() - y[va]) ** 2) / len(folds)
+    order = np.argsort(lambdas)
+    best = order[np.argmin(scores[order])]
+    return float(lambdas[best]), scores
+''',
+        "fails": ["test_kfold_select", "test_kfold_select_hidden"],
+        "feedback": "ties go to the LARGEST lambda",
+    },
+    {
+        "name": "k-fold selection pooling the squared errors of all folds",
+        "cell": "kfold_select",
+        "source": '''def kfold_select(X, y, lambdas, folds):
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    scores = []
+    for lam in lambdas:
+        errors = []
+        for tr, va in folds:
+            mu, sd = X[tr].mean(axis=0), X[tr].std(axis=0)
+            sd = np.where(sd == 0, 1.0, sd)
+            A, V = (X[tr] - mu) / sd, (X[va] - mu) / sd
+            w = np.linalg.lstsq(A.T @ A + len(tr) * lam * np.eye(A.shape[1]),
+                                A.T @ (y[tr] - y[tr].mean()), rcond=None)[0]
+            errors.extend((V @ w + y[tr].mean() - y[va]) ** 2)
+        scores.append(np.mean(errors))
+    scores = np.array(scores)
+    best = max(l for l, s in zip(lambdas, scores) if s <= scores.min() * (1 + 1e-12))
+    return float(best), scores
+''',
+        "fails": ["test_kfold_select", "test_kfold_select_hidden"],
+        "feedback": "do not pool the squared errors",
+    },
+    {
+        "name": "softmax gradient with a softmax shifted by the batch\'s global maximum",
+        "cell": "softmax_regression_grad",
+        "source": '''def softmax_regression_grad(W, b, X, y):
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    Z = X @ np.asarray(W, dtype=float) + np.asarray(b, dtype=float)
+    E = np.exp(Z - Z.max())
+    dZ = E / E.sum(axis=1, keepdims=True)
+    dZ[np.arange(len(y)), y] -= 1.0
+    dZ /= len(y)
+    return X.T @ dZ, dZ.sum(axis=0)
+''',
+        "fails": ["test_softmax_regression_grad", "test_softmax_regression_grad_hidden"],
+        "feedback": "not the largest logit of the whole batch",
     },
     {
         "name": "softmax gradient delegated to the reference library",

@@ -1,5 +1,29 @@
 """Planted mistakes for the metrics chapter."""
 
+
+def _variant(source: str, old: str, new: str) -> str:
+    """``source`` with ``old`` replaced by ``new`` (which must occur)."""
+    assert old in source, old
+    return source.replace(old, new)
+
+
+#: A right f1_average; the planted mistakes change one piece of it.
+_F1_AVERAGE = '''def f1_average(y_true, y_pred, average):
+    y_true, y_pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
+    classes = np.union1d(y_true, y_pred)
+    tp = np.array([np.sum((y_true == c) & (y_pred == c)) for c in classes])
+    fp = np.array([np.sum((y_true != c) & (y_pred == c)) for c in classes])
+    fn = np.array([np.sum((y_true == c) & (y_pred != c)) for c in classes])
+    f1 = 2 * tp / (2 * tp + fp + fn)
+    if average == "micro":
+        return float(2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum()))
+    if average == "macro":
+        return float(f1.mean())
+    if average == "weighted":
+        return float(np.sum((tp + fn) * f1) / np.sum(tp + fn))
+    raise ValueError(average)
+'''
+
 MISTAKES = [
     {
         "name": "precision and recall swapped",
@@ -66,8 +90,8 @@ MISTAKES = [
     tps, fps = np.cumsum(t), np.cumsum(1 - t)
     return (np.r_[0, fps / fps[-1]], np.r_[0, tps / tps[-1]], np.r_[np.inf, y_score[order]])
 ''',
-        "fails": ["test_roc_curve_hidden"],
-        "feedback": "Tied scores must give a single point",
+        "fails": ["test_roc_curve", "test_roc_curve_hidden"],
+        "feedback": "tied scores must give a single point",
     },
     {
         "name": "average precision by the trapezoid rule",
@@ -84,6 +108,62 @@ MISTAKES = [
 ''',
         "fails": ["test_average_precision_score", "test_average_precision_score_hidden"],
         "feedback": "trapezoidal area",
+    },
+    {
+        "name": "multiclass confusion matrix with rows and columns swapped",
+        "cell": "confusion_matrix_multiclass",
+        "source": '''def confusion_matrix_multiclass(y_true, y_pred, num_classes):
+    M = np.zeros((num_classes, num_classes), dtype=int)
+    for t, p in zip(np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)):
+        M[p, t] += 1
+    return M
+''',
+        "fails": ["test_confusion_matrix_multiclass", "test_confusion_matrix_multiclass_hidden"],
+        "feedback": "row j is the TRUE class j",
+    },
+    {
+        "name": "multiclass confusion matrix sized by the labels seen",
+        "cell": "confusion_matrix_multiclass",
+        "source": '''def confusion_matrix_multiclass(y_true, y_pred, num_classes):
+    y_true, y_pred = np.asarray(y_true).astype(int), np.asarray(y_pred).astype(int)
+    C = max(y_true.max(), y_pred.max()) + 1
+    M = np.zeros((C, C), dtype=int)
+    np.add.at(M, (y_true, y_pred), 1)
+    return M
+''',
+        "fails": ["test_confusion_matrix_multiclass", "test_confusion_matrix_multiclass_hidden"],
+        "feedback": "even when a class (here 4) never occurs",
+    },
+    {
+        "name": "macro F1 over the predicted classes only",
+        "cell": "f1_average",
+        "source": _variant(_F1_AVERAGE, "np.union1d(y_true, y_pred)", "np.unique(y_pred)"),
+        "fails": ["test_f1_average", "test_f1_average_hidden"],
+        "feedback": "still counts in the macro mean",
+    },
+    {
+        "name": "macro and micro F1 swapped",
+        "cell": "f1_average",
+        "source": _variant(_variant(_variant(_F1_AVERAGE, '== "micro"', '== "MICRO"'),
+                                    '== "macro"', '== "micro"'), '== "MICRO"', '== "macro"'),
+        "fails": ["test_f1_average", "test_f1_average_hidden"],
+        "feedback": "macro and micro look swapped",
+    },
+    {
+        "name": "weighted F1 weighted by the predicted counts",
+        "cell": "f1_average",
+        "source": _variant(_F1_AVERAGE, "(tp + fn)", "(tp + fp)"),
+        "fails": ["test_f1_average", "test_f1_average_hidden"],
+        "feedback": "not by how often it is predicted",
+    },
+    {
+        "name": "threshold chosen on the test split",
+        "cell": "q_val_threshold",
+        "source": '''tau_chosen = 0.3
+f1_reported = 8 / 11
+''',
+        "fails": ["test_q_val_threshold"],
+        "feedback": "choose it on the validation split",
     },
     {
         "name": "delegating to scikit-learn",

@@ -1,5 +1,39 @@
 """Planted mistakes for the backpropagation chapter."""
 
+from dlnotes_course.source import load_chapter
+
+
+def _solution(grade_id: str) -> str:
+    """The instructor's code of an answer cell, without the solution markers."""
+    for cell in load_chapter("04_backprop").cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return "".join(line for line in cell.source.splitlines(keepends=True)
+                           if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+    raise ValueError(f"04_backprop has no answer cell {grade_id!r}")
+
+
+# The solutions of the two engine exercises; each mistake below changes one thing in them.
+_VALUE = _solution("Value")
+_BACKWARD = _VALUE[_VALUE.index("    def backward(self):"):]
+_TRAIN = _solution("train_moons")
+
+
+def _edit(source: str, *changes: tuple[str, str]) -> str:
+    for old, new in changes:
+        if old not in source:
+            raise ValueError(f"planted mistake: {old!r} is not in the solution")
+        source = source.replace(old, new)
+    return source
+
+
+def _value(*changes):
+    return _edit(_VALUE, *changes)
+
+
+def _train(*changes):
+    return _edit(_TRAIN, *changes)
+
+
 MISTAKES = [
     {
         "name": "one-weight step with the sign of the gradient flipped",
@@ -17,14 +51,14 @@ MISTAKES = [
     {
         "name": "MSE question answered with the half squared error's numbers",
         "cell": "q_mse_step",
-        "source": '''dL_dW_mse = 4.0
-W_new_mse = 0.6
+        "source": '''dL_dW_mse = 4.5
+W_new_mse = 0.275
 ''',
         "fails": ["test_q_mse_step"],
         "feedback": "that is the gradient of the half squared error",
     },
     {
-        "name": "seed 004: sigmoid applied twice, sigma(out)(1 - sigma(out))",
+        "name": "sigmoid applied twice, sigma(out)(1 - sigma(out))",
         "cell": "sigmoid_net_backward",
         "source": '''def sigmoid_net_backward(x, target, W1, b1, W2, b2):
     sig = lambda z: 1.0 / (1.0 + np.exp(-z))
@@ -38,7 +72,7 @@ W_new_mse = 0.6
         "feedback": "the sigmoid is applied twice",
     },
     {
-        "name": "seed 004: the (out - target) factor dropped",
+        "name": "the (out - target) factor dropped",
         "cell": "sigmoid_net_backward",
         "source": '''def sigmoid_net_backward(x, target, W1, b1, W2, b2):
     out_h = 1.0 / (1.0 + np.exp(-(W1 @ x + b1)))
@@ -96,32 +130,91 @@ W_new_mse = 0.6
         "feedback": "perturb a copy, or restore every entry",
     },
     {
-        "name": "pow rule without lowering the exponent",
-        "cell": "pow_backward",
-        "source": '''def pow_backward(a, k, dout):
-    return k * a ** k * dout
-''',
-        "fails": ["test_pow_backward", "test_pow_backward_hidden"],
-        "feedback": "the exponent drops by one",
+        "name": "Value rules that assign (=) instead of accumulating (+=)",
+        "cell": "Value",
+        "source": _value(("self.grad += ", "self.grad = "), ("other.grad += ", "other.grad = ")),
+        "fails": ["test_Value", "test_Value_hidden", "test_train_moons",
+                  "test_train_moons_hidden"],
+        "feedback": "the gradients did not add up",
     },
     {
-        "name": "seed 004 in the engine: sigmoid rule applies the sigmoid to its output",
-        "cell": "sigmoid_backward",
-        "source": '''def sigmoid_backward(out, dout):
-    s = 1.0 / (1.0 + math.exp(-out))
-    return s * (1.0 - s) * dout
-''',
-        "fails": ["test_sigmoid_backward", "test_sigmoid_backward_hidden"],
-        "feedback": "out is already sigmoid(a)",
+        # the MLP's inner nodes are each used once, so the order only matters for test_Value
+        "name": "Value.backward in breadth-first order, not reverse topological order",
+        "cell": "Value",
+        "source": _value((_BACKWARD, '''    def backward(self):
+        self.grad = 1.0
+        seen, queue = set(), [self]
+        while queue:
+            node = queue.pop(0)
+            if node not in seen:
+                seen.add(node)
+                node._backward()
+                queue.extend(node._prev)
+''')),
+        "fails": ["test_Value", "test_Value_hidden"],
+        "feedback": "run the rules in reverse topological order",
     },
     {
-        "name": "relu rule with relu'(0) = 1",
-        "cell": "relu_backward",
-        "source": '''def relu_backward(a, dout):
-    return dout if a >= 0 else 0.0
-''',
-        "fails": ["test_relu_backward", "test_relu_backward_hidden"],
-        "feedback": "the derivative at a = 0 must be 0",
+        "name": "Value.backward that recurses without a visited set",
+        "cell": "Value",
+        "source": _value((_BACKWARD, '''    def backward(self):
+        self.grad = 1.0
+        self._send()
+
+    def _send(self):
+        self._backward()
+        for child in self._prev:
+            child._send()
+''')),
+        "fails": ["test_Value", "test_Value_hidden"],
+        "feedback": "passed its gradient on more than once",
+    },
+    {
+        "name": "tanh rule applies tanh to its output again",
+        "cell": "Value",
+        "source": _value(("(1.0 - out.data ** 2) * out.grad",
+                          "(1.0 - math.tanh(out.data) ** 2) * out.grad")),
+        "fails": ["test_Value", "test_Value_hidden", "test_train_moons",
+                  "test_train_moons_hidden"],
+        "feedback": "out is already tanh(x)",
+    },
+    {
+        "name": "relu rule with derivative 1 at 0",
+        "cell": "Value",
+        "source": _value(("(out.grad if self.data > 0 else 0.0)",
+                          "(out.grad if self.data >= 0 else 0.0)")),
+        "fails": ["test_Value", "test_Value_hidden"],
+        "feedback": "derivative at 0 is 0",
+    },
+    {
+        "name": "Value.backward that resets every grad first",
+        "cell": "Value",
+        "source": _value(("        visit(self)\n",
+                          "        visit(self)\n        for node in order:\n"
+                          "            node.grad = 0.0\n")),
+        "fails": ["test_Value_hidden"],
+        "feedback": "gradients accumulate across calls",
+    },
+    {
+        "name": "train_moons without resetting the grads",
+        "cell": "train_moons",
+        "source": _train(("        for p in params:\n            p.grad = 0.0\n", "")),
+        "fails": ["test_train_moons", "test_train_moons_hidden"],
+        "feedback": "the grads were not reset to 0",
+    },
+    {
+        "name": "train_moons climbing the loss",
+        "cell": "train_moons",
+        "source": _train(("p.data -= lr * p.grad", "p.data += lr * p.grad")),
+        "fails": ["test_train_moons", "test_train_moons_hidden"],
+        "feedback": "the update climbs",
+    },
+    {
+        "name": "train_moons with the summed loss",
+        "cell": "train_moons",
+        "source": _train((" * (1.0 / len(rows))", "")),
+        "fails": ["test_train_moons", "test_train_moons_hidden"],
+        "feedback": "sum over the points",
     },
     {
         "name": "matrix backward of the summed (not mean) loss",

@@ -7,7 +7,7 @@ MISTAKES = [
         "source": '''def rnn_step(x_t, h, W_ih, W_hh, b_ih, b_hh):
     return np.tanh(x_t @ W_ih.T + b_ih + h @ W_hh + b_hh)
 ''',
-        "fails": ["test_rnn_step", "test_rnn_step_hidden"],
+        "fails": ["test_rnn_step"],
         "feedback": "h @ W_hh instead of h @ W_hh.T",
     },
     {
@@ -16,7 +16,7 @@ MISTAKES = [
         "source": '''def rnn_step(x_t, h, W_ih, W_hh, b_ih, b_hh):
     return np.tanh(x_t @ W_ih.T + b_ih + h @ W_hh.T)
 ''',
-        "fails": ["test_rnn_step", "test_rnn_step_hidden"],
+        "fails": ["test_rnn_step"],
         "feedback": "b_hh is missing",
     },
     {
@@ -102,54 +102,114 @@ MISTAKES = [
     },
     {
         "name": "LSTM with the gates in the order i, f, o, g",
-        "cell": "lstm_step",
-        "source": '''def lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
+        "cell": "lstm_step_forward",
+        "source": '''def lstm_step_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
     H = h.shape[1]
     a = x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh
     i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 2 * H:3 * H])
     g = np.tanh(a[:, 3 * H:])
     c_next = f * c + i * g
-    return o * np.tanh(c_next), c_next
+    return o * np.tanh(c_next), c_next, (x_t, h, c, i, f, g, o, c_next, W_ih, W_hh)
 ''',
-        "fails": ["test_lstm_step", "test_lstm_step_hidden"],
+        "fails": ["test_lstm_step_forward", "test_lstm_step_forward_hidden"],
         "feedback": "gates in the wrong order",
     },
     {
-        "name": "LSTM without the candidate g (the seed notes' three gates)",
-        "cell": "lstm_step",
-        "source": '''def lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
+        "name": "LSTM without the candidate g (three gates only)",
+        "cell": "lstm_step_forward",
+        "source": '''def lstm_step_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
     H = h.shape[1]
     a = x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh
     i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 3 * H:])
     c_next = f * c + i
-    return o * np.tanh(c_next), c_next
+    return o * np.tanh(c_next), c_next, (x_t, h, c, i, f, i, o, c_next, W_ih, W_hh)
 ''',
-        "fails": ["test_lstm_step", "test_lstm_step_hidden"],
+        "fails": ["test_lstm_step_forward", "test_lstm_step_forward_hidden"],
         "feedback": "the candidate g is missing",
     },
     {
         "name": "LSTM output without the tanh of the cell",
-        "cell": "lstm_step",
-        "source": '''def lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
+        "cell": "lstm_step_forward",
+        "source": '''def lstm_step_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
     H = h.shape[1]
     a = x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh
     i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 3 * H:])
-    c_next = f * c + i * np.tanh(a[:, 2 * H:3 * H])
-    return o * c_next, c_next
+    g = np.tanh(a[:, 2 * H:3 * H])
+    c_next = f * c + i * g
+    return o * c_next, c_next, (x_t, h, c, i, f, g, o, c_next, W_ih, W_hh)
 ''',
-        "fails": ["test_lstm_step", "test_lstm_step_hidden"],
+        "fails": ["test_lstm_step_forward", "test_lstm_step_forward_hidden"],
         "feedback": "the cell state goes through a tanh first",
     },
     {
-        "name": "LSTM delegated to the reference library",
-        "cell": "lstm_step",
-        "source": '''def lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
-    from dlnotes import rnn
-    return rnn.lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+        "name": "LSTM cache holding the pre-activations instead of the gates",
+        "cell": "lstm_step_forward",
+        "source": '''def lstm_step_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
+    H = h.shape[1]
+    a = x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh
+    ai, af, ag, ao = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+    c_next = sigmoid(af) * c + sigmoid(ai) * np.tanh(ag)
+    h_next = sigmoid(ao) * np.tanh(c_next)
+    return h_next, c_next, (x_t, h, c, ai, af, ag, ao, c_next, W_ih, W_hh)
 ''',
-        "fails": ["test_lstm_step", "test_lstm_step_hidden"],
+        "fails": ["test_lstm_step_forward", "test_lstm_step_forward_hidden"],
+        "feedback": "store the gates after their sigmoid or tanh",
+    },
+    {
+        "name": "LSTM delegated to the reference library",
+        "cell": "lstm_step_forward",
+        "source": '''def lstm_step_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
+    from dlnotes import rnn
+    return rnn.lstm_step_forward(x_t, h, c, W_ih, W_hh, b_ih, b_hh)
+''',
+        "fails": ["test_lstm_step_forward", "test_lstm_step_forward_hidden"],
         "feedback": "graded answers may not use dlnotes",
         "status": "flagged",
+    },
+    {
+        "name": "LSTM backward without the forget gate on the path to c_prev",
+        "cell": "lstm_step_backward",
+        "source": '''def lstm_step_backward(dh, dc, cache):
+    x, h_prev, c_prev, i, f, g, o, c_next, W_ih, W_hh = cache
+    tc = np.tanh(c_next)
+    delta_c = dc + dh * o * (1 - tc ** 2)
+    da = np.concatenate([delta_c * g * i * (1 - i), delta_c * c_prev * f * (1 - f),
+                         delta_c * i * (1 - g ** 2), dh * tc * o * (1 - o)], axis=1)
+    db = da.sum(axis=0)
+    return da @ W_ih, da @ W_hh, delta_c, da.T @ x, da.T @ h_prev, db, db
+''',
+        "fails": ["test_lstm_step_backward", "test_lstm_step_backward_hidden"],
+        "feedback": "the forget gate is missing on the path to c_prev",
+    },
+    {
+        "name": "LSTM backward without the derivative of tanh(c_next)",
+        "cell": "lstm_step_backward",
+        "source": '''def lstm_step_backward(dh, dc, cache):
+    x, h_prev, c_prev, i, f, g, o, c_next, W_ih, W_hh = cache
+    tc = np.tanh(c_next)
+    delta_c = dc + dh * o
+    da = np.concatenate([delta_c * g * i * (1 - i), delta_c * c_prev * f * (1 - f),
+                         delta_c * i * (1 - g ** 2), dh * tc * o * (1 - o)], axis=1)
+    db = da.sum(axis=0)
+    return da @ W_ih, da @ W_hh, delta_c * f, da.T @ x, da.T @ h_prev, db, db
+''',
+        "fails": ["test_lstm_step_backward", "test_lstm_step_backward_hidden"],
+        "feedback": "the derivative of tanh(c_next) is missing",
+    },
+    {
+        "name": "LSTM backward with the gate blocks in the order i, f, o, g",
+        "cell": "lstm_step_backward",
+        "source": '''def lstm_step_backward(dh, dc, cache):
+    x, h_prev, c_prev, i, f, g, o, c_next, W_ih, W_hh = cache
+    tc = np.tanh(c_next)
+    delta_c = dc + dh * o * (1 - tc ** 2)
+    da = np.concatenate([delta_c * g * i * (1 - i), delta_c * c_prev * f * (1 - f),
+                         dh * tc * o * (1 - o), delta_c * i * (1 - g ** 2)], axis=1)
+    db = da.sum(axis=0)
+    return da @ W_ih, da @ W_hh, delta_c * f, da.T @ x, da.T @ h_prev, db, db
+''',
+        "fails": ["test_lstm_step_backward", "test_lstm_step_backward_hidden"],
+        "feedback": "gate blocks in the wrong order",
     },
     {
         "name": "GRU with the paper's reset gate",
@@ -182,12 +242,49 @@ MISTAKES = [
         "feedback": "z and 1 - z swapped",
     },
     {
-        "name": "parameter count with one bias vector and a two-block GRU",
-        "cell": "q_params",
-        "source": '''lstm_params = 4 * (20 * 10 + 20 * 20 + 20)
-gru_params = 2 * (20 * 10 + 20 * 20 + 2 * 20)
+        "name": "memory question: gradients added along the path",
+        "cell": "q_memory",
+        "source": '''lstm_grad_c0 = 0.95 + 0.99 + 0.97 + 0.90 + 0.98 + 0.96
+rnn_grad_h0 = ((1 - 0.5**2) * (1 - 0.8**2) * (1 - 0.9**2)
+               * (1 - 0.6**2) * (1 - 0.95**2) * (1 - 0.7**2))
 ''',
-        "fails": ["test_q_params"],
-        "feedback": "torch keeps two bias vectors",
+        "fails": ["test_q_memory"],
+        "feedback": "gradients along a path multiply",
+    },
+    {
+        "name": "memory question: the output gate put on the cell path, tanh derivative 1 - h",
+        "cell": "q_memory",
+        "source": '''lstm_grad_c0 = ((0.95 * 0.7) * (0.99 * 0.2) * (0.97 * 0.9)
+                * (0.90 * 0.5) * (0.98 * 0.4) * (0.96 * 0.6))
+rnn_grad_h0 = (1 - 0.5) * (1 + 0.8) * (1 - 0.9) * (1 - 0.6) * (1 + 0.95) * (1 - 0.7)
+''',
+        "fails": ["test_q_memory"],
+        "feedback": "the output gate is not on the path",
+    },
+    {
+        "name": "sample_next multiplying the logits by the temperature",
+        "cell": "sample_next",
+        "source": '''def sample_next(logits, temperature, rng):
+    z = np.asarray(logits, dtype=float)
+    if temperature == 0:
+        return int(np.argmax(z))
+    p = np.exp((z - z.max()) * temperature)
+    return int(rng.choice(z.size, p=p / p.sum()))
+''',
+        "fails": ["test_sample_next", "test_sample_next_hidden"],
+        "feedback": "multiplied by the temperature",
+    },
+    {
+        "name": "sample_next without subtracting the largest logit",
+        "cell": "sample_next",
+        "source": '''def sample_next(logits, temperature, rng):
+    z = np.asarray(logits, dtype=float)
+    if temperature == 0:
+        return int(np.argmax(z))
+    p = np.exp(z / temperature)
+    return int(rng.choice(z.size, p=p / p.sum()))
+''',
+        "fails": ["test_sample_next", "test_sample_next_hidden"],
+        "feedback": "overflows to inf",
     },
 ]
