@@ -35,7 +35,7 @@ def sdpa_case(label, B, L, E, H, rng) -> Case:
 
     def run_numpy():
         out, cache = attention.sdpa_forward(q, k, v, mask)
-        return attention.sdpa_backward(dout, cache)
+        return attention.sdpa_backward(dout, **cache)
 
     def run_torch():
         for t in (tq, tk, tv):

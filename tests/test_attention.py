@@ -76,7 +76,7 @@ def test_sdpa_matches_torch(rng, q_shape, k_shape, dv, mask_kind):
     dout = rng.normal(size=(*batch, L, dv))
 
     out, cache = A.sdpa_forward(q, k, v, mask)
-    dq, dk, dv_ = A.sdpa_backward(dout, cache)
+    dq, dk, dv_ = A.sdpa_backward(dout, **cache)
     t_out, t_dq, t_dk, t_dv = torch_sdpa_grads(q, k, v, dout, mask)
 
     np.testing.assert_allclose(out, t_out, rtol=1e-10, atol=1e-12)
@@ -107,7 +107,7 @@ def test_sdpa_broadcast_leading_axes_and_grads(rng):
     mask = random_mask(rng, (3, 1, 5, 6))
     dout = rng.normal(size=(3, 2, 5, 3))
     out, cache = A.sdpa_forward(q, k, v, mask)
-    dq, dk, dv = A.sdpa_backward(dout, cache)
+    dq, dk, dv = A.sdpa_backward(dout, **cache)
 
     qt, kt, vt = tt(q, True), tt(k, True), tt(v, True)
     t_out = F.scaled_dot_product_attention(qt, kt.expand(3, 2, 6, 4), vt.expand(3, 2, 6, 3),
@@ -129,7 +129,7 @@ def test_sdpa_fully_masked_row_is_zero_not_nan(rng):
     with np.errstate(all="raise"), warnings.catch_warnings():
         warnings.simplefilter("error")
         out, cache = A.sdpa_forward(q, k, v, mask)
-        dq, dk, dv = A.sdpa_backward(dout, cache)
+        dq, dk, dv = A.sdpa_backward(dout, **cache)
     w = cache["weights"]
     assert np.all(w[0, 1] == 0) and np.all(w[1, 3] == 0)
     assert np.all(out[0, 1] == 0) and np.all(out[1, 3] == 0)
@@ -160,7 +160,7 @@ def test_sdpa_large_scores_stable(rng, dtype, rtol):
     with np.errstate(all="raise"), warnings.catch_warnings():
         warnings.simplefilter("error")
         out, cache = A.sdpa_forward(q, k, v, mask)
-        grads = A.sdpa_backward(dout, cache)
+        grads = A.sdpa_backward(dout, **cache)
     assert out.dtype == dtype and all(g.dtype == dtype for g in grads)
     t = torch_sdpa_grads(q, k, v, dout, mask)
     np.testing.assert_allclose(out, t[0], rtol=rtol, atol=rtol)
@@ -223,7 +223,60 @@ def test_sdpa_backward_bad_dout(rng):
     _, cache = A.sdpa_forward(rng.normal(size=(3, 2)), rng.normal(size=(4, 2)),
                               rng.normal(size=(4, 5)))
     with pytest.raises(ValueError, match="dout"):
-        A.sdpa_backward(np.zeros((3, 4)), cache)
+        A.sdpa_backward(np.zeros((3, 4)), **cache)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sdpa_backward_from_weights_matches_torch(rng, dtype):
+    # the exercise's signature: plain arrays, L != S, heads, masks with fully masked rows
+    B, H, L, S, d, dv = 2, 3, 4, 6, 5, 2
+    q, k = rng.normal(size=(B, H, L, d)), rng.normal(size=(B, H, S, d))
+    v, dout = rng.normal(size=(B, H, S, dv)), rng.normal(size=(B, H, L, dv))
+    mask = random_mask(rng, (B, H, L, S))
+    mask[0, 1, 2] = False                      # a query that may attend to no key
+    mask[1, :, 0] = False
+    q, k, v, dout = (a.astype(dtype) for a in (q, k, v, dout))
+    _, weights = A.scaled_dot_product_attention(q, k, v, mask)
+    weights = np.ascontiguousarray(weights)    # any layout, not only the forward's view
+    with np.errstate(all="raise"):
+        dq, dk, dv_ = A.sdpa_backward(dout, q, k, v, weights)
+    _, t_dq, t_dk, t_dv = torch_sdpa_grads(q, k, v, dout, mask)
+    tol = dict(rtol=1e-9, atol=1e-11) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    for ours, theirs in ((dq, t_dq), (dk, t_dk), (dv_, t_dv)):
+        assert ours.dtype == dtype and ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, **tol)
+    assert np.all(dq[0, 1, 2] == 0) and np.all(dq[1, :, 0] == 0)
+
+
+def test_sdpa_backward_gradient_check(rng):
+    # independent of torch: central differences of <out, dout> through the forward
+    q, k, v = rng.normal(size=(3, 4)), rng.normal(size=(5, 4)), rng.normal(size=(5, 2))
+    mask = random_mask(rng, (3, 5))
+    mask[1] = False
+    dout = rng.normal(size=(3, 2))
+    _, weights = A.scaled_dot_product_attention(q, k, v, mask)
+    grads = A.sdpa_backward(dout, q, k, v, weights)
+    args = [q, k, v]
+    for i, g in enumerate(grads):
+        num = np.zeros_like(args[i])
+        for idx in np.ndindex(args[i].shape):
+            for sign in (1, -1):
+                moved = [a.copy() for a in args]
+                moved[i][idx] += sign * 1e-6
+                out, _ = A.scaled_dot_product_attention(*moved, mask)
+                num[idx] += sign * np.sum(out * dout) / 2e-6
+        np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-8)
+
+
+def test_sdpa_backward_bad_weights(rng):
+    q, k, v = rng.normal(size=(3, 2)), rng.normal(size=(4, 2)), rng.normal(size=(4, 5))
+    _, w = A.scaled_dot_product_attention(q, k, v)
+    with pytest.raises(ValueError, match="weights"):
+        A.sdpa_backward(np.zeros((3, 5)), q, k, v, w.T)
+    with pytest.raises(ValueError, match="dout"):
+        A.sdpa_backward(np.zeros((3, 4)), q, k, v, w)
+    with pytest.raises(ValueError, match="v"):
+        A.sdpa_backward(np.zeros((3, 5)), q, k, v[:3], w)
 
 
 def test_causal_mask_matches_torch():
@@ -488,6 +541,110 @@ def test_encoder_block_matches_torch(rng, norm_first, activation, mask_kind):
     assert set(grads) == set(A.ENCODER_PARAM_NAMES)
     for name, p in layer.named_parameters():
         np.testing.assert_allclose(grads[name], npy(p.grad), err_msg=name, **tol)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_block_backward_pieces_are_used(rng, norm_first):
+    from dlnotes import regularization as R
+
+    B, L, E, H, Fdim = 2, 4, 8, 2, 12
+    params, _ = make_layer(rng, E, H, Fdim, norm_first, "relu")
+    x, dout = rng.normal(size=(B, L, E)), rng.normal(size=(B, L, E))
+    mask = A.causal_mask(L)
+    out, cache = A.encoder_block_forward(x, params, mask, norm_first=norm_first)
+    # the LayerNorm caches are exactly layer_norm_forward's (a chapter-6 backward reads them)
+    if norm_first:
+        expected = R.layer_norm_forward(x, params["norm1.weight"], params["norm1.bias"])[1]
+        assert len(cache["norm1"]) == len(expected)
+        for ours, theirs in zip(cache["norm1"], expected, strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+
+    dx, grads = A.encoder_block_backward(dout, cache)
+    calls = {"ln": 0, "sdpa": []}
+
+    def ln_ref(dy, c):
+        calls["ln"] += 1
+        return R.layer_norm_backward(dy, c)
+
+    def sdpa_ref(d, q, k, v, w):
+        calls["sdpa"].append((q.shape, k.shape, v.shape, w.shape))
+        return A.sdpa_backward(d, q, k, v, w)
+
+    dx2, grads2 = A.encoder_block_backward(dout, cache, layer_norm_backward=ln_ref,
+                                           sdpa_backward=sdpa_ref)
+    assert calls["ln"] == 2
+    assert calls["sdpa"] == [((B, H, L, E // H),) * 3 + ((B, H, L, L),)]
+    np.testing.assert_array_equal(dx2, dx)
+    for n in A.ENCODER_PARAM_NAMES:
+        np.testing.assert_array_equal(grads2[n], grads[n], err_msg=n)
+
+    def ln_wrong(dy, c):   # forgets the mean terms: a classic LayerNorm-backward slip
+        xhat, gamma, inv_std = c
+        return dy * gamma * inv_std, (dy * xhat).sum(axis=(0, 1)), dy.sum(axis=(0, 1))
+
+    def sdpa_wrong(d, q, k, v, w):   # the 1/sqrt(d) forgotten in dq and dk
+        dq, dk, dv = A.sdpa_backward(d, q, k, v, w)
+        return dq * np.sqrt(q.shape[-1]), dk * np.sqrt(q.shape[-1]), dv
+
+    dx3, grads3 = A.encoder_block_backward(dout, cache, ln_wrong)
+    assert not np.allclose(dx3, dx)
+    assert not np.allclose(grads3["self_attn.in_proj_weight"], grads["self_attn.in_proj_weight"])
+    dx4, grads4 = A.encoder_block_backward(dout, cache, sdpa_backward=sdpa_wrong)
+    assert not np.allclose(dx4, dx)
+    assert not np.allclose(grads4["self_attn.in_proj_weight"], grads["self_attn.in_proj_weight"])
+    # the value path does not go through the scores: dv and W_O's gradient are unchanged
+    np.testing.assert_allclose(grads4["self_attn.out_proj.weight"],
+                               grads["self_attn.out_proj.weight"], rtol=1e-12)
+
+
+def test_encoder_block_with_a_given_attention(rng):
+    # a demo's own attention forward (row-major weights, float64) goes into the block and
+    # its weights into the cache that the backward reads
+    B, L, E, H, Fdim = 2, 5, 8, 2, 12
+    params, layer = make_layer(rng, E, H, Fdim, True, "gelu")
+    x, dout = rng.normal(size=(B, L, E)), rng.normal(size=(B, L, E))
+    mask = A.causal_mask(L)
+    seen = []
+
+    def attention(q, k, v, m):
+        seen.append((q.shape, k.shape, v.shape, np.shape(m)))
+        out, w = A.scaled_dot_product_attention(q, k, v, m)
+        return out, np.ascontiguousarray(w)
+
+    out, cache = A.encoder_block_forward(x, params, mask, norm_first=True, activation="gelu",
+                                         attention=attention)
+    assert seen == [((B, H, L, E // H),) * 3 + ((L, L),)]
+    dx, grads = A.encoder_block_backward(dout, cache, sdpa_backward=A.sdpa_backward)
+    xt = tt(x, True)
+    t_out = layer(xt, src_mask=torch.from_numpy(~mask))
+    (t_out * tt(dout)).sum().backward()
+    tol = dict(rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(out, npy(t_out), **tol)
+    np.testing.assert_allclose(dx, npy(xt.grad), **tol)
+    for name, p in layer.named_parameters():
+        np.testing.assert_allclose(grads[name], npy(p.grad), err_msg=name, **tol)
+
+    def unscaled(q, k, v, m):   # a wrong attention really changes the block
+        return A.scaled_dot_product_attention(q * np.sqrt(q.shape[-1]), k, v, m)
+
+    wrong, _ = A.encoder_block_forward(x, params, mask, norm_first=True, activation="gelu",
+                                       attention=unscaled)
+    assert not np.allclose(wrong, out)
+    with pytest.raises(ValueError, match=re.escape("attention returned weights of shape")):
+        A.encoder_block_forward(x, params, mask, attention=lambda q, k, v, m: (v, q))
+
+
+def test_encoder_block_backward_bad_pieces(rng):
+    params = A.init_encoder_block_params(8, 2, 16, rng)
+    out, cache = A.encoder_block_forward(rng.normal(size=(2, 3, 8)), params)
+    dout = np.ones_like(out)
+    with pytest.raises(ValueError, match="sdpa_backward"):
+        A.encoder_block_backward(dout, cache, sdpa_backward="sdpa")
+    with pytest.raises(ValueError, match="layer_norm_backward must return"):
+        A.encoder_block_backward(dout, cache, layer_norm_backward=lambda d, c: d)
+    with pytest.raises(ValueError, match=re.escape("sdpa_backward returned dk of shape")):
+        A.encoder_block_backward(dout, cache,
+                                 sdpa_backward=lambda d, q, k, v, w: (q, k[..., :1], v))
 
 
 def test_encoder_block_num_heads_keyword_and_default(rng):

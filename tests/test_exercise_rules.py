@@ -7,10 +7,8 @@ Rule 6 (no internal references): :func:`internal_references` finds mentions of
 the study notes in student-facing text: a release's cells and the strings of the
 test cells (the feedback messages).
 
-The unit tests below run the measures on small synthetic chapters. The chapter
-rework adds the assertions over ``solutions/`` and ``chapters/``; until then
-:func:`test_every_chapter_can_be_measured` only checks that every chapter parses
-and every test cell belongs to an answer.
+The unit tests below run the measures on small synthetic chapters, then hold
+every chapter of ``solutions/`` and ``chapters/`` to rules 1 and 6.
 """
 
 from __future__ import annotations
@@ -254,8 +252,7 @@ def test_student_facing_text_includes_feedback_strings_only_from_tests():
 
 
 # --------------------------------------------------------------------------
-# the real chapters: rule 6 holds; the one-liner share is measured, not yet held (the
-# chapter rework will)
+# the real chapters: rules 1 and 6 hold
 # --------------------------------------------------------------------------
 
 CHAPTERS = sorted(p.stem for p in (ROOT / "solutions").glob("[0-9][0-9]_*.py"))
@@ -267,6 +264,19 @@ def test_every_chapter_can_be_measured(chapter):
     assert table and orphans == []
     assert all(e.points > 0 for e in table), [e for e in table if e.points == 0]
     assert 0.0 <= one_liner_share(table) <= 1.0
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_puts_at_most_a_fifth_of_its_points_on_one_liners(chapter):
+    """Rule 1: <= 20% of the points on answers of <= 2 lines; a 1-line answer earns <= 1."""
+    table, _ = exercise_table(read_source(ROOT / "solutions" / f"{chapter}.py"))
+    share = one_liner_share(table)
+    assert share <= MAX_ONE_LINER_SHARE, (
+        f"{chapter}: {share:.0%} of the points on answers of at most {ONE_LINER_LINES} lines: "
+        + ", ".join(f"{e.name} ({e.points:g} points, {e.lines} lines)" for e in table
+                    if e.lines is not None and e.lines <= ONE_LINER_LINES))
+    heavy = [e for e in table if e.lines == 1 and e.points > 1]
+    assert heavy == [], f"{chapter}: one-line answers worth more than 1 point: {heavy}"
 
 
 def report() -> str:

@@ -367,7 +367,7 @@ def _attention_cases():
         mask = np.tril(np.ones((L, S), dtype=bool))
         out, cache = attention.sdpa_forward(q, k, v, mask)
         both = attention.scaled_dot_product_attention(q, k, v, mask)
-        return out, cache, both, attention.sdpa_backward(g.normal(*out.shape), cache)
+        return out, cache, both, attention.sdpa_backward(g.normal(*out.shape), **cache)
 
     def heads(g):
         split = attention.split_heads(g.normal(B, L, E), H)

@@ -172,6 +172,33 @@ def test_random_generators_cross_as_copies_in_the_same_state(pair):
                                   np.random.default_rng(7).random(5))
 
 
+def test_a_generator_a_student_passes_to_a_test_callback_comes_back_advanced(pair):
+    # generate(..., sample_fn, seed): the student's one generator, drawn from by the test
+    names = pair.define("import numpy as np\n"
+                        "def run(sample, n, seed):\n"
+                        "    rng = np.random.default_rng(seed)\n"
+                        "    return [sample(rng) for _ in range(n)] + [float(rng.random())]\n"
+                        "def fresh_each_time(sample, n, seed):\n"
+                        "    return [sample(np.random.default_rng(seed)) for _ in range(n)]\n")
+    local = np.random.default_rng(3)
+    expected = [int(local.integers(0, 1000)) for _ in range(4)] + [float(local.random())]
+    assert names["run"](lambda rng: int(rng.integers(0, 1000)), 4, 3) == expected
+    again = names["fresh_each_time"](lambda rng: int(rng.integers(0, 1000)), 3, 3)
+    assert again == [expected[0]] * 3
+    # a generator the test hands to an answer stays a copy: the test's own does not move
+    draw = pair.define("def draw(rng):\n    return rng.random()\n")["draw"]
+    mine = np.random.default_rng(5)
+    assert draw(mine) == draw(mine) == np.random.default_rng(5).random()
+
+
+def test_a_generator_sync_the_grader_never_asked_for_is_refused(pair):
+    tree = {"$g": codec.Encoder(type("H", (), {"generator": None, "array": None,
+                                               "other": None})()).value(
+        np.random.default_rng(0).bit_generator.state), "id": "g1"}
+    with pytest.raises(ProtocolError, match="random generator"):
+        pair.grader._apply_sync([tree], [])
+
+
 def test_callbacks_and_generators(pair):
     names = pair.define("def grad(f, x):\n    return [f(v) for v in x]\n"
                         "def folds(n):\n    for i in range(n):\n        yield i, [i]\n")

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from dlnotes import activations
+from dlnotes import activations, regularization
 from dlnotes._validation import (
     as_common_float,
     as_float_array,
@@ -29,7 +29,7 @@ from dlnotes._validation import (
     check_flag,
     check_positive_int,
 )
-from dlnotes.regularization import layer_norm_backward, layer_norm_forward, xavier_uniform
+from dlnotes.regularization import layer_norm_forward, xavier_uniform
 
 __all__ = [
     "ENCODER_PARAM_NAMES",
@@ -157,9 +157,60 @@ def _masked_softmax_t(scores_t: np.ndarray, mask: np.ndarray | None) -> np.ndarr
     return scores_t
 
 
+def _given_piece(fn, name: str, default):
+    """``fn`` if given (a forward or backward piece), else the library's ``default``."""
+    if fn is None:
+        return default
+    if not callable(fn):
+        raise ValueError(f"{name} must be a function or None, got {type(fn).__name__}")
+    return fn
+
+
+def _run_piece(fn, name: str, args: tuple, outputs: tuple, dtype) -> list:
+    """Call a given piece and check it returns one array per ``(label, shape)`` in ``outputs``.
+
+    The results come back as arrays of ``dtype``, so a piece that computes in
+    float64 does not change the layer's dtype.
+    """
+    got = fn(*args)
+    if not isinstance(got, (tuple, list)) or len(got) != len(outputs):
+        labels = ", ".join(label for label, _ in outputs)
+        raise ValueError(f"{name} must return the tuple ({labels}), got {type(got).__name__}"
+                         + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""))
+    arrays = []
+    for value, (label, shape) in zip(got, outputs, strict=True):
+        arr = np.asarray(value, dtype=dtype)
+        if arr.shape != shape:
+            raise ValueError(f"{name} returned {label} of shape {arr.shape}, expected {shape}")
+        arrays.append(arr)
+    return arrays
+
+
 # --------------------------------------------------------------------------
 # scaled dot-product attention
 # --------------------------------------------------------------------------
+
+def _check_qkv(q, k, v):
+    """Validate q (..., L, d), k (..., S, d), v (..., S, dv); return them and the batch shape."""
+    q, k, v = as_common_float(*(_at_least_2d(a, n) for a, n in ((q, "q"), (k, "k"), (v, "v"))))
+    d, S = q.shape[-1], k.shape[-2]
+    if k.shape[-1] != d:
+        raise ValueError(f"k must have shape (..., S, d) with d={d} to match q, got {k.shape}")
+    if v.shape[-2] != S:
+        raise ValueError(f"v must have shape (..., S, dv) with S={S} to match k, got {v.shape}")
+    if d == 0:
+        raise ValueError("q and k must have a non-empty feature axis d, got d=0")
+    if S == 0:
+        raise ValueError("k and v must hold at least one key (S >= 1), got S=0")
+    try:
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            "q, k and v leading (batch/head) axes must broadcast, got shapes "
+            f"{q.shape}, {k.shape}, {v.shape}"
+        ) from None
+    return q, k, v, batch
+
 
 def sdpa_forward(q, k, v, mask=None):
     r"""Scaled dot-product attention, forward pass with a cache for the backward pass.
@@ -187,8 +238,10 @@ def sdpa_forward(q, k, v, mask=None):
     -------
     out : ndarray, shape (..., L, dv)
     cache : dict
-        For :func:`sdpa_backward`; ``cache["weights"]`` is the attention
-        matrix, shape (..., L, S) (a transposed view of a key-major array).
+        The arguments of :func:`sdpa_backward`: ``"q"``, ``"k"``, ``"v"`` (as
+        float arrays) and ``"weights"``, the attention matrix of shape
+        (..., L, S) (a transposed view of a key-major array). So the backward
+        pass is ``sdpa_backward(dout, **cache)``.
 
     Raises
     ------
@@ -215,88 +268,99 @@ def sdpa_forward(q, k, v, mask=None):
     >>> sdpa_forward(q, k, v, mask=np.array([[True, False]]))[0]
     array([[1.]])
     """
-    q, k, v = as_common_float(*(_at_least_2d(a, n) for a, n in ((q, "q"), (k, "k"), (v, "v"))))
-    d, S = q.shape[-1], k.shape[-2]
-    if k.shape[-1] != d:
-        raise ValueError(f"k must have shape (..., S, d) with d={d} to match q, got {k.shape}")
-    if v.shape[-2] != S:
-        raise ValueError(f"v must have shape (..., S, dv) with S={S} to match k, got {v.shape}")
-    if d == 0:
-        raise ValueError("q and k must have a non-empty feature axis d, got d=0")
-    if S == 0:
-        raise ValueError("k and v must hold at least one key (S >= 1), got S=0")
-    try:
-        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except ValueError:
-        raise ValueError(
-            "q, k and v leading (batch/head) axes must broadcast, got shapes "
-            f"{q.shape}, {k.shape}, {v.shape}"
-        ) from None
-    L = q.shape[-2]
+    q, k, v, batch = _check_qkv(q, k, v)
+    L, S = q.shape[-2], k.shape[-2]
     if mask is not None:
         mask = _as_bool_mask(mask, (*batch, L, S), "(..., L, S)")
 
-    scale = 1.0 / np.sqrt(d)
-    q_scaled = q * q.dtype.type(scale)              # scale the small q, not the big scores
+    q_scaled = q * q.dtype.type(1.0 / np.sqrt(q.shape[-1]))   # scale the small q, not the scores
     scores_t = k @ np.swapaxes(q_scaled, -1, -2)    # (..., S, L): key-major, see _masked_softmax_t
     weights_t = _masked_softmax_t(scores_t, mask)
     out = np.swapaxes(weights_t, -1, -2) @ v        # (..., L, dv)
     weights = np.swapaxes(weights_t, -1, -2)        # (..., L, S), a view
-    cache = {"q": q, "k": k, "v": v, "weights": weights, "scale": scale, "q_scaled": q_scaled}
-    return out, cache
+    return out, {"q": q, "k": k, "v": v, "weights": weights}
 
 
-def sdpa_backward(dout, cache):
-    r"""Backward pass of :func:`sdpa_forward`.
+def sdpa_backward(dout, q, k, v, weights):
+    r"""Backward pass of scaled dot-product attention, from the forward's weights.
 
-    With :math:`A` the weights and :math:`\bar X = \partial \ell / \partial X`:
+    With :math:`Z = QK^\top/\sqrt d + M`, :math:`A = \operatorname{softmax}(Z)`
+    row by row, :math:`O = AV` and :math:`\bar X = \partial \ell / \partial X`:
 
     .. math::
 
         \bar V = A^\top \bar O, \quad \bar A = \bar O V^\top, \quad
-        \bar Z = A \odot \big(\bar A - \textstyle\sum_j (\bar A \odot A)_{\cdot j}\big), \quad
+        \bar Z_{ij} = A_{ij}\Big(\bar A_{ij} - \textstyle\sum_{j'} \bar A_{ij'} A_{ij'}\Big),
+        \quad
         \bar Q = \tfrac{1}{\sqrt d}\, \bar Z K, \quad \bar K = \tfrac{1}{\sqrt d}\, \bar Z^\top Q.
 
     Parameters
     ----------
     dout : array_like, shape (..., L, dv)
-        Upstream gradient, same shape as ``out``.
-    cache : dict
-        From :func:`sdpa_forward`.
+        Upstream gradient, same shape as the forward's ``out``.
+    q : array_like, shape (..., L, d)
+    k : array_like, shape (..., S, d)
+    v : array_like, shape (..., S, dv)
+        The forward's inputs; leading axes broadcast as in :func:`sdpa_forward`.
+    weights : array_like, shape (..., L, S)
+        The forward's attention weights, over the broadcast leading axes:
+        masked entries exactly 0, a fully masked row all 0. The mask needs no
+        passing: a masked entry has zero weight, hence zero gradient.
 
     Returns
     -------
     dq, dk, dv : ndarray
         Same shapes as ``q``, ``k``, ``v`` (gradients summed over broadcast axes).
+        A fully masked query row gets ``dq = 0`` and gives nothing to ``dk``, ``dv``.
 
     Raises
     ------
     ValueError
-        If ``dout`` does not have the shape of ``out``.
+        If ``q``, ``k``, ``v`` are mis-shaped (as in :func:`sdpa_forward`), or
+        ``weights`` or ``dout`` do not have the forward's (..., L, S) and
+        (..., L, dv) shapes.
+
+    Notes
+    -----
+    The softmax's Jacobian, :math:`\partial A_{ij}/\partial Z_{ik}
+    = A_{ij}(\delta_{jk} - A_{ik})`, is a full matrix per row: its diagonal
+    alone, :math:`A(1 - A)`, is not the gradient. Computed in float32 if
+    every input is float32, else float64.
 
     Examples
     --------
     >>> q = np.zeros((1, 2)); k = np.eye(2); v = np.array([[1.0], [3.0]])
     >>> out, cache = sdpa_forward(q, k, v)
-    >>> dq, dk, dv = sdpa_backward(np.ones((1, 1)), cache)
+    >>> dq, dk, dv = sdpa_backward(np.ones((1, 1)), **cache)
     >>> dv
     array([[0.5],
            [0.5]])
+    >>> dq   # moving q towards key 2 (value 3) raises the output
+    array([[-0.35355339,  0.35355339]])
     """
-    q, k, v, weights, scale = (cache[n] for n in ("q", "k", "v", "weights", "scale"))
-    dout = check_dout(dout, (*weights.shape[:-1], v.shape[-1]), dtype=weights.dtype)
+    q, k, v, batch = _check_qkv(q, k, v)
+    L, S = q.shape[-2], k.shape[-2]
+    weights = as_float_array(weights, "weights")
+    _check_shape(weights, (*batch, L, S), "weights", "(..., L, S)")
+    q, k, v, weights = as_common_float(q, k, v, weights)
+    dout = check_dout(dout, (*batch, L, v.shape[-1]), dtype=weights.dtype)
 
-    weights_t = np.swapaxes(weights, -1, -2)        # (..., S, L), contiguous
+    scale = weights.dtype.type(1.0 / np.sqrt(q.shape[-1]))
+    weights_t = np.swapaxes(weights, -1, -2)        # (..., S, L), contiguous from sdpa_forward
     with np.errstate(under="ignore"):               # tiny weights times gradients may underflow
         dv = weights_t @ dout                       # (..., S, dv)
         dscores_t = v @ np.swapaxes(dout, -1, -2)   # dA transposed, (..., S, L)
         # softmax backward, fused in place: dZ = A * (dA - rowsum(dA * A)), key-major
         dscores_t -= np.einsum("...ji,...ji->...i", dscores_t, weights_t)[..., None, :]
         dscores_t *= weights_t
-        dq = np.swapaxes(dscores_t, -1, -2) @ k     # (..., L, d), times 1/sqrt(d) below
-        dq *= dq.dtype.type(scale)
-        dk = dscores_t @ cache["q_scaled"]          # (..., S, d)
+        dq = np.swapaxes(dscores_t, -1, -2) @ k     # (..., L, d)
+        dq *= scale
+        dk = dscores_t @ q                          # (..., S, d)
+        dk *= scale
     return _unbroadcast(dq, q.shape), _unbroadcast(dk, k.shape), _unbroadcast(dv, v.shape)
+
+
+_SDPA_BACKWARD = sdpa_backward   # the default where a parameter named sdpa_backward shadows it
 
 
 def scaled_dot_product_attention(q, k, v, mask=None):
@@ -468,7 +532,7 @@ def _mha_mask(mask, B, H, L, S):
 
 
 def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, in_proj_bias,
-                                 out_proj_weight, out_proj_bias, mask=None):
+                                 out_proj_weight, out_proj_bias, mask=None, attention=None):
     r"""Multi-head attention, forward pass (``torch.nn.MultiheadAttention``, batch_first).
 
     .. math::
@@ -498,20 +562,28 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
         Shape (L, S), (B, L, S) or (B, H, L, S), size-1 axes broadcast (so a
         key-padding mask is (B, 1, S)). ``True`` = may attend, i.e. the
         *negation* of torch's ``attn_mask``/``key_padding_mask``.
+    attention : callable, optional
+        ``attention(q, k, v, mask) -> (out, weights)``, the scaled dot-product
+        attention of the heads (q (B, H, L, d), k and v (B, H, S, d), mask
+        broadcastable to (B, H, L, S) or None); None uses :func:`sdpa_forward`.
+        A demo passes the reader's own; its weights go into the cache.
 
     Returns
     -------
     out : ndarray, shape (B, L, E)
     cache : dict
         For :func:`multi_head_attention_backward`; ``cache["weights"]`` holds the
-        per-head attention weights, shape (B, H, L, S).
+        per-head attention weights, shape (B, H, L, S), and ``cache["sdpa"]``
+        the per-head ``q``, ``k``, ``v`` and ``weights`` (the arguments of
+        :func:`sdpa_backward`).
 
     Raises
     ------
     ValueError
         If the inputs are not 3-D with matching ``B``/``E`` (and ``S`` for key and
         value), ``num_heads`` does not divide ``E``, a weight or bias has the wrong
-        shape, or ``mask`` is not boolean or has a wrong shape.
+        shape, or ``mask`` is not boolean or has a wrong shape; if ``attention``
+        is not callable or returns arrays of the wrong shapes.
 
     Notes
     -----
@@ -563,7 +635,13 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
     q = split_heads(_linear(query, w_q, b_q), H)    # (B, H, L, d)
     k = split_heads(_linear(key, w_k, b_k), H)      # (B, H, S, d)
     v = split_heads(_linear(value, w_v, b_v), H)    # (B, H, S, d)
-    heads, sdpa_cache = sdpa_forward(q, k, v, mask)
+    if attention is None:
+        heads, sdpa_cache = sdpa_forward(q, k, v, mask)
+    else:
+        attention = _given_piece(attention, "attention", None)
+        heads, weights = _run_piece(attention, "attention", (q, k, v, mask),
+                                    (("out", v.shape), ("weights", (B, H, L, S))), q.dtype)
+        sdpa_cache = {"q": q, "k": k, "v": v, "weights": weights}
     concat = merge_heads(heads)                     # (B, L, E)
     out = _linear(concat, w_out, b_out)
     cache = {
@@ -575,7 +653,7 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
     return out, cache
 
 
-def multi_head_attention_backward(dout, cache):
+def multi_head_attention_backward(dout, cache, sdpa_backward=None):
     r"""Backward pass of :func:`multi_head_attention_forward`.
 
     Parameters
@@ -583,6 +661,10 @@ def multi_head_attention_backward(dout, cache):
     dout : array_like, shape (B, L, E)
     cache : dict
         From :func:`multi_head_attention_forward`.
+    sdpa_backward : callable, optional
+        ``sdpa_backward(dout, q, k, v, weights) -> (dq, dk, dv)`` for the
+        per-head attention (arrays of shape (B, H, ., .)); None uses this
+        module's :func:`sdpa_backward`. A demo passes the reader's own.
 
     Returns
     -------
@@ -614,8 +696,14 @@ def multi_head_attention_backward(dout, cache):
     E = query.shape[-1]
     dout = check_dout(dout, query.shape, dtype=query.dtype)
 
+    attn_backward = _given_piece(sdpa_backward, "sdpa_backward", _SDPA_BACKWARD)
+
     dconcat, dw_out, db_out = _linear_backward(dout, concat, w_out, cache["has_out_bias"])
-    dq, dk, dv = sdpa_backward(split_heads(dconcat, H), cache["sdpa"])
+    c = cache["sdpa"]
+    dq, dk, dv = _run_piece(
+        attn_backward, "sdpa_backward",
+        (split_heads(dconcat, H), c["q"], c["k"], c["v"], c["weights"]),
+        (("dq", c["q"].shape), ("dk", c["k"].shape), ("dv", c["v"].shape)), query.dtype)
     has_b = cache["has_in_bias"]
     dquery, dw_q, db_q = _linear_backward(merge_heads(dq), query, w_in[:E], has_b)
     dkey, dw_k, db_k = _linear_backward(merge_heads(dk), key, w_in[E:2 * E], has_b)
@@ -788,7 +876,7 @@ def _check_encoder_params(params, E: int) -> dict:
 
 
 def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=False,
-                          activation="relu", eps=1e-5):
+                          activation="relu", eps=1e-5, attention=None):
     r"""Transformer encoder block, forward pass (``torch.nn.TransformerEncoderLayer``).
 
     Post-norm (``norm_first=False``, torch's default and the original paper):
@@ -829,6 +917,9 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
     activation : {"relu", "gelu"}, keyword-only, default "relu"
     eps : float, keyword-only, default 1e-5
         LayerNorm epsilon (torch's ``layer_norm_eps``).
+    attention : callable, keyword-only, optional
+        ``attention(q, k, v, mask) -> (out, weights)`` for the heads, as in
+        :func:`multi_head_attention_forward`; None uses :func:`sdpa_forward`.
 
     Returns
     -------
@@ -878,7 +969,7 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
     def self_attention(h):
         return multi_head_attention_forward(
             h, h, h, H, p["self_attn.in_proj_weight"], p["self_attn.in_proj_bias"],
-            p["self_attn.out_proj.weight"], p["self_attn.out_proj.bias"], mask)
+            p["self_attn.out_proj.weight"], p["self_attn.out_proj.bias"], mask, attention)
 
     def feed_forward(h):
         z = _linear(h, p["linear1.weight"], p["linear1.bias"])
@@ -902,17 +993,28 @@ def encoder_block_forward(x, params, mask=None, *, num_heads=None, norm_first=Fa
     return out, cache
 
 
-def encoder_block_backward(dout, cache):
+def encoder_block_backward(dout, cache, layer_norm_backward=None, sdpa_backward=None):
     r"""Backward pass of :func:`encoder_block_forward`.
 
     Residual connections copy the gradient to both branches and sum it
     back; LayerNorm, feed-forward and attention use their own backward passes.
+    The two LayerNorms' and the attention's backward passes can be handed in,
+    so that a model trains with the reader's own (chapters 6 and 9).
 
     Parameters
     ----------
     dout : array_like, shape (B, L, E)
     cache : dict
-        From :func:`encoder_block_forward`.
+        From :func:`encoder_block_forward`. ``cache["norm1"]`` and
+        ``cache["norm2"]`` are exactly the caches of
+        :func:`dlnotes.regularization.layer_norm_forward`; ``cache["attn"]["sdpa"]``
+        holds the per-head ``q``, ``k``, ``v`` (B, H, L, d) and ``weights`` (B, H, L, L).
+    layer_norm_backward : callable, optional
+        ``layer_norm_backward(dout, cache) -> (dx, dgamma, dbeta)``, used for both
+        LayerNorms; None uses :func:`dlnotes.regularization.layer_norm_backward`.
+    sdpa_backward : callable, optional
+        ``sdpa_backward(dout, q, k, v, weights) -> (dq, dk, dv)``, used for the
+        attention of every head; None uses :func:`sdpa_backward`.
 
     Returns
     -------
@@ -925,7 +1027,8 @@ def encoder_block_backward(dout, cache):
     Raises
     ------
     ValueError
-        If ``dout`` does not have the shape of ``out``.
+        If ``dout`` does not have the shape of ``out``; if a given backward piece
+        is not callable or does not return arrays of its inputs' shapes.
 
     Examples
     --------
@@ -937,11 +1040,21 @@ def encoder_block_backward(dout, cache):
     >>> dx.shape, grads["linear1.weight"].shape
     ((3, 5, 8), (16, 8))
     """
+    ln_backward = _given_piece(layer_norm_backward, "layer_norm_backward",
+                                  regularization.layer_norm_backward)
+    attn_backward = _given_piece(sdpa_backward, "sdpa_backward", _SDPA_BACKWARD)
     p = cache["params"]
     act_grad = _ACTIVATIONS[cache["activation"]][1]
     h_ff, z, r = cache["ff"]
     dout = check_dout(dout, h_ff.shape, dtype=h_ff.dtype)
+    E = h_ff.shape[-1]
     grads = {}
+
+    def norm_backward(dy, name):
+        dx, grads[name + ".weight"], grads[name + ".bias"] = _run_piece(
+            ln_backward, "layer_norm_backward", (dy, cache[name]),
+            (("dx", dy.shape), ("dgamma", (E,)), ("dbeta", (E,))), dy.dtype)
+        return dx
 
     def feed_forward_backward(df):
         dr, grads["linear2.weight"], grads["linear2.bias"] = _linear_backward(
@@ -952,28 +1065,20 @@ def encoder_block_backward(dout, cache):
         return dh
 
     def self_attention_backward(da):
-        dq, dk, dv, g = multi_head_attention_backward(da, cache["attn"])
+        dq, dk, dv, g = multi_head_attention_backward(da, cache["attn"], attn_backward)
         for name in ("in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"):
             grads["self_attn." + name] = g[name]
         return dq + dk + dv
 
     if cache["norm_first"]:
         # out = h + FF(LN2 h);  h = x + MHA(LN1 x)
-        dn2 = feed_forward_backward(dout)
-        dh_ln, grads["norm2.weight"], grads["norm2.bias"] = layer_norm_backward(
-            dn2, cache["norm2"])
-        dh = dout + dh_ln
-        dn1 = self_attention_backward(dh)
-        dx_ln, grads["norm1.weight"], grads["norm1.bias"] = layer_norm_backward(
-            dn1, cache["norm1"])
-        dx = dh + dx_ln
+        dh = dout + norm_backward(feed_forward_backward(dout), "norm2")
+        dx = dh + norm_backward(self_attention_backward(dh), "norm1")
     else:
         # out = LN2(h + FF(h));  h = LN1(x + MHA(x))
-        ds2, grads["norm2.weight"], grads["norm2.bias"] = layer_norm_backward(
-            dout, cache["norm2"])
+        ds2 = norm_backward(dout, "norm2")
         dh = ds2 + feed_forward_backward(ds2)
-        ds1, grads["norm1.weight"], grads["norm1.bias"] = layer_norm_backward(
-            dh, cache["norm1"])
+        ds1 = norm_backward(dh, "norm1")
         dx = ds1 + self_attention_backward(ds1)
     return dx, {n: grads[n] for n in ENCODER_PARAM_NAMES}
 

@@ -81,6 +81,7 @@ REFERENCES: dict[str, dict[str, str]] = {
 #: reads its cache): if one of a group falls back, the requested others do too.
 GROUPS: tuple[frozenset[str], ...] = (
     frozenset({"layer_norm_forward", "layer_norm_backward"}),
+    frozenset({"gpt_block_forward", "gpt_block_backward"}),
 )
 
 

@@ -139,7 +139,9 @@ class Encoder:
     """Turns a value into a JSON tree plus buffers; ``hooks`` encode arrays and objects.
 
     ``hooks.array(a, bufs)`` returns the tree of an ndarray and
-    ``hooks.other(obj)`` that of anything that does not cross by value.
+    ``hooks.other(obj)`` that of anything that does not cross by value;
+    ``hooks.generator(g)``, if set, may return an id to send with a random
+    generator (its state then comes back after the call).
     """
 
     def __init__(self, hooks):
@@ -198,7 +200,11 @@ class Encoder:
             return {"$e": 1}
         if t is np.random.Generator and type(value.bit_generator).__name__ in BIT_GENERATORS:
             # a copy in the same state: the callee draws what the caller would have drawn
-            return {"$g": self.value(value.bit_generator.state, depth + 1)}
+            tree = {"$g": self.value(value.bit_generator.state, depth + 1)}
+            gid = self.hooks.generator(value) if self.hooks.generator is not None else None
+            if gid is not None:   # the caller wants the callee's draws back (see wire)
+                tree["id"] = gid
+            return tree
         return self.hooks.other(value)
 
 
@@ -255,8 +261,9 @@ def _float(tree) -> float:
 class Decoder:
     """Turns a JSON tree plus buffers back into a value, within the per-message budget.
 
-    ``hooks.array(tree, bufs)`` resolves ``$a`` arrays and
-    ``hooks.handle(tag, tree)`` the ``$h``/``$r`` handles (``tree[tag]`` is ``[side, id]``).
+    ``hooks.array(tree, bufs)`` resolves ``$a`` arrays,
+    ``hooks.handle(tag, tree)`` the ``$h``/``$r`` handles (``tree[tag]`` is ``[side, id]``)
+    and ``hooks.generator(id, g)``, if set, notes a random generator sent with an id.
     """
 
     def __init__(self, hooks, bufs):
@@ -350,16 +357,33 @@ class Decoder:
             raise ProtocolError("bad string") from None
 
     def _generator(self, tree, depth):
-        state = self.value(tree["$g"], depth + 1)
-        name = state.get("bit_generator") if type(state) is dict else None
-        if name not in BIT_GENERATORS:
-            raise ProtocolError("bad random generator")
-        bit_generator = getattr(np.random, name)()
-        try:
-            bit_generator.state = state
-        except (TypeError, ValueError, KeyError, OverflowError) as exc:
-            raise ProtocolError(f"bad random generator state: {type(exc).__name__}") from None
-        return np.random.Generator(bit_generator)
+        generator = generator_from(self.value(tree["$g"], depth + 1))
+        if "id" in tree:
+            if self.hooks.generator is None:
+                raise ProtocolError("unexpected random generator id")
+            self.hooks.generator(tree["id"], generator)
+        return generator
+
+
+def set_generator_state(generator, state) -> None:
+    """Put ``generator`` into ``state`` (a decoded ``bit_generator.state``), or ProtocolError."""
+    name = state.get("bit_generator") if type(state) is dict else None
+    if name not in BIT_GENERATORS or type(generator.bit_generator).__name__ != name:
+        raise ProtocolError("bad random generator")
+    try:
+        generator.bit_generator.state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise ProtocolError(f"bad random generator state: {type(exc).__name__}") from None
+
+
+def generator_from(state) -> np.random.Generator:
+    """A new generator in ``state`` (a decoded ``bit_generator.state``), or ProtocolError."""
+    name = state.get("bit_generator") if type(state) is dict else None
+    if name not in BIT_GENERATORS:
+        raise ProtocolError("bad random generator")
+    generator = np.random.Generator(getattr(np.random, name)())
+    set_generator_state(generator, state)
+    return generator
 
 
 _DECODERS = {

@@ -25,7 +25,9 @@ process across calls, are tracked weakly on both ends (forgotten when no live
 object holds them) and synced both ways, before every message, only when their
 bytes changed. Arrays the student returns always arrive as fresh arrays.
 Arrays the student passes to a grader function come back changed after that
-call. Proxies that die release their object at the other end with the next
+call, and so does a random ``Generator``: a test's ``sample_fn(logits, rng)``
+that draws from the student's generator advances it, as it would in the
+notebook. Proxies that die release their object at the other end with the next
 message, so neither end's tables grow with the number of calls.
 """
 
@@ -207,10 +209,11 @@ class Flags:
 
 
 class _Hooks:
-    __slots__ = ("array", "other", "handle")
+    __slots__ = ("array", "other", "handle", "generator")
 
-    def __init__(self, array, other=None, handle=None):
+    def __init__(self, array, other=None, handle=None, generator=None):
         self.array, self.other, self.handle = array, other, handle
+        self.generator = generator
 
 
 class Channel:
@@ -241,9 +244,11 @@ class Channel:
         self.closed = False
         self.on_request = None                     # optional hook(op, msg, decode)
         self.on_served = None                      # optional hook(value), after a request
-        self._enc_request = _Hooks(self._encode_array_request, self._encode_other)
+        self._enc_request = _Hooks(self._encode_array_request, self._encode_other,
+                                   generator=self._encode_generator_request)
         self._enc_reply = _Hooks(self._encode_array_reply, self._encode_other)
-        self._dec = _Hooks(self._decode_array, handle=self._decode_handle)
+        self._dec = _Hooks(self._decode_array, handle=self._decode_handle,
+                           generator=self._decode_generator)
 
     # -- handles -----------------------------------------------------------
     def _new_id(self) -> int:
@@ -334,10 +339,30 @@ class Channel:
         self._serving[-1][aid] = (fresh, _digest(fresh))
         return fresh
 
+    # -- random generators: by value, and back after a call that asked for it -----
+    def _encode_generator_request(self, g):
+        """None: a generator this end sends is a copy (the student end overrides)."""
+        return None
+
+    def _decode_generator(self, gid, g) -> None:
+        if type(gid) is not str or not gid.startswith(self.other_side) or not self._serving:
+            raise ProtocolError("unexpected random generator id")
+        self._serving[-1][gid] = (g, g.bit_generator.state)
+
+    def _apply_generator_sync(self, tree) -> None:
+        gid = tree.get("id")
+        local = self._requests[-1].get(gid) if self._requests and type(gid) is str else None
+        if not isinstance(local, np.random.Generator):
+            raise ProtocolError("sync of a random generator this end never sent")
+        codec.set_generator_state(local, codec.Decoder(self._dec, []).value(tree["$g"]))
+
     def _apply_sync(self, trees, bufs) -> None:
         if type(trees) is not list:
             raise ProtocolError("malformed sync")
         for tree in trees:
+            if type(tree) is dict and "$g" in tree:
+                self._apply_generator_sync(tree)
+                continue
             if type(tree) is not dict or type(tree.get("$a")) is not str:
                 raise ProtocolError("malformed sync")
             aid = tree["$a"]
@@ -362,8 +387,13 @@ class Channel:
     def _outgoing_sync(self, bufs, reply: bool) -> list:
         sync = [codec.array_tree("$a", aid, a, bufs) for aid, a in self.tracked.changed()]
         if reply and self._serving:
-            for aid, (a, digest) in self._serving[-1].items():
-                if _digest(a) != digest:
+            for aid, (a, before) in self._serving[-1].items():
+                if isinstance(a, np.random.Generator):
+                    state = a.bit_generator.state
+                    if state != before:
+                        sync.append({"$g": codec.Encoder(_Hooks(None)).value(state),
+                                     "id": aid})
+                elif _digest(a) != before:
                     sync.append(codec.array_tree("$a", aid, a, bufs))
         return sync
 
@@ -706,6 +736,12 @@ class StudentChannel(Channel):
 
     def _encode_array_reply(self, a, bufs):
         return codec.array_tree("$v", 1, a, bufs)
+
+    def _encode_generator_request(self, g):
+        # a generator passed to a grader function: its draws there come back with the reply
+        gid = f"s{self._new_id()}"
+        self._requests[-1][gid] = g
+        return gid
 
     def _forget_arrays(self, drop) -> None:
         if drop is None:
