@@ -20,12 +20,13 @@
 # 1. Attention as a soft lookup (软查找) in a table of keys and values.
 # 2. Scaled dot-product attention (缩放点积注意力) and why it divides by $\sqrt d$;
 #    masks (掩码) for padding and for causality.
-# 3. Multi-head attention (多头注意力): split the features into heads, attend, concatenate,
+# 3. The backward pass of attention, derived and written by you.
+# 4. Multi-head attention (多头注意力): split the features into heads, attend, concatenate,
 #    project.
-# 4. Sinusoidal positional encoding (正弦位置编码): attention alone does not know the order.
-# 5. The encoder block: attention + residual + LayerNorm + feed-forward. What a decoder adds.
-# 6. Training a tiny Transformer, with this book's numpy layers, to sort digit sequences,
-#    and the same model in torch beside it.
+# 5. Sinusoidal positional encoding (正弦位置编码): attention alone does not know the order.
+# 6. The encoder block: attention + residual + LayerNorm + feed-forward. What a decoder adds.
+# 7. Training a tiny Transformer to sort digit sequences, with your attention forward and
+#    backward passes inside, and the same model in torch beside it.
 #
 # **How to check your answers.** Each exercise is a function with a stub that
 # raises `NotImplementedError`. Replace the stub with your code, run the cell,
@@ -64,8 +65,9 @@ from dlnotes.checks import answer, check_close, check_equal
 # hand over (values). In **self-attention** (自注意力) the queries, keys and values are
 # all computed from the same sequence.
 #
-# Demo cells use the reference implementation `dlnotes.attention`; they are not graded
-# and are skipped when your notebook is graded.
+# Demo cells are not graded and are skipped when your notebook is graded. Until section 4
+# they use the reference implementation `dlnotes.attention`; from there on they run your
+# own answers where they can.
 
 # %% tags=["demo"]
 import matplotlib.pyplot as plt
@@ -169,7 +171,13 @@ widgets.interact(show_scaling,
 
 # %% nbgrader={"grade_id": "scaled_dot_product_attention", "solution": true}
 def scaled_dot_product_attention(q, k, v, mask=None):
-    """softmax(q k^T / sqrt(d) with -inf where mask is False) @ v; returns (out, weights)."""
+    """Scaled dot-product attention; returns (out, weights).
+
+    q: (..., L, d); k: (..., S, d); v: (..., S, dv); leading axes broadcast.
+    mask: boolean, True = may attend, broadcastable to (..., L, S), or None.
+    Returns out (..., L, dv) and weights (..., L, S); a query that may attend to no key
+    gets a row of zero weights and a zero output (no NaN, no warning).
+    """
     ### BEGIN SOLUTION
     q, k, v = (np.asarray(a, dtype=float) for a in (q, k, v))
     scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
@@ -189,13 +197,13 @@ def scaled_dot_product_attention(q, k, v, mask=None):
 # One query [0, 0], keys e1, e2: equal scores, so the output averages the values 1 and 3.
 _out, _w = answer(scaled_dot_product_attention, [[0.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]],
                   [[1.0], [3.0]])
-check_close(_w, [[0.5, 0.5]], "weights for q=[0, 0], keys e1, e2")
-check_close(_out, [[2.0]], "output for q=[0, 0], keys e1, e2, values 1 and 3")
+check_close(_w, [[0.5, 0.5]], "weights for q=[0, 0], keys e1, e2", atol=1e-6)
+check_close(_out, [[2.0]], "output for q=[0, 0], keys e1, e2, values 1 and 3", atol=1e-6)
 # q = [2, 0], keys [2, 0] and [0, 2]: scores 4 and 0, divided by sqrt(2).
 _a = 1 / (1 + np.exp(-4 / np.sqrt(2)))
 _out, _w = answer(scaled_dot_product_attention, [[2.0, 0.0]], [[2.0, 0.0], [0.0, 2.0]],
                   [[1.0], [3.0]])
-check_close(_w, [[_a, 1 - _a]], "weights for q=[2, 0], keys [2, 0], [0, 2] (d = 2)",
+check_close(_w, [[_a, 1 - _a]], "weights for q=[2, 0], keys [2, 0], [0, 2] (d = 2)", atol=1e-6,
             mistakes={"missing the 1/sqrt(d) scaling": [[1 / (1 + np.exp(-4)),
                                                           1 - 1 / (1 + np.exp(-4))]],
                       "divided by d instead of sqrt(d)": [[1 / (1 + np.exp(-2)),
@@ -205,18 +213,18 @@ _b = 1 / (1 + np.exp(1 / np.sqrt(2)))
 _s = 1 / (1 + np.exp(-1 / np.sqrt(2)))
 _out, _w = answer(scaled_dot_product_attention, np.eye(2), np.eye(2), [[0.0], [1.0]],
                   np.array([[True, False], [True, True]]))
-check_close(_w, [[1.0, 0.0], [_b, 1 - _b]], "weights with a causal mask, q = k = I",
+check_close(_w, [[1.0, 0.0], [_b, 1 - _b]], "weights with a causal mask, q = k = I", atol=1e-6,
             mistakes={"mask applied after the softmax: masked weights must be set to -inf "
                       "before it, so that each row still sums to 1": [[_s, 0.0], [_b, 1 - _b]],
                       "the mask looks inverted: True means 'may attend'":
                           [[0.0, 1.0], [0.0, 0.0]]})
-check_close(_out, [[0.0], [1 - _b]], "output with a causal mask, q = k = I")
+check_close(_out, [[0.0], [1 - _b]], "output with a causal mask, q = k = I", atol=1e-6)
 
 # %% nbgrader={"grade_id": "test_scaled_dot_product_attention_hidden", "grade": true, "points": 3}
 ### BEGIN HIDDEN TESTS
 import warnings as _warnings
 
-from dlnotes import attention as _ref
+import dlnotes.attention as _ref
 
 
 def _sdpa_mistakes(_q, _k, _v, _m):
@@ -249,9 +257,9 @@ def _check_sdpa(_q, _k, _v, _m, _label):
         _out, _w = answer(scaled_dot_product_attention, _q, _k, _v, _m)
         _mist = _sdpa_mistakes(_q, _k, _v, _m)
     _ro, _rw = _ref.scaled_dot_product_attention(_q, _k, _v, _m)
-    check_close(_w, _rw, f"attention weights {_label}",
+    check_close(_w, _rw, f"attention weights {_label}", atol=1e-6, rtol=1e-5,
                 mistakes={_e: _mw for _e, (_mo, _mw) in _mist.items()})
-    check_close(_out, _ro, f"attention output {_label}",
+    check_close(_out, _ro, f"attention output {_label}", atol=1e-6, rtol=1e-5,
                 mistakes={_e: _mo for _e, (_mo, _mw) in _mist.items()})
 
 
@@ -277,7 +285,7 @@ with np.errstate(all="ignore"), _warnings.catch_warnings():
     _sc = _q @ _k.T / 2.0
     _naive = np.exp(_sc) / np.exp(_sc).sum(axis=-1, keepdims=True)
 check_close(_got_w, _ref.scaled_dot_product_attention(_q, _k, _v)[1],
-            "attention weights for scores of size 1e4",
+            "attention weights for scores of size 1e4", atol=2e-3,
             mistakes={"missing max-shift: exp of a score of 1e4 overflows to inf, and "
                       "inf/inf is NaN": _naive})
 # A query whose keys are all masked (a padding query under a padding mask).
@@ -289,11 +297,12 @@ with np.errstate(all="ignore"), _warnings.catch_warnings():
 _ro, _rw = _ref.scaled_dot_product_attention(_q, _k, _v, _m)
 _why = ("a row with every key masked must give all-zero weights and a zero output "
         "(its max is -inf and -inf - (-inf) is NaN; handle that row)")
-check_close(_got_w, _rw, "attention weights when the last query may attend to no key",
+check_close(_got_w, _rw, "attention weights when the last query may attend to no key", atol=1e-6,
             mistakes={_why: np.where(_m.any(-1, keepdims=True), _rw, np.nan),
                       _why + ", not uniform weights": np.where(_m.any(-1, keepdims=True),
                                                                _rw, 1 / 3)})
-check_close(_got_o, _ro, "attention output when the last query may attend to no key")
+check_close(_got_o, _ro, "attention output when the last query may attend to no key",
+            atol=1e-6, rtol=1e-5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -320,27 +329,9 @@ check_equal(_got, [[True, False, False], [True, True, False], [True, True, True]
                       "this is the blocked-mask convention of nn.MultiheadAttention; here "
                       "True means 'may attend'":
                           [[False, True, True], [False, False, True], [False, False, False]]})
-check_equal(str(np.asarray(_got).dtype), "bool", "dtype of causal_mask(3)")
-
-# %% nbgrader={"grade_id": "test_causal_mask_hidden", "grade": true, "points": 1}
-### BEGIN HIDDEN TESTS
-from dlnotes import attention as _ref
-
-for _T in (1, 2, 5, 8):
-    _got = answer(causal_mask, _T)
-    _r = _ref.causal_mask(_T)
-    check_equal(str(np.asarray(_got).dtype), "bool",
-                f"dtype of causal_mask({_T}) (a mask is boolean: use dtype=bool, not 0/1 "
-                "numbers)")
-    check_equal(_got, _r, f"causal_mask({_T})",
-                mistakes={
-                    "the diagonal must be True: a position may attend to itself":
-                        np.tril(_r, -1),
-                    "upper triangle: True means 'may attend', and query i may see "
-                    "keys j <= i": _r.T,
-                    "this is the blocked-mask convention of nn.MultiheadAttention; "
-                    "here True means 'may attend'": ~_r})
-### END HIDDEN TESTS
+check_equal(str(np.asarray(_got).dtype), "bool", "dtype of causal_mask(3) (a mask is "
+            "boolean: use dtype=bool, not 0/1 numbers)")
+check_equal(answer(causal_mask, 1), [[True]], "causal_mask(1)")
 
 # %% [markdown]
 # The demo draws a causal mask, a padding mask for a batch element with 2 padding
@@ -366,123 +357,486 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 3. Multi-head attention
+# ## 3. The backward pass of attention
+#
+# Training needs the gradients of the loss $\ell$ with respect to $Q$, $K$ and $V$,
+# given the gradient of the output, $\bar O = \partial \ell / \partial O$. We write
+# $\bar X$ for $\partial \ell / \partial X$: it has the shape of $X$. Go backward through
+# the three steps of the forward pass (for one batch element and one head; leading axes
+# just come along):
+#
+# $$Z = \frac{QK^\top}{\sqrt d} + M, \qquad A = \operatorname{softmax}(Z)
+#   \text{ (each row)}, \qquad O = AV .$$
+#
+# **Step 1, $O = AV$.** A matrix product, as $Y = XW$ in chapter 4:
+#
+# $$\bar V = A^\top \bar O \quad (S\times d_v), \qquad \bar A = \bar O\, V^\top \quad (L\times S).$$
+#
+# **Step 2, the softmax of each row.** Row $i$ of $A$ depends on row $i$ of $Z$ only, but
+# on all of it: raising one score raises its weight and lowers all the others, since the
+# row sums to 1. Its Jacobian is the one of chapter 2,
+# $\partial A_{ij} / \partial Z_{ik} = A_{ij}(\delta_{jk} - A_{ik})$, and the chain rule
+# sums over $j$:
+#
+# $$\bar Z_{ik} = \sum_j \bar A_{ij}\, A_{ij}(\delta_{jk} - A_{ik})
+#   = A_{ik}\Big(\bar A_{ik} - \sum_j \bar A_{ij} A_{ij}\Big).$$
+#
+# The sum is one number per row (per query): sum over the last axis with `keepdims=True`.
+#
+# **Step 3, the scores.** $Z = QK^\top / \sqrt d$ plus a constant $M$, so
+#
+# $$\bar Q = \frac{1}{\sqrt d}\,\bar Z K \quad (L\times d), \qquad
+#   \bar K = \frac{1}{\sqrt d}\,\bar Z^\top Q \quad (S\times d).$$
+#
+# The $1/\sqrt d$ of the forward pass is in both. Check the shapes: when $L \neq S$ only
+# one arrangement of each product fits.
+#
+# **Masks need no code of their own.** A masked entry has weight $A_{ij} = 0$, so
+# $\bar Z_{ij} = A_{ij}(\dots) = 0$: no gradient goes through a blocked score, and the
+# $-\infty$ never enters the computation. A fully masked row has all its weights at 0,
+# so its row of $\bar Z$, and of $\bar Q$, is 0. Nothing above divides, so nothing is
+# NaN, as long as you use the weights exactly as the forward pass returned them.
+#
+# > **Pitfall.** "The derivative of the softmax is $A(1-A)$" is only the diagonal of the
+# > Jacobian ($j = k$). Applied entry by entry, it forgets that the weights of a row
+# > compete. A quick test: when every value $v_j$ is the same vector, the output is that
+# > vector whatever the weights, so $\bar Q$ and $\bar K$ must be 0. With the full
+# > Jacobian they are (each row of $\bar A$ is then constant, $\bar A_{ij} = c_i$, and
+# > $A_{ik}(c_i - c_i \sum_j A_{ij}) = 0$); with $A(1-A)$ they are not.
+
+# %% [markdown]
+# ### Exercise 3.1 — `sdpa_backward`
+# Given the upstream gradient `dout` and the forward pass's `q`, `k`, `v` and attention
+# `weights`, return the gradients `(dq, dk, dv)`. No mask is passed: the weights carry
+# it. Leading axes (batch, heads) are the same for all arguments, so use `@` and
+# `np.swapaxes(a, -1, -2)`, not `.T`.
+
+# %% nbgrader={"grade_id": "sdpa_backward", "solution": true}
+def sdpa_backward(dout, q, k, v, weights):
+    """Gradients of the loss w.r.t. q, k and v of scaled dot-product attention.
+
+    dout:    (..., L, dv) gradient of the loss w.r.t. the attention output
+    q:       (..., L, d)  queries of the forward pass
+    k:       (..., S, d)  keys
+    v:       (..., S, dv) values
+    weights: (..., L, S)  the forward pass's attention weights: masked entries are 0,
+             a query that may attend to no key has a row of zeros
+    Returns (dq, dk, dv) with the shapes of q, k and v; no NaN, also for a row of zeros.
+    """
+    ### BEGIN SOLUTION
+    dout, q, k, v, weights = (np.asarray(a, dtype=float) for a in (dout, q, k, v, weights))
+    scale = 1.0 / np.sqrt(q.shape[-1])
+    dv = np.swapaxes(weights, -1, -2) @ dout
+    dweights = dout @ np.swapaxes(v, -1, -2)
+    dscores = weights * (dweights - np.sum(dweights * weights, axis=-1, keepdims=True))
+    dq = dscores @ k * scale
+    dk = np.swapaxes(dscores, -1, -2) @ q * scale
+    return dq, dk, dv
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade_id": "test_sdpa_backward", "grade": true, "points": 3}
+from dlnotes import attention as _ref
+
+_rng = np.random.default_rng(910)
+# 1. Every value is the same vector: the output is that vector whatever the weights,
+#    so the gradients of the queries and keys are 0.
+_q, _k = _rng.normal(size=(3, 2)), _rng.normal(size=(3, 2))
+_v = np.tile([1.0, -2.0], (3, 1))
+_dout = _rng.normal(size=(3, 2))
+_, _w = _ref.scaled_dot_product_attention(_q, _k, _v)
+_dq, _dk, _dv = answer(sdpa_backward, _dout, _q, _k, _v, _w)
+_why = ("the softmax Jacobian is not A(1 - A) entry by entry: the weights of a row sum to "
+        "1, so raising one lowers the others (step 2 of the derivation)")
+check_close(_dq, np.zeros((3, 2)), "dq when every value is the same vector (the output "
+            "does not depend on the weights)", atol=1e-6, mistakes={_why: _dq})
+check_close(_dk, np.zeros((3, 2)), "dk when every value is the same vector", atol=1e-6,
+            mistakes={_why: _dk})
+# 2. L = S = 3 queries and keys, d = 2, against the library's backward.
+_q, _k, _v = _rng.normal(size=(3, 2)), _rng.normal(size=(3, 2)), _rng.normal(size=(3, 2))
+_dout = _rng.normal(size=(3, 2))
+_, _w = _ref.scaled_dot_product_attention(_q, _k, _v)
+_rq, _rk, _rv = _ref.sdpa_backward(_dout, _q, _k, _v, _w)
+_scale = "the 1/sqrt(d) of the scores is missing from the backward pass"
+_dq, _dk, _dv = answer(sdpa_backward, _dout, _q, _k, _v, _w)
+check_close(_dv, _rv, "dv for L = S = 3 queries and keys", atol=1e-6, rtol=1e-5)
+check_close(_dq, _rq, "dq for L = S = 3 queries and keys", atol=1e-6, rtol=1e-5,
+            mistakes={_scale: _rq * np.sqrt(2)})
+check_close(_dk, _rk, "dk for L = S = 3 queries and keys", atol=1e-6, rtol=1e-5,
+            mistakes={_scale: _rk * np.sqrt(2),
+                      "dk needs the transpose of the scores' gradient (one row per key, "
+                      "summed over the queries); without it the shapes only fit when L = S":
+                          _ref.sdpa_backward(_dout, _q, _q, _v, _w)[0]})
+# 3. A batch of 2, L = 2 queries, S = 4 keys, and a mask: in batch element 1 the second
+#    query may attend to no key (its weights are all 0).
+_q, _k = _rng.normal(size=(2, 2, 3)), _rng.normal(size=(2, 4, 3))
+_v, _dout = _rng.normal(size=(2, 4, 1)), _rng.normal(size=(2, 2, 1))
+_m = np.array([[[True, True, False, True], [True, False, True, True]],
+               [[False, True, True, False], [False, False, False, False]]])
+_, _w = _ref.scaled_dot_product_attention(_q, _k, _v, _m)
+_rq, _rk, _rv = _ref.sdpa_backward(_dout, _q, _k, _v, _w)
+_dq, _dk, _dv = answer(sdpa_backward, _dout, _q, _k, _v, _w,
+                       case="a batch of 2 with L = 2 queries and S = 4 keys. dq has the "
+                            "shape of q, dk and dv the shapes of k and v; with a batch axis, "
+                            ".T reverses all the axes: swap the last two with "
+                            "np.swapaxes(a, -1, -2)")
+check_equal([np.shape(_dq), np.shape(_dk), np.shape(_dv)], [(2, 2, 3), (2, 4, 3), (2, 4, 1)],
+            "shapes of (dq, dk, dv) for q (2, 2, 3), k (2, 4, 3), v (2, 4, 1)")
+_dead = np.array([[False, False], [False, True]])[..., None]
+check_close(_dq, _rq, "dq with a mask, a batch of 2, L = 2, S = 4", atol=1e-6, rtol=1e-5,
+            mistakes={"a query with every key masked has a row of zero weights: nothing "
+                      "may divide by its sum (0/0 is NaN); its gradient is 0":
+                          np.where(_dead, np.nan, _rq)})
+check_close(_dk, _rk, "dk with a mask, a batch of 2, L = 2, S = 4", atol=1e-6, rtol=1e-5)
+check_close(_dv, _rv, "dv with a mask, a batch of 2, L = 2, S = 4", atol=1e-6, rtol=1e-5)
+
+# %% nbgrader={"grade_id": "test_sdpa_backward_hidden", "grade": true, "points": 4}
+### BEGIN HIDDEN TESTS
+import torch as _torch
+
+import dlnotes.attention as _ref
+
+
+def _torch_grads(_q, _k, _v, _dout, _m):
+    _tq, _tk, _tv = (_torch.tensor(_a, dtype=_torch.float64, requires_grad=True)
+                     for _a in (_q, _k, _v))
+    _tm = None if _m is None else _torch.from_numpy(np.ascontiguousarray(_m))
+    _o = _torch.nn.functional.scaled_dot_product_attention(_tq, _tk, _tv, attn_mask=_tm)
+    (_o * _torch.tensor(_dout, dtype=_torch.float64)).sum().backward()
+    return _tq.grad.numpy(), _tk.grad.numpy(), _tv.grad.numpy()
+
+
+def _backward_mistakes(_dout, _q, _k, _v, _w):
+    _d = _q.shape[-1]
+    _sw = np.swapaxes
+    _da = _dout @ _sw(_v, -1, -2)
+    _diag = _da * _w * (1 - _w)
+    _right = _w * (_da - np.sum(_da * _w, axis=-1, keepdims=True))
+    with np.errstate(all="ignore"):
+        _renorm = _w / np.sum(_w, axis=-1, keepdims=True)
+        _nan = _renorm * (_da - np.sum(_da * _renorm, axis=-1, keepdims=True))
+    _mist = {
+        "the softmax Jacobian is not A(1 - A) entry by entry: the weights of a row sum to 1":
+            (_diag @ _k / np.sqrt(_d), _sw(_diag, -1, -2) @ _q / np.sqrt(_d)),
+        "the 1/sqrt(d) of the scores is missing from the backward pass":
+            (_right @ _k, _sw(_right, -1, -2) @ _q),
+        "a row of zero weights (a query with every key masked) must give zero gradients, "
+        "not NaN: nothing may divide by the row sum":
+            (_nan @ _k / np.sqrt(_d), _sw(_nan, -1, -2) @ _q / np.sqrt(_d)),
+    }
+    if _q.shape[-2] == _k.shape[-2]:
+        _mist["dk needs the transpose of the scores' gradient"] = (
+            _right @ _k / np.sqrt(_d), _right @ _q / np.sqrt(_d))
+    return _mist
+
+
+def _check_backward(_q, _k, _v, _m, _label, _tol=1e-6):
+    _dout = _rng.normal(size=(*_q.shape[:-1], _v.shape[-1])).astype(_q.dtype)
+    _w = _ref.scaled_dot_product_attention(_q, _k, _v, _m)[1]
+    with np.errstate(all="ignore"):
+        _got = answer(sdpa_backward, _dout, _q, _k, _v, _w, case=_label)
+    _want = _torch_grads(_q, _k, _v, _dout, _m)
+    _mist = _backward_mistakes(*(np.asarray(_a, dtype=float) for _a in (_dout, _q, _k, _v, _w)))
+    for _i, _name in enumerate(("dq", "dk", "dv")):
+        check_close(_got[_i], _want[_i], f"{_name} {_label}", atol=_tol, rtol=_tol * 10,
+                    mistakes={} if _i == 2 else {_e: _mv[_i] for _e, _mv in _mist.items()})
+
+
+_rng = np.random.default_rng(911)
+_check_backward(_rng.normal(size=(5, 3)), _rng.normal(size=(7, 3)), _rng.normal(size=(7, 2)),
+                None, "for random (L, d) = (5, 3), (S, d) = (7, 3), no mask")
+_q, _k, _v = (_rng.normal(size=(2, 3, 6, 4)) for _ in range(3))
+_check_backward(_q, _k, _v, _ref.causal_mask(6),
+                "for random (B, H, L, d) = (2, 3, 6, 4) with a causal mask")
+_q, _k, _v = (_rng.normal(size=(2, 2, 3, 4)), _rng.normal(size=(2, 2, 5, 4)),
+              _rng.normal(size=(2, 2, 5, 3)))
+_m = _rng.random((2, 2, 3, 5)) < 0.5
+_m[0, 1, 2] = False
+_m[1, :, 0] = False
+_check_backward(_q, _k, _v, _m, "for (B, H, L, S) = (2, 2, 3, 5) with a random mask and "
+                "queries that may attend to no key")
+_m = np.ones((2, 1, 1, 5), dtype=bool)
+_m[1, ..., 3:] = False
+_check_backward(_q, _k, _v, _m, "with a padding mask of shape (B, 1, 1, S) = (2, 1, 1, 5)")
+_check_backward(*(_a.astype(np.float32) for _a in (_q, _k, _v)), _m,
+                "for float32 inputs", _tol=1e-4)
+# A gradient check that needs no torch: central differences of sum(out * dout).
+_q, _k, _v = _rng.normal(size=(3, 2)), _rng.normal(size=(4, 2)), _rng.normal(size=(4, 2))
+_m = np.array([[True, False, True, True], [False, False, False, False],
+               [True, True, True, False]])
+_g_out = _rng.normal(size=(3, 2))
+_got = answer(sdpa_backward, _g_out, _q, _k, _v, _ref.scaled_dot_product_attention(
+    _q, _k, _v, _m)[1], case="the gradient check, L = 3, S = 4, a fully masked query")
+_args = [_q, _k, _v]
+for _i, _name in enumerate(("dq", "dk", "dv")):
+    _num = np.zeros_like(_args[_i])
+    for _idx in np.ndindex(_num.shape):
+        for _sign in (1.0, -1.0):
+            _moved = [_a.copy() for _a in _args]
+            _moved[_i][_idx] += _sign * 1e-6
+            _num[_idx] += _sign * np.sum(
+                _ref.scaled_dot_product_attention(*_moved, _m)[0] * _g_out) / 2e-6
+    check_close(_got[_i], _num, f"{_name} against central differences of sum(out * dout)",
+                atol=1e-5, rtol=1e-4)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 4. Multi-head attention
 #
 # One attention computes one weighted average per query: one "kind of relation".
 # **Multi-head attention** (多头注意力) runs $H$ attentions side by side on
 # $d = E/H$-dimensional slices of learned projections, then concatenates (拼接) the
 # heads and mixes them with an output projection $W_O$:
 #
-# $$Q = XW_Q^\top + b_Q,\quad K = XW_K^\top + b_K,\quad V = XW_V^\top + b_V
+# $$Q = X_q W_Q^\top + b_Q,\quad K = X_k W_K^\top + b_K,\quad V = X_v W_V^\top + b_V
 #   \qquad (W_Q, W_K, W_V \in \mathbb R^{E\times E}),$$
 #
 # $$\mathrm{head}_h = \operatorname{softmax}\!\Big(\frac{Q_h K_h^\top}{\sqrt d} + M\Big) V_h,
 #   \qquad
-#   \mathrm{MHA}(X) = \big[\mathrm{head}_1, \dots, \mathrm{head}_H\big]\, W_O^\top + b_O ,$$
+#   \mathrm{MHA} = \big[\mathrm{head}_1, \dots, \mathrm{head}_H\big]\, W_O^\top + b_O ,$$
 #
-# where $Q_h$ is the $h$-th block of $d$ columns of $Q$. torch stores
-# $W_Q, W_K, W_V$ stacked as `in_proj_weight` $(3E, E)$ and $W_O$ as `out_proj.weight`.
-# The cost is the same as one head of width $E$; the heads can attend to different
-# positions (one head to the previous token, another to the same digit, ...).
+# where $Q_h$ is the $h$-th block of $d$ columns of $Q$. In self-attention
+# $X_q = X_k = X_v = X$; in cross-attention the queries come from one sequence ($L$
+# positions) and the keys and values from another ($S$ positions). torch stores
+# $W_Q, W_K, W_V$ stacked in this order as `in_proj_weight` $(3E, E)$, their biases as
+# `in_proj_bias` $(3E,)$, and $W_O$, $b_O$ as `out_proj.weight`, `out_proj.bias`. The
+# cost is the same as one head of width $E$; the heads can attend to different positions
+# (one head to the previous token, another to the same digit, ...).
 #
-# > **Pitfall.** A common note describes multi-head attention as "several sets of
-# > $W_Q, W_K, W_V$ in parallel, capturing different relations" (多组 $W_Q,W_K,W_V$ 并行)
-# > and stops there. That leaves out two steps that every implementation has: the
-# > heads' outputs are **concatenated** back to width $E$, and the concatenation goes
-# > through the **output projection** $W_O$. Without $W_O$ each output feature
-# > comes from one head only, and the heads cannot be combined; $W_O$ holds a quarter of
-# > the attention layer's parameters ($E^2$ of $4E^2$).
+# > **Pitfall.** Multi-head attention is often summed up as "several sets of
+# > $W_Q, W_K, W_V$ in parallel, capturing different relations" (多组 $W_Q,W_K,W_V$ 并行),
+# > and the description stops there. That leaves out two steps that every
+# > implementation has: the heads' outputs are **concatenated** back to width $E$, and the
+# > concatenation goes through the **output projection** $W_O$. Without $W_O$ each
+# > output feature comes from one head only, and the heads cannot be combined; $W_O$
+# > holds a quarter of the attention layer's parameters ($E^2$ of $4E^2$).
 #
-# In code, "the $h$-th block of $d$ columns" is a reshape and a transpose:
-# `split_heads` turns $(B, L, E)$ into $(B, H, L, d)$, so that one batched `@` runs all
-# heads at once, and `merge_heads` undoes it.
+# In code, "the $h$-th block of $d$ columns" is a reshape and a transpose. `split_heads`
+# below reshapes $(B, L, E)$ to $(B, L, H, d)$, so that feature $h d + i$ lands in head
+# $h$, then swaps the $L$ and $H$ axes: $(B, H, L, d)$, ready for one batched `@` over
+# all heads at once. `merge_heads` undoes it. (Reshaping $(B, L, E)$ straight to
+# $(B, H, L, d)$ has the right shape and the wrong content: it cuts the sequence, not the
+# features.) Both are provided.
 
-# %% [markdown]
-# ### Exercise 3.1 — `split_heads`
-# Return `x` of shape `(B, L, E)` as `(B, H, L, E // H)`, head `h` holding features
-# `h*d, ..., (h+1)*d - 1`: reshape to `(B, L, H, d)`, then swap the `L` and `H` axes.
-
-# %% nbgrader={"grade_id": "split_heads", "solution": true}
+# %% nbgrader={"grade_id": "helper_heads", "locked": true}
 def split_heads(x, num_heads):
-    """(B, L, E) -> (B, H, L, E/H), head h = features h*d ... (h+1)*d - 1."""
-    ### BEGIN SOLUTION
-    x = np.asarray(x)
-    B, L, E = x.shape
-    return x.reshape(B, L, num_heads, E // num_heads).transpose(0, 2, 1, 3)
-    ### END SOLUTION
+    """(B, L, E) -> (B, H, L, E/H): head h holds features h*d ... (h+1)*d - 1."""
+    b, t, e = np.shape(x)
+    return np.swapaxes(np.reshape(x, (b, t, num_heads, e // num_heads)), 1, 2)
 
 
-# %% nbgrader={"grade_id": "test_split_heads", "grade": true, "points": 1}
-_x = np.arange(8.0).reshape(1, 2, 4)          # two positions, four features
-_got = answer(split_heads, _x, 2)
-check_close(_got, [[[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [6.0, 7.0]]]],
-            "split_heads(arange(8).reshape(1, 2, 4), 2)",
-            mistakes={"reshaped (B, L, E) straight to (B, H, L, d): reshape to (B, L, H, d) "
-                      "first, then swap L and H": [[[[0.0, 1.0], [2.0, 3.0]],
-                                                    [[4.0, 5.0], [6.0, 7.0]]]],
-                      "head h must get a contiguous block of d features, not every H-th "
-                      "feature": [[[[0.0, 2.0], [4.0, 6.0]], [[1.0, 3.0], [5.0, 7.0]]]]})
-
-# %% nbgrader={"grade_id": "test_split_heads_hidden", "grade": true, "points": 1}
-### BEGIN HIDDEN TESTS
-from dlnotes import attention as _ref
-
-_rng = np.random.default_rng(903)
-for _B, _L, _E, _H in ((2, 5, 12, 3), (1, 1, 4, 4), (3, 4, 6, 1), (2, 3, 8, 2)):
-    _x = _rng.normal(size=(_B, _L, _E))
-    _d = _E // _H
-    check_close(answer(split_heads, _x, _H), _ref.split_heads(_x, _H),
-                f"split_heads on (B, L, E) = {(_B, _L, _E)}, H = {_H}",
-                mistakes={"reshaped (B, L, E) straight to (B, H, L, d): reshape to "
-                          "(B, L, H, d) first, then swap L and H": _x.reshape(_B, _H, _L, _d),
-                          "head h must get a contiguous block of d features, "
-                          "not every H-th feature":
-                              _x.reshape(_B, _L, _d, _H).transpose(0, 3, 1, 2)})
-### END HIDDEN TESTS
-
-# %% [markdown]
-# ### Exercise 3.2 — `merge_heads`
-# The inverse: `(B, H, L, d)` → `(B, L, H*d)`, the concatenation of the heads along the
-# features. `merge_heads(split_heads(x, H))` must give back `x`.
-
-# %% nbgrader={"grade_id": "merge_heads", "solution": true}
 def merge_heads(x):
-    """(B, H, L, d) -> (B, L, H*d): concatenate the heads along the features."""
+    """(B, H, L, d) -> (B, L, H*d): the heads concatenated along the features."""
+    b, h, t, d = np.shape(x)
+    return np.reshape(np.swapaxes(x, 1, 2), (b, t, h * d))
+
+
+# %% [markdown]
+# ### Exercise 4.1 — `multi_head_attention`
+# Implement multi-head attention with torch's parameter layout, returning the output and
+# the attention weights of every head. Use `split_heads` and `merge_heads`. The attention
+# inside each head is the one of Exercise 2.1: you may call your
+# `scaled_dot_product_attention` or write it again here (the grader checks this function
+# on its own, so if you call yours, a mistake there costs points here too).
+
+# %% nbgrader={"grade_id": "multi_head_attention", "solution": true}
+def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias,
+                         out_proj_weight, out_proj_bias, mask=None):
+    """Multi-head attention as torch.nn.MultiheadAttention(batch_first=True).
+
+    query:           (B, L, E); key and value: (B, S, E); num_heads H divides E
+    in_proj_weight:  (3E, E), W_Q, W_K, W_V stacked; in_proj_bias: (3E,) or None
+    out_proj_weight: (E, E), W_O; out_proj_bias: (E,) or None
+    mask:            boolean, True = may attend, broadcastable to (B, H, L, S),
+                     e.g. (L, S) or (B, 1, 1, S); None attends everywhere
+    Returns (out, weights): out (B, L, E) and the weights of every head (B, H, L, S);
+    a query that may attend to no key gets zero weights (no NaN).
+    """
     ### BEGIN SOLUTION
-    x = np.asarray(x)
-    B, H, L, d = x.shape
-    return x.transpose(0, 2, 1, 3).reshape(B, L, H * d)
+    query, key, value = (np.asarray(a, dtype=float) for a in (query, key, value))
+    E = query.shape[-1]
+    w_q, w_k, w_v = np.split(np.asarray(in_proj_weight, dtype=float), 3)
+    b_q, b_k, b_v = np.split(np.zeros(3 * E) if in_proj_bias is None
+                             else np.asarray(in_proj_bias, dtype=float), 3)
+    q = split_heads(query @ w_q.T + b_q, num_heads)
+    k = split_heads(key @ w_k.T + b_k, num_heads)
+    v = split_heads(value @ w_v.T + b_v, num_heads)
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    row_max = scores.max(axis=-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isfinite(row_max), row_max, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    weights = e / np.where(total > 0, total, 1.0)
+    out = merge_heads(weights @ v) @ np.asarray(out_proj_weight, dtype=float).T
+    if out_proj_bias is not None:
+        out = out + out_proj_bias
+    return out, weights
     ### END SOLUTION
 
 
-# %% nbgrader={"grade_id": "test_merge_heads", "grade": true, "points": 1}
-_heads = np.array([[[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [6.0, 7.0]]]])   # (1, 2, 2, 2)
-check_close(answer(merge_heads, _heads), np.arange(8.0).reshape(1, 2, 4),
-            "merge_heads of two heads [[0, 1], [4, 5]] and [[2, 3], [6, 7]]",
-            mistakes={"reshaped (B, H, L, d) straight to (B, L, E): swap H and L first":
-                          [[[0.0, 1.0, 4.0, 5.0], [2.0, 3.0, 6.0, 7.0]]]})
-
-# %% nbgrader={"grade_id": "test_merge_heads_hidden", "grade": true, "points": 1}
-### BEGIN HIDDEN TESTS
+# %% nbgrader={"grade_id": "test_multi_head_attention", "grade": true, "points": 2}
 from dlnotes import attention as _ref
 
-_rng = np.random.default_rng(904)
-for _shape in ((2, 3, 5, 4), (1, 1, 3, 2), (3, 4, 1, 1), (2, 2, 6, 3)):
-    _x = _rng.normal(size=_shape)
-    _B, _H, _L, _d = _shape
-    check_close(answer(merge_heads, _x), _ref.merge_heads(_x),
-                f"merge_heads on (B, H, L, d) = {_shape}",
-                mistakes={"reshaped (B, H, L, d) straight to (B, L, E): "
-                          "swap H and L first": _x.reshape(_B, _L, _H * _d),
-                          "features interleaved across heads: concatenate whole heads":
-                              _x.transpose(0, 2, 3, 1).reshape(_B, _L, _H * _d)})
+
+def _mha_params(_E, _seed):
+    """Small random weights in torch's layout: in_proj (3E, E), (3E,); out_proj (E, E), (E,)."""
+    _r = np.random.default_rng(_seed)
+    return (_r.normal(scale=0.7, size=(3 * _E, _E)), _r.normal(scale=0.3, size=3 * _E),
+            _r.normal(scale=0.7, size=(_E, _E)), _r.normal(scale=0.3, size=_E))
+
+
+def _qk_swapped(_w_in, _b_in):
+    """The same parameters with the blocks of W_Q and W_K (and b_Q, b_K) exchanged."""
+    _E = _w_in.shape[1]
+    _order = np.r_[_E:2 * _E, 0:_E, 2 * _E:3 * _E]
+    return _w_in[_order], _b_in[_order]
+
+
+# Self-attention, B = 1, L = 3 positions, E = 4 features, H = 2 heads, a causal mask.
+_x = np.random.default_rng(920).normal(size=(1, 3, 4))
+_w_in, _b_in, _w_out, _b_out = _mha_params(4, 921)
+_causal = np.array([[True, False, False], [True, True, False], [True, True, True]])
+_want, _want_w = _ref.multi_head_attention(_x, _x, _x, 2, _w_in, _b_in, _w_out, _b_out,
+                                           _causal)
+_out, _w = answer(multi_head_attention, _x, _x, _x, 2, _w_in, _b_in, _w_out, _b_out, _causal)
+check_close(_out, _want, "multi-head self-attention output (E = 4, H = 2, causal mask)",
+            atol=1e-6, rtol=1e-5,
+            mistakes={"the output projection W_O is missing: concatenate the heads, then "
+                      "apply out_proj_weight (transposed) and out_proj_bias":
+                          _ref.multi_head_attention(_x, _x, _x, 2, _w_in, _b_in, np.eye(4),
+                                                    None, _causal)[0],
+                      "the heads were not split: one attention over all E features is one "
+                      "head of width E, not H heads of width E/H":
+                          _ref.multi_head_attention(_x, _x, _x, 1, _w_in, _b_in, _w_out,
+                                                    _b_out, _causal)[0],
+                      "queries and keys look swapped: the first E rows of in_proj_weight "
+                      "are W_Q, the next E rows W_K":
+                          _ref.multi_head_attention(_x, _x, _x, 2, *_qk_swapped(_w_in, _b_in),
+                                                    _w_out, _b_out, _causal)[0]})
+check_equal(np.shape(_w), (1, 2, 3, 3), "shape of the weights (B, H, L, S) for B = 1, H = 2, "
+            "L = S = 3 (one weight matrix per head, not averaged)")
+check_close(_w, _want_w, "per-head attention weights (E = 4, H = 2, causal mask)", atol=1e-6)
+# Cross-attention: L = 2 queries attend to S = 5 keys and values.
+_xq = np.random.default_rng(922).normal(size=(2, 2, 4))
+_xkv = np.random.default_rng(923).normal(size=(2, 5, 4))
+_want, _want_w = _ref.multi_head_attention(_xq, _xkv, _xkv, 2, _w_in, _b_in, _w_out, _b_out)
+_out, _w = answer(multi_head_attention, _xq, _xkv, _xkv, 2, _w_in, _b_in, _w_out, _b_out)
+check_equal(np.shape(_out), (2, 2, 4), "shape of out for query (2, 2, 4), key and value "
+            "(2, 5, 4)")
+check_equal(np.shape(_w), (2, 2, 2, 5), "shape of the weights (B, H, L, S) for query "
+            "(2, 2, 4), key and value (2, 5, 4)")
+check_close(_out, _want, "cross-attention output, L = 2 queries and S = 5 keys", atol=1e-6,
+            rtol=1e-5)
+
+# %% nbgrader={"grade_id": "test_multi_head_attention_hidden", "grade": true, "points": 3}
+### BEGIN HIDDEN TESTS
+import torch as _torch
+
+import dlnotes.attention as _ref
+
+
+def _torch_mha(_q, _k, _v, _H, _w_in, _b_in, _w_out, _b_out, _m):
+    """torch.nn.MultiheadAttention with copied weights; attn_mask = ~mask per head."""
+    _B, _L, _E = _q.shape
+    _S = _k.shape[1]
+    _layer = _torch.nn.MultiheadAttention(_E, _H, bias=_b_in is not None, batch_first=True,
+                                          dtype=_torch.float64)
+    _state = {"in_proj_weight": _w_in, "out_proj.weight": _w_out}
+    if _b_in is not None:
+        _state.update({"in_proj_bias": _b_in, "out_proj.bias": _b_out})
+    _layer.load_state_dict({_n: _torch.tensor(_a) for _n, _a in _state.items()})
+    _tm = None
+    if _m is not None:
+        _full = np.broadcast_to(_m, (_B, _H, _L, _S)).reshape(_B * _H, _L, _S)
+        _tm = _torch.from_numpy(~_full)
+    with _torch.no_grad():
+        _o, _w = _layer(*(_torch.tensor(_a) for _a in (_q, _k, _v)), attn_mask=_tm,
+                        need_weights=True, average_attn_weights=False)
+    return _o.numpy(), _w.numpy()
+
+
+def _mha_mistakes(_q, _k, _v, _H, _w_in, _b_in, _w_out, _b_out, _m):
+    _E = _q.shape[-1]
+    _shrink = np.r_[np.full(_E, np.sqrt(1 / _H)), np.ones(2 * _E)]   # scores / sqrt(H)
+    _mist = {
+        "the output projection W_O is missing":
+            _ref.multi_head_attention(_q, _k, _v, _H, _w_in, _b_in, np.eye(_E), None, _m),
+        "scaled by sqrt(E); each head's scores are divided by the square root of its own "
+        "width d = E/H": _ref.multi_head_attention(
+            _q, _k, _v, _H, _w_in * _shrink[:, None],
+            None if _b_in is None else _b_in * _shrink, _w_out, _b_out, _m),
+    }
+    if _m is None or np.ndim(_m) < 4 or np.shape(_m)[-3] == 1:
+        _mist["the heads were not split: one attention over all E features is one head of "
+              "width E"] = _ref.multi_head_attention(_q, _k, _v, 1, _w_in, _b_in, _w_out,
+                                                     _b_out, _m)
+    if _m is not None:
+        _mist["the mask looks inverted: True means 'may attend'"] = _ref.multi_head_attention(
+            _q, _k, _v, _H, _w_in, _b_in, _w_out, _b_out, ~np.asarray(_m))
+    return _mist
+
+
+def _check_mha(_q, _k, _v, _H, _params, _m, _label):
+    _got_o, _got_w = answer(multi_head_attention, _q, _k, _v, _H, *_params, _m, case=_label)
+    _o, _w = _torch_mha(_q, _k, _v, _H, *_params, _m)
+    _ro, _rw = _ref.multi_head_attention(_q, _k, _v, _H, *_params, _m)
+    _live = np.ones(_rw.shape[:-1], dtype=bool) if _m is None else \
+        np.broadcast_to(_m, _rw.shape).any(axis=-1)
+    _o_live = _live.all(axis=1)          # torch gives NaN for a query with no key to attend
+    _mist = _mha_mistakes(_q, _k, _v, _H, *_params, _m)
+    check_equal(np.shape(_got_w), _rw.shape, f"shape of the weights {_label}")
+    check_close(np.where(_o_live[..., None], _got_o, 0.0), np.where(_o_live[..., None], _o, 0.0),
+                f"output {_label}", atol=1e-6, rtol=1e-5,
+                mistakes={_e: np.where(_o_live[..., None], _mo[0], 0.0)
+                          for _e, _mo in _mist.items() if np.shape(_mo[0]) == _o.shape})
+    check_close(np.where(_live[..., None], _got_w, 0.0), np.where(_live[..., None], _w, 0.0),
+                f"weights {_label}", atol=1e-6, rtol=1e-5)
+    check_close(_got_o, _ro, f"output {_label}, including queries with no key to attend "
+                "(their weights are 0, so their output is out_proj_bias)", atol=1e-6, rtol=1e-5)
+    check_close(_got_w, _rw, f"weights {_label}, including queries with no key to attend",
+                atol=1e-6, rtol=1e-5)
+
+
+_rng = np.random.default_rng(924)
+for _B, _L, _S, _E, _H, _mk, _bias in ((2, 5, 5, 8, 2, "causal", True),
+                                       (3, 4, 6, 12, 3, "padding", True),
+                                       (2, 3, 4, 6, 3, "random", True),
+                                       (1, 6, 6, 8, 4, None, False),
+                                       (2, 1, 1, 4, 4, None, True)):
+    _q = _rng.normal(size=(_B, _L, _E))
+    if _L == _S and _mk != "padding":
+        _k = _v = _q
+    else:
+        _k, _v = _rng.normal(size=(_B, _S, _E)), _rng.normal(size=(_B, _S, _E))
+    _params = [_rng.normal(scale=0.5, size=(3 * _E, _E)), _rng.normal(scale=0.2, size=3 * _E),
+               _rng.normal(scale=0.5, size=(_E, _E)), _rng.normal(scale=0.2, size=_E)]
+    if not _bias:
+        _params[1] = _params[3] = None
+    if _mk == "causal":
+        _m = _ref.causal_mask(_L)
+    elif _mk == "padding":
+        _m = np.ones((_B, 1, 1, _S), dtype=bool)
+        _m[0, ..., -2:] = False
+    elif _mk == "random":
+        _m = _rng.random((_B, _H, _L, _S)) < 0.5
+        _m[1, 2, 1] = False
+    else:
+        _m = None
+    _check_mha(_q, _k, _v, _H, _params, _m,
+               f"for (B, L, S, E, H) = {(_B, _L, _S, _E, _H)}, mask: {_mk or 'none'}"
+               + ("" if _bias else ", no biases (None)"))
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# The reference multi-head attention, built from exactly these pieces, agrees with
-# `torch.nn.MultiheadAttention` given the same weights (and the negated mask):
+# Your multi-head attention next to `torch.nn.MultiheadAttention` with the same weights
+# (and the negated mask). Where an exercise is not answered yet, the demo uses the
+# `dlnotes` version and says so.
 
 # %% tags=["demo"]
+from dlnotes import mine
+
+yours = mine.own(globals(), "09_transformer", ["multi_head_attention"])
 try:
     import torch
 except ImportError:
@@ -493,8 +847,8 @@ if torch is not None:
     x = r.normal(size=(B_, L_, E_))
     w_in, b_in = r.normal(size=(3 * E_, E_)) / 3, r.normal(size=3 * E_) / 3
     w_out, b_out = r.normal(size=(E_, E_)) / 3, r.normal(size=E_) / 3
-    out_np, w_np = ref.multi_head_attention(x, x, x, H_, w_in, b_in, w_out, b_out,
-                                            mask=ref.causal_mask(L_))
+    out_np, w_np = yours.multi_head_attention(x, x, x, H_, w_in, b_in, w_out, b_out,
+                                              mask=ref.causal_mask(L_))
     mha = torch.nn.MultiheadAttention(E_, H_, batch_first=True, dtype=torch.float64)
     mha.load_state_dict({"in_proj_weight": torch.tensor(w_in), "in_proj_bias": torch.tensor(b_in),
                          "out_proj.weight": torch.tensor(w_out),
@@ -506,7 +860,7 @@ if torch is not None:
     print("max |numpy - torch| weights:", np.abs(w_np - w_t.detach().numpy()).max())
 
 # %% [markdown]
-# ## 4. Positional encoding
+# ## 5. Positional encoding
 #
 # Self-attention treats its input as a **set**: permute the positions of $X$ and the
 # output is permuted the same way, nothing else changes (it is permutation-equivariant,
@@ -541,7 +895,7 @@ print("with positional encoding:              out(x[perm]) == out(x)[perm]?",
       np.allclose(out_perm, out[:, perm]))
 
 # %% [markdown]
-# ### Exercise 4.1 — `sinusoidal_positional_encoding`
+# ### Exercise 5.1 — `sinusoidal_positional_encoding`
 # Return the $(T, E)$ array above for positions $p = 0, \dots, T-1$
 # (`seq_len` $= T$, `d_model` $= E$). Compute the angles for the even columns
 # $2i = 0, 2, 4, \dots$ once, put their sines in columns `0::2` and the cosines in
@@ -549,7 +903,7 @@ print("with positional encoding:              out(x[perm]) == out(x)[perm]?",
 
 # %% nbgrader={"grade_id": "sinusoidal_positional_encoding", "solution": true}
 def sinusoidal_positional_encoding(seq_len, d_model):
-    """PE[p, 2i] = sin(p / 10000**(2i/d)), PE[p, 2i+1] = cos(same angle)."""
+    """The (seq_len, d_model) sinusoidal positional encoding of the formula above."""
     ### BEGIN SOLUTION
     pos = np.arange(seq_len, dtype=float)[:, None]
     two_i = np.arange(0, d_model, 2, dtype=float)
@@ -564,7 +918,7 @@ def sinusoidal_positional_encoding(seq_len, d_model):
 # %% nbgrader={"grade_id": "test_sinusoidal_positional_encoding", "grade": true, "points": 1}
 _expected = [[0.0, 1.0, 0.0, 1.0], [np.sin(1.0), np.cos(1.0), np.sin(0.01), np.cos(0.01)]]
 check_close(answer(sinusoidal_positional_encoding, 2, 4), _expected,
-            "sinusoidal_positional_encoding(2, 4)",
+            "sinusoidal_positional_encoding(2, 4)", atol=1e-6,
             mistakes={"sine and cosine swapped: even columns are sines":
                           [[1.0, 0.0, 1.0, 0.0],
                            [np.cos(1.0), np.sin(1.0), np.cos(0.01), np.sin(0.01)]],
@@ -574,7 +928,7 @@ check_close(answer(sinusoidal_positional_encoding, 2, 4), _expected,
 
 # %% nbgrader={"grade_id": "test_sinusoidal_positional_encoding_hidden", "grade": true, "points": 2}
 ### BEGIN HIDDEN TESTS
-from dlnotes import attention as _ref
+import dlnotes.attention as _ref
 
 
 def _pe_wrong(_T, _E, _kind):
@@ -598,7 +952,7 @@ def _pe_wrong(_T, _E, _kind):
 for _T, _E in ((5, 8), (50, 16), (7, 5), (1, 1), (3, 2), (20, 64)):
     check_close(answer(sinusoidal_positional_encoding, _T, _E),
                 _ref.sinusoidal_positional_encoding(_T, _E),
-                f"sinusoidal_positional_encoding({_T}, {_E})", atol=1e-9,
+                f"sinusoidal_positional_encoding({_T}, {_E})", atol=1e-5,
                 mistakes={"sine and cosine swapped: even columns are sines": _pe_wrong(
                               _T, _E, "swap"),
                           "sines and cosines must be interleaved (sin, cos, sin, cos), "
@@ -638,8 +992,7 @@ def show_pe(pair=0):
 
 widgets.interact(show_pe, pair=widgets.IntSlider(value=0, min=0, max=31, description="pair i"));
 
-# %% [markdown]
-# ## 5. The encoder block
+# ## 6. The encoder block
 #
 # A Transformer **encoder block** (编码器层) has two sub-layers, each wrapped in a
 # **residual connection** (残差连接) and a **LayerNorm** (层归一化, chapter 6):
@@ -663,51 +1016,16 @@ widgets.interact(show_pe, pair=widgets.IntSlider(value=0, min=0, max=31, descrip
 # $h = x + \mathrm{MHA}(\mathrm{LN}_1 x)$, $\mathrm{out} = h + \mathrm{FF}(\mathrm{LN}_2 h)$,
 # is easier to train very deep and used by GPT-2 and most later models.
 #
-# > **Pitfall.** A common note says "the Transformer is based entirely on self-attention"
+# > **Pitfall.** A common summary says "the Transformer is based entirely on self-attention"
 # > (Transformer 完全基于 Self-Attention). The title of the paper, "Attention is all you
 # > need", says that it needs no recurrence and no convolution, not that it is attention
 # > only. Every block also has a position-wise **feed-forward network**, **residual
 # > connections** and **LayerNorm**, and the input gets a **positional encoding**. Take
 # > the feed-forward nets away and the model loses most of its parameters and all of its
 # > per-position non-linearity; take the residuals away and a deep stack stops training.
-#
-# The exercise below uses four provided helpers, so that a slip in an earlier exercise
-# does not cost you this one.
-
-# %% nbgrader={"grade_id": "helper_attention", "locked": true}
-def given_attention(q, k, v, mask=None):
-    """Scaled dot-product attention (stable, masked); returns (out, weights)."""
-    s = np.matmul(q, np.swapaxes(k, -1, -2)) / np.sqrt(np.shape(q)[-1])
-    if mask is not None:  # True = may attend
-        s = np.where(mask, s, -np.inf)
-    m = np.max(s, axis=-1, keepdims=True)
-    z = np.exp(s - np.where(np.isfinite(m), m, 0.0))
-    n = np.sum(z, axis=-1, keepdims=True)
-    a = z / np.where(n > 0, n, 1.0)
-    return np.matmul(a, v), a
-
-
-def given_split_heads(x, num_heads):
-    """(B, L, E) -> (B, H, L, E/H)."""
-    b, t, e = np.shape(x)
-    return np.swapaxes(np.reshape(x, (b, t, num_heads, e // num_heads)), 1, 2)
-
-
-def given_merge_heads(x):
-    """(B, H, L, d) -> (B, L, H*d)."""
-    b, h, t, d = np.shape(x)
-    return np.reshape(np.swapaxes(x, 1, 2), (b, t, h * d))
-
-
-def given_layer_norm(x, gamma, beta, eps=1e-5):
-    """LayerNorm over the last axis, biased variance, as torch."""
-    mu = x.mean(axis=-1, keepdims=True)
-    var = x.var(axis=-1, keepdims=True)
-    return gamma * (x - mu) / np.sqrt(var + eps) + beta
-
 
 # %% [markdown]
-# ### Exercise 5.1 — `encoder_block_forward`
+# ### Exercise 6.1 — `encoder_block_forward`
 # Implement the post-norm block above for `x` of shape `(B, L, E)`. `params` is a dict
 # named like torch's `TransformerEncoderLayer.state_dict()`:
 #
@@ -721,34 +1039,52 @@ def given_layer_norm(x, gamma, beta, eps=1e-5):
 # | `"norm1.weight"`, `"norm1.bias"` | $(E,)$ | first LayerNorm's $\gamma$, $\beta$ |
 # | `"norm2.weight"`, `"norm2.bias"` | $(E,)$ | second LayerNorm's $\gamma$, $\beta$ |
 #
-# A linear layer with torch's weight layout is `x @ W.T + b`. Use `given_split_heads`,
-# `given_attention`, `given_merge_heads` and `given_layer_norm` (eps $= 10^{-5}$). Pass
-# the `mask` on to `given_attention` unchanged: it is boolean, `True` = may attend, and
-# broadcasts to $(B, H, L, L)$ (a causal $(L, L)$ or a padding $(B, 1, 1, L)$ mask).
+# A linear layer with torch's weight layout is `x @ W.T + b`. Two pieces come in as
+# arguments, so that this exercise is graded on its own: `attention(q, k, v, mask)`,
+# scaled dot-product attention as in Exercise 2.1, and `layer_norm_forward(x, gamma, beta)`,
+# chapter 6's LayerNorm returning `(out, cache)` (eps $= 10^{-5}$). The tests pass the
+# library's; the demo below passes yours. Use the provided `split_heads` and `merge_heads`,
+# and pass the `mask` on to `attention` unchanged: it is boolean, `True` = may attend,
+# and broadcasts to $(B, H, L, L)$ (a causal $(L, L)$ or a padding $(B, 1, 1, L)$ mask).
 # Return only the output, shape `(B, L, E)`.
 
 # %% nbgrader={"grade_id": "encoder_block_forward", "solution": true}
-def encoder_block_forward(x, params, num_heads, mask=None):
-    """Post-norm Transformer encoder block: LN2(h + FF(h)) with h = LN1(x + MHA(x))."""
+def encoder_block_forward(x, params, num_heads, attention, layer_norm_forward, mask=None):
+    """Post-norm Transformer encoder block (torch's TransformerEncoderLayer, ReLU, no dropout).
+
+    x:                  (B, L, E)
+    params:             dict of arrays keyed as in the table above
+    num_heads:          H, divides E
+    attention:          attention(q, k, v, mask) -> (out, weights) for q, k, v (B, H, ., d)
+    layer_norm_forward: layer_norm_forward(x, gamma, beta) -> (out, cache), over the last axis
+    mask:               boolean, True = may attend, broadcastable to (B, H, L, L), or None
+    Returns the block's output, shape (B, L, E).
+    """
     ### BEGIN SOLUTION
     x = np.asarray(x, dtype=float)
-    E = x.shape[-1]
-    w_in, b_in = params["self_attn.in_proj_weight"], params["self_attn.in_proj_bias"]
-    q = given_split_heads(x @ w_in[:E].T + b_in[:E], num_heads)
-    k = given_split_heads(x @ w_in[E:2 * E].T + b_in[E:2 * E], num_heads)
-    v = given_split_heads(x @ w_in[2 * E:].T + b_in[2 * E:], num_heads)
-    heads, _ = given_attention(q, k, v, mask)
-    a = given_merge_heads(heads) @ params["self_attn.out_proj.weight"].T \
+    w_q, w_k, w_v = np.split(params["self_attn.in_proj_weight"], 3)
+    b_q, b_k, b_v = np.split(params["self_attn.in_proj_bias"], 3)
+    q = split_heads(x @ w_q.T + b_q, num_heads)
+    k = split_heads(x @ w_k.T + b_k, num_heads)
+    v = split_heads(x @ w_v.T + b_v, num_heads)
+    heads, _ = attention(q, k, v, mask)
+    a = merge_heads(heads) @ params["self_attn.out_proj.weight"].T \
         + params["self_attn.out_proj.bias"]
-    h = given_layer_norm(x + a, params["norm1.weight"], params["norm1.bias"])
+    h, _ = layer_norm_forward(x + a, params["norm1.weight"], params["norm1.bias"])
     z = np.maximum(h @ params["linear1.weight"].T + params["linear1.bias"], 0.0)
     f = z @ params["linear2.weight"].T + params["linear2.bias"]
-    return given_layer_norm(h + f, params["norm2.weight"], params["norm2.bias"])
+    out, _ = layer_norm_forward(h + f, params["norm2.weight"], params["norm2.bias"])
+    return out
     ### END SOLUTION
 
 
 # %% nbgrader={"grade_id": "test_encoder_block_forward", "grade": true, "points": 2}
+from dlnotes import attention as _ref
+from dlnotes.regularization import layer_norm_forward as _ln
+
+
 def _toy_params(_E, _F, _seed, _scale=0.5):
+    """Small random weights for every entry of the table; LayerNorms start as gamma 1, beta 0."""
     _r = np.random.default_rng(_seed)
     _p = {"self_attn.in_proj_weight": _r.normal(scale=_scale, size=(3 * _E, _E)),
           "self_attn.in_proj_bias": _r.normal(scale=0.1, size=3 * _E),
@@ -763,42 +1099,78 @@ def _toy_params(_E, _F, _seed, _scale=0.5):
     return _p
 
 
-_x = np.random.default_rng(905).normal(size=(2, 5, 8))
-_p = _toy_params(8, 16, 906)
-_out = answer(encoder_block_forward, _x, _p, 2)
-check_equal(np.shape(_out), (2, 5, 8), "shape of the output for x of shape (2, 5, 8)")
-# Post-norm ends in LayerNorm2 (weight 1, bias 0): every position has mean 0 and std ~1.
-check_close(np.mean(_out, axis=-1), np.zeros((2, 5)), "mean over the features of each "
-            "output position (post-norm ends in a LayerNorm)", atol=1e-8)
-check_close(np.std(_out, axis=-1), np.ones((2, 5)), "std over the features of each output "
-            "position (post-norm ends in a LayerNorm)", atol=1e-3)
+def _variant(_p, **_changes):
+    """A copy of the parameters with some entries replaced (keys with '.' written as '__')."""
+    return {**_p, **{_n.replace("__", "."): _a for _n, _a in _changes.items()}}
+
+
+def _without_relu(_p):
+    """Parameters whose ReLU block computes z W2^T + b2 with no ReLU: relu(z) - relu(-z) = z."""
+    return _variant(_p, linear1__weight=np.concatenate([_p["linear1.weight"],
+                                                        -_p["linear1.weight"]]),
+                    linear1__bias=np.concatenate([_p["linear1.bias"], -_p["linear1.bias"]]),
+                    linear2__weight=np.concatenate([_p["linear2.weight"],
+                                                    -_p["linear2.weight"]], axis=1))
+
+
+def _block(_x, _p, _H, _m=None, **_kw):
+    return _ref.encoder_block_forward(_x, _p, _m, num_heads=_H, **_kw)[0]
+
+
+def _block_mistakes(_x, _p, _H, _m=None):
+    _E = _x.shape[-1]
+    _swap = np.r_[_E:2 * _E, 0:_E, 2 * _E:3 * _E]
+    return {
+        "the output projection W_O is missing: the heads are concatenated, then multiplied "
+        "by self_attn.out_proj.weight (transposed) plus its bias":
+            _block(_x, _variant(_p, self_attn__out_proj__weight=np.eye(_E),
+                                self_attn__out_proj__bias=np.zeros(_E)), _H, _m),
+        "queries and keys look swapped: the first E rows of in_proj_weight are W_Q, the "
+        "next E rows W_K":
+            _block(_x, _variant(_p, self_attn__in_proj_weight=_p["self_attn.in_proj_weight"][
+                _swap], self_attn__in_proj_bias=_p["self_attn.in_proj_bias"][_swap]), _H, _m),
+        "the ReLU between the two linear layers of the feed-forward net is missing":
+            _block(_x, _without_relu(_p), _H, _m),
+        "the heads were not split: q, k and v go to the attention as (B, H, L, d), made by "
+        "split_heads": _block(_x, _p, 1, _m),
+        "this is the pre-norm block; the exercise asks for post-norm, "
+        "LN1(x + MHA(x)) then LN2(h + FF(h))": _block(_x, _p, _H, _m, norm_first=True),
+    }
+
+
+_x = np.random.default_rng(905).normal(size=(1, 3, 4))      # B = 1, L = 3, E = 4
+_p = _toy_params(4, 8, 906)                                  # F = 8
+_out = answer(encoder_block_forward, _x, _p, 2, _ref.scaled_dot_product_attention, _ln)
+check_equal(np.shape(_out), (1, 3, 4), "shape of the output for x of shape (1, 3, 4)")
 # With every weight and bias of attention and feed-forward at 0, both sub-layers output 0
 # and the block is LN2(LN1(x + 0) + 0).
 _zero = {_n: np.zeros_like(_a) for _n, _a in _p.items()}
 for _n in ("norm1", "norm2"):
-    _zero[_n + ".weight"], _zero[_n + ".bias"] = np.ones(8), np.zeros(8)
-
-
-def _ln(_a):
-    return (_a - _a.mean(-1, keepdims=True)) / np.sqrt(_a.var(-1, keepdims=True) + 1e-5)
-
-
-check_close(answer(encoder_block_forward, _x, _zero, 2), _ln(_ln(_x)),
-            "block with all attention and feed-forward weights at 0", atol=1e-8,
+    _zero[_n + ".weight"], _zero[_n + ".bias"] = np.ones(4), np.zeros(4)
+_once = _ln(_x, np.ones(4), np.zeros(4))[0]
+check_close(answer(encoder_block_forward, _x, _zero, 2, _ref.scaled_dot_product_attention, _ln),
+            _ln(_once, np.ones(4), np.zeros(4))[0],
+            "block with all attention and feed-forward weights at 0", atol=1e-6,
             mistakes={"the residual connections are missing: LN1(x + MHA(x)), not "
-                      "LN1(MHA(x))": np.zeros_like(_x)})
+                      "LN1(MHA(x))": np.zeros_like(_x),
+                      "this is the pre-norm block; the exercise asks for post-norm, "
+                      "LN1(x + MHA(x)) then LN2(h + FF(h))": _x})
+# The block with small random weights, E = 4, H = 2 heads of width 2, F = 8.
+check_close(_out, _block(_x, _p, 2), "encoder block with small random weights "
+            "(E = 4, H = 2, F = 8)", atol=1e-6, rtol=1e-5, mistakes=_block_mistakes(_x, _p, 2))
 # With a causal mask, output position t depends on positions <= t only.
-_causal = np.tril(np.ones((5, 5), dtype=bool))
+_causal = np.tril(np.ones((3, 3), dtype=bool))
 _x2 = _x.copy()
 _x2[:, -1] += 3.0
-_o1 = answer(encoder_block_forward, _x, _p, 2, _causal)
-_o2 = answer(encoder_block_forward, _x2, _p, 2, _causal)
-check_close(_o2[:, :-1], _o1[:, :-1], "outputs 0..3 with a causal mask after changing "
-            "input position 4 (they must not change: is the mask passed to the attention?)")
+_o1 = answer(encoder_block_forward, _x, _p, 2, _ref.scaled_dot_product_attention, _ln, _causal)
+_o2 = answer(encoder_block_forward, _x2, _p, 2, _ref.scaled_dot_product_attention, _ln, _causal)
+check_close(_o2[:, :-1], _o1[:, :-1], "outputs 0 and 1 with a causal mask after changing "
+            "input position 2 (they must not change: is the mask passed to the attention?)",
+            atol=1e-6)
 
 # %% nbgrader={"grade_id": "test_encoder_block_forward_hidden", "grade": true, "points": 3}
 ### BEGIN HIDDEN TESTS
-from dlnotes import attention as _ref
+import dlnotes.attention as _ref
 from dlnotes.regularization import layer_norm_forward as _lnf
 
 
@@ -812,10 +1184,7 @@ def _random_block(_E, _H, _F, _rng):
     return dict(_p)
 
 
-def _block_mistakes(_x, _p, _H, _m):
-    _E = _x.shape[-1]
-    _no_wo = {**_p, "self_attn.out_proj.weight": np.eye(_E),
-              "self_attn.out_proj.bias": np.zeros(_E)}
+def _hidden_mistakes(_x, _p, _H, _m):
     _mha = _ref.multi_head_attention(_x, _x, _x, _H, _p["self_attn.in_proj_weight"],
                                      _p["self_attn.in_proj_bias"],
                                      _p["self_attn.out_proj.weight"],
@@ -824,22 +1193,10 @@ def _block_mistakes(_x, _p, _H, _m):
     _z = np.maximum(_h @ _p["linear1.weight"].T + _p["linear1.bias"], 0)
     _no_res = _lnf(_z @ _p["linear2.weight"].T + _p["linear2.bias"],
                    _p["norm2.weight"], _p["norm2.bias"])[0]
-    _h = _lnf(_x + _mha, _p["norm1.weight"], _p["norm1.bias"])[0]
-    _z = _h @ _p["linear1.weight"].T + _p["linear1.bias"]
-    _no_relu = _lnf(_h + _z @ _p["linear2.weight"].T + _p["linear2.bias"],
-                    _p["norm2.weight"], _p["norm2.bias"])[0]
-    return {
-        "the output projection W_O is missing: the heads are concatenated, then multiplied by "
-        "self_attn.out_proj.weight (transposed) plus its bias":
-            _ref.encoder_block_forward(_x, _no_wo, _m, num_heads=_H)[0],
-        "this is the pre-norm block; the exercise asks for post-norm, "
-        "LN1(x + MHA(x)) then LN2(h + FF(h))":
-            _ref.encoder_block_forward(_x, _p, _m, num_heads=_H, norm_first=True)[0],
-        "the residual connections are missing: LN1(x + MHA(x)), not LN1(MHA(x))": _no_res,
-        "the ReLU between the two linear layers of the feed-forward net is missing": _no_relu,
-        "the mask is ignored (pass it to the attention)":
-            _ref.encoder_block_forward(_x, _p, None, num_heads=_H)[0],
-    }
+    _mist = dict(_block_mistakes(_x, _p, _H, _m))
+    _mist["the residual connections are missing: LN1(x + MHA(x)), not LN1(MHA(x))"] = _no_res
+    _mist["the mask is ignored (pass it to the attention)"] = _block(_x, _p, _H, None)
+    return _mist
 
 
 _rng = np.random.default_rng(907)
@@ -854,15 +1211,17 @@ for _B, _L, _E, _H, _F, _mk in ((2, 5, 8, 2, 16, "causal"), (1, 4, 6, 3, 10, Non
         _m[0, ..., -2:] = False
     else:
         _m = None
-    check_close(answer(encoder_block_forward, _x, _p, _H, _m),
-                _ref.encoder_block_forward(_x, _p, _m, num_heads=_H)[0],
-                f"encoder block on random (B, L, E) = {(_B, _L, _E)}, H = {_H}, F = {_F}, "
-                f"mask: {_mk or 'none'}", atol=1e-8,
-                mistakes=_block_mistakes(_x, _p, _H, _m))
+    _want = _block(_x, _p, _H, _m)
+    _mist = {_e: _v for _e, _v in _hidden_mistakes(_x, _p, _H, _m).items()
+             if not np.allclose(_v, _want)}
+    check_close(answer(encoder_block_forward, _x, _p, _H, _ref.scaled_dot_product_attention,
+                       _lnf, _m),
+                _want, f"encoder block on random (B, L, E) = {(_B, _L, _E)}, H = {_H}, "
+                f"F = {_F}, mask: {_mk or 'none'}", atol=1e-6, rtol=1e-5, mistakes=_mist)
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ### Question 5.2 — parameters of a block
+# ### Question 6.2 — parameters of a block
 # The base Transformer has $E = 512$, $H = 8$ heads and $F = 2048$. How many trainable
 # parameters (weights **and** biases, LayerNorms included) does **one** encoder block
 # have? Write the number (an `int`), not code that builds a model.
@@ -945,7 +1304,7 @@ cross, w_cross = ref.multi_head_attention(tgt, memory, memory, 2,
 print("cross-attention: output", cross.shape, " weights (B, H, L, S) =", w_cross.shape)
 
 # %% [markdown]
-# ## 6. Training a tiny Transformer to sort digits
+# ## 7. Training a tiny Transformer to sort digits
 #
 # Now the pieces train a real model. The task: read 10 random digits and output them
 # **sorted**, e.g. `3 9 0 3 7 1 4 4 8 2` → `0 1 2 3 3 4 4 7 8 9`. The model is an encoder
@@ -960,12 +1319,18 @@ print("cross-attention: output", cross.shape, " weights (B, H, L, S) =", w_cross
 # digit, and it needs the positional encoding to know which $t$ it is. A prediction
 # counts as right only if **all 10** digits are right (sequence accuracy).
 #
-# The layers are the book's numpy reference: `encoder_block_forward` and
-# `encoder_block_backward` from `dlnotes.attention` and `Adam` from `dlnotes.optim`. The
-# embedding, the output layer and the cross-entropy are a few lines of numpy below. An
-# embedding lookup `emb[x]` is a row selection, so its gradient adds the upstream rows
-# back into the selected rows: `np.add.at(demb, x, dh)` (a digit that appears twice
-# gets both contributions).
+# **Your code trains it.** The blocks are `encoder_block_forward` and
+# `encoder_block_backward` of `dlnotes.attention`, which chain the layers, with your
+# pieces plugged in: your `scaled_dot_product_attention` and `sdpa_backward` run every
+# head of every block, your `sinusoidal_positional_encoding` gives $PE$, and your
+# chapter 6 `layer_norm_backward` runs every LayerNorm backward
+# (`dlnotes.mine.load` finds your copy of chapter 6; its `layer_norm_forward` comes
+# along, since the two share a cache). A piece you have not answered yet is replaced by
+# the `dlnotes` one, with a line that says so. `Adam` comes from `dlnotes.optim`
+# (chapter 5). The embedding, the output layer and the cross-entropy are a few lines of
+# numpy below. With only 10 digits, the embedding lookup is written as a one-hot matrix
+# times `emb`, so its gradient is chapter 4's $X^\top \bar Y$; chapter 10 does the same
+# lookup without building the one-hot matrix.
 
 # %% tags=["demo"]
 import copy
@@ -977,10 +1342,14 @@ from tqdm.auto import tqdm
 
 from dlnotes.optim import Adam
 
+yours = mine.own(globals(), "09_transformer", [
+    "scaled_dot_product_attention", "sdpa_backward", "sinusoidal_positional_encoding"])
+ch06 = mine.load("06_regularization", ["layer_norm_forward", "layer_norm_backward"])
+
 V, T, E, H, F, N_LAYERS = 10, 10, 32, 2, 64, 2
 BATCH, LR = 64, 3e-3
-STEPS = 300 if os.environ.get("CI") else 1200      # smaller budget on CI
-PE = ref.sinusoidal_positional_encoding(T, E)
+STEPS = 150 if os.environ.get("CI") else 600       # smaller budget on CI
+PE = np.asarray(yours.sinusoidal_positional_encoding(T, E), dtype=float)
 
 
 def make_batch(n, rng):
@@ -1003,13 +1372,14 @@ def flat(tree):
 
 
 def model_forward(model, x):
-    h = model["emb"][x] + PE                                   # (B, T, E)
+    one_hot = np.eye(V)[x]                                     # (B, T, V)
+    h = one_hot @ model["emb"] + PE                            # = emb[x] + PE, (B, T, E)
     caches = []
     for blk in model["blocks"]:
-        h, cache = ref.encoder_block_forward(h, blk)
+        h, cache = ref.encoder_block_forward(h, blk, attention=yours.scaled_dot_product_attention)
         caches.append(cache)
     logits = h @ model["out.weight"].T + model["out.bias"]     # (B, T, V)
-    return logits, (x, h, caches)
+    return logits, (one_hot, h, caches)
 
 
 def cross_entropy(logits, y):
@@ -1023,17 +1393,17 @@ def cross_entropy(logits, y):
 
 
 def model_backward(model, dlogits, tape):
-    x, h, caches = tape
+    one_hot, h, caches = tape
     grads = {"out.weight": dlogits.reshape(-1, V).T @ h.reshape(-1, E),
              "out.bias": dlogits.sum(axis=(0, 1))}
     dh = dlogits @ model["out.weight"]
     block_grads = []
     for cache in reversed(caches):
-        dh, g = ref.encoder_block_backward(dh, cache)
+        dh, g = ref.encoder_block_backward(dh, cache, layer_norm_backward=ch06.layer_norm_backward,
+                                           sdpa_backward=yours.sdpa_backward)
         block_grads.append(g)
     grads["blocks"] = block_grads[::-1]
-    grads["emb"] = np.zeros_like(model["emb"])
-    np.add.at(grads["emb"], x, dh)
+    grads["emb"] = one_hot.reshape(-1, V).T @ dh.reshape(-1, E)
     return grads
 
 
@@ -1209,17 +1579,13 @@ print("input :", x_show[0], "\ntarget:", y_show[0], "\nmodel :", pred)
 # %% [markdown]
 # ### Closing note: the figures at full budget
 #
-# Measured on a shared 2-core CPU without a GPU, at the full budget (1200 steps of 64
-# sequences, `CI` unset), with the seeds above:
-#
-# | | steps | training time | test sequence accuracy (2000 sequences) |
-# |---|---|---|---|
-# | numpy (`dlnotes.attention`, one BLAS thread) | 1200 | 8.6 s | 100.0 % |
-# | torch (CPU, one thread, float32) | 1200 | 8.4 s | 100.0 % |
-#
-# Both pass 99 % sequence accuracy after about 400–500 steps. The whole notebook ran in
-# 29 s. On a crowded machine the loop runs several times slower: with eight other jobs
-# running, 2000 numpy steps took 43 s, still within a minute.
+# At the full budget (600 steps of 64 sequences, `CI` unset) and with the seeds above, the
+# model built from correct answers reaches a test sequence accuracy (all 10 digits right,
+# on 2000 sequences) of 99.7 %; the torch twin, in float32 and fed the same batches,
+# reaches 99.75 % and follows the same curve. Your run reaches the same figures when
+# your attention forward and backward passes are right: they compute the same numbers as
+# the library's up to rounding. A mistake in a backward pass shows as a training curve
+# that stalls or drifts away from torch's.
 #
 # Small models like this one are cheap to train in numpy because every step is a handful
 # of matrix products; torch wins as the model grows, and by far on a GPU. The
@@ -1233,6 +1599,11 @@ print("input :", x_show[0], "\ntarget:", y_show[0], "\nmodel :", pred)
 #   does not saturate.
 # - Masks act before the softmax ($-\infty$ scores); `True` = may attend here, but
 #   `nn.MultiheadAttention` uses `True` = blocked. Padding and causal masks combine with AND.
+# - The backward pass runs the forward's three steps in reverse: $\bar V = A^\top \bar O$,
+#   $\bar A = \bar O V^\top$, the softmax's full Jacobian row by row,
+#   $\bar Z = A \odot (\bar A - \sum_j \bar A \odot A)$, then
+#   $\bar Q = \bar Z K / \sqrt d$ and $\bar K = \bar Z^\top Q / \sqrt d$. Masked
+#   weights are 0, so masks need no code of their own.
 # - Multi-head attention splits $E$ into $H$ heads of width $d = E/H$, attends in each,
 #   **concatenates** and applies the **output projection** $W_O$.
 # - Attention is permutation-equivariant; positional encodings (sinusoidal or learned)

@@ -8,7 +8,12 @@ the opposite meaning, ``True`` = blocked, so pass them ``~mask``.)
 
 Layers follow the CS231n pattern ``*_forward(...) -> (out, cache)`` and
 ``*_backward(dout, cache) -> grads``; weight layouts are torch's, so weights
-copy across in both directions. float32 inputs stay float32 (fast); anything
+copy across in both directions. One exception: :func:`sdpa_backward` takes
+the forward's ``q, k, v`` and attention ``weights`` as plain arrays (the
+chapter-9 exercise's signature; ``sdpa_forward``'s cache holds exactly those).
+The block and multi-head layers accept the attention forward, the attention
+backward and the LayerNorm backward as parameters, so a demo can train them
+with a reader's own pieces. float32 inputs stay float32 (fast); anything
 else is computed in float64 (the library's dtype rule, ``docs/library.md``).
 
 Shapes: ``B`` batch, ``H`` heads, ``L`` query length, ``S`` key length,

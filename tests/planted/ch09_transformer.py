@@ -1,5 +1,57 @@
 """Planted mistakes for the Transformer chapter."""
 
+# Shared pieces of the planted answers: each mistake changes one step of the chapter's
+# solution, so the unchanged steps are written once here.
+
+SDPA_BACKWARD_START = '''def sdpa_backward(dout, q, k, v, weights):
+    scale = 1.0 / np.sqrt(q.shape[-1])
+    dv = np.swapaxes(weights, -1, -2) @ dout
+    da = dout @ np.swapaxes(v, -1, -2)
+'''
+SOFTMAX_BACKWARD = '''    dz = weights * (da - np.sum(da * weights, axis=-1, keepdims=True))
+'''
+
+MHA_START = '''def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias,
+                         out_proj_weight, out_proj_bias, mask=None):
+    E = np.shape(query)[-1]
+    w_q, w_k, w_v = np.split(np.asarray(in_proj_weight, dtype=float), 3)
+    b_q, b_k, b_v = np.split(np.zeros(3 * E) if in_proj_bias is None
+                             else np.asarray(in_proj_bias, dtype=float), 3)
+'''
+MHA_HEADS = '''    q = split_heads(np.asarray(query) @ w_q.T + b_q, num_heads)
+    k = split_heads(np.asarray(key) @ w_k.T + b_k, num_heads)
+    v = split_heads(np.asarray(value) @ w_v.T + b_v, num_heads)
+'''
+MASKED_SOFTMAX = '''    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    m = scores.max(axis=-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isfinite(m), m, 0.0))
+    total = e.sum(axis=-1, keepdims=True)
+    weights = e / np.where(total > 0, total, 1.0)
+'''
+
+BLOCK_START = '''\
+def encoder_block_forward(x, params, num_heads, attention, layer_norm_forward, mask=None):
+    x = np.asarray(x, dtype=float)
+    w_q, w_k, w_v = np.split(params["self_attn.in_proj_weight"], 3)
+    b_q, b_k, b_v = np.split(params["self_attn.in_proj_bias"], 3)
+'''
+BLOCK_QKV = '''    q = split_heads(x @ w_q.T + b_q, num_heads)
+    k = split_heads(x @ w_k.T + b_k, num_heads)
+    v = split_heads(x @ w_v.T + b_v, num_heads)
+'''
+BLOCK_ATTENTION = '''    heads, _ = attention(q, k, v, mask)
+    a = merge_heads(heads) @ params["self_attn.out_proj.weight"].T \\
+        + params["self_attn.out_proj.bias"]
+'''
+BLOCK_NORM1 = '''    h, _ = layer_norm_forward(x + a, params["norm1.weight"], params["norm1.bias"])
+'''
+BLOCK_END = '''    f = z @ params["linear2.weight"].T + params["linear2.bias"]
+    return layer_norm_forward(h + f, params["norm2.weight"], params["norm2.bias"])[0]
+'''
+RELU = '''    z = np.maximum(h @ params["linear1.weight"].T + params["linear1.bias"], 0.0)
+'''
+
 MISTAKES = [
     {
         "name": "attention without the 1/sqrt(d) scaling",
@@ -88,7 +140,7 @@ MISTAKES = [
         "source": '''def causal_mask(T):
     return np.tril(np.ones((T, T), dtype=bool), -1)
 ''',
-        "fails": ["test_causal_mask", "test_causal_mask_hidden"],
+        "fails": ["test_causal_mask"],
         "feedback": "the diagonal must be True",
     },
     {
@@ -97,8 +149,97 @@ MISTAKES = [
         "source": '''def causal_mask(T):
     return np.triu(np.ones((T, T), dtype=bool), 1)
 ''',
-        "fails": ["test_causal_mask", "test_causal_mask_hidden"],
+        "fails": ["test_causal_mask"],
         "feedback": "blocked-mask convention",
+    },
+    {
+        "name": "softmax Jacobian applied elementwise as w(1 - w)",
+        "cell": "sdpa_backward",
+        "source": SDPA_BACKWARD_START + '''\
+    dz = da * weights * (1 - weights)
+    return dz @ k * scale, np.swapaxes(dz, -1, -2) @ q * scale, dv
+''',
+        "fails": ["test_sdpa_backward", "test_sdpa_backward_hidden"],
+        "feedback": "the softmax Jacobian is not A(1 - A) entry by entry",
+    },
+    {
+        "name": "1/sqrt(d) forgotten in the backward pass",
+        "cell": "sdpa_backward",
+        "source": SDPA_BACKWARD_START + SOFTMAX_BACKWARD + '''\
+    return dz @ k, np.swapaxes(dz, -1, -2) @ q, dv
+''',
+        "fails": ["test_sdpa_backward", "test_sdpa_backward_hidden"],
+        "feedback": "the 1/sqrt(d) of the scores is missing from the backward pass",
+    },
+    {
+        "name": "dk from the untransposed score gradient",
+        "cell": "sdpa_backward",
+        "source": SDPA_BACKWARD_START + SOFTMAX_BACKWARD + '''\
+    return dz @ k * scale, dz @ q * scale, dv
+''',
+        "fails": ["test_sdpa_backward", "test_sdpa_backward_hidden"],
+        "feedback": "dk needs the transpose of the scores",
+    },
+    {
+        "name": "weights renormalised in the backward pass: NaN on a fully masked row",
+        "cell": "sdpa_backward",
+        "source": '''def sdpa_backward(dout, q, k, v, weights):
+    weights = weights / np.sum(weights, axis=-1, keepdims=True)
+''' + SDPA_BACKWARD_START.split("\n", 1)[1] + SOFTMAX_BACKWARD + '''\
+    return dz @ k * scale, np.swapaxes(dz, -1, -2) @ q * scale, dv
+''',
+        "fails": ["test_sdpa_backward", "test_sdpa_backward_hidden"],
+        "feedback": "nothing may divide by its sum (0/0 is NaN)",
+    },
+    {
+        "name": "sdpa_backward delegated to the reference",
+        "cell": "sdpa_backward",
+        "source": '''def sdpa_backward(dout, q, k, v, weights):
+    from dlnotes import attention
+    return attention.sdpa_backward(dout, q, k, v, weights)
+''',
+        "fails": ["test_sdpa_backward", "test_sdpa_backward_hidden"],
+        "feedback": "graded answers may not use dlnotes",
+        "status": "flagged",
+    },
+    {
+        "name": "multi-head attention without W_O",
+        "cell": "multi_head_attention",
+        "source": MHA_START + MHA_HEADS + '''\
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+''' + MASKED_SOFTMAX + '''\
+    return merge_heads(weights @ v), weights
+''',
+        "fails": ["test_multi_head_attention", "test_multi_head_attention_hidden"],
+        "feedback": "the output projection W_O is missing",
+    },
+    {
+        "name": "multi-head attention without splitting the heads",
+        "cell": "multi_head_attention",
+        "source": MHA_START + '''\
+    q = np.asarray(query) @ w_q.T + b_q
+    k = np.asarray(key) @ w_k.T + b_k
+    v = np.asarray(value) @ w_v.T + b_v
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if mask is not None and np.ndim(mask) == 4:
+        mask = mask[:, 0]
+''' + MASKED_SOFTMAX + '''\
+    return (weights @ v) @ np.asarray(out_proj_weight).T + out_proj_bias, weights
+''',
+        "fails": ["test_multi_head_attention", "test_multi_head_attention_hidden"],
+        "feedback": "the heads were not split",
+    },
+    {
+        "name": "multi-head attention scaled by sqrt(E) instead of the head width",
+        "cell": "multi_head_attention",
+        "source": MHA_START + MHA_HEADS + '''\
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(E)
+''' + MASKED_SOFTMAX + '''\
+    out = merge_heads(weights @ v) @ np.asarray(out_proj_weight).T
+    return (out if out_proj_bias is None else out + out_proj_bias), weights
+''',
+        "fails": ["test_multi_head_attention", "test_multi_head_attention_hidden"],
+        "feedback": "scaled by sqrt(E)",
     },
     {
         "name": "positional encoding with sine and cosine swapped",
@@ -131,72 +272,69 @@ MISTAKES = [
         "feedback": "the exponent uses the column index j",
     },
     {
-        "name": "split_heads without the transpose",
-        "cell": "split_heads",
-        "source": '''def split_heads(x, num_heads):
-    B, L, E = np.shape(x)
-    return np.asarray(x).reshape(B, num_heads, L, E // num_heads)
-''',
-        "fails": ["test_split_heads", "test_split_heads_hidden"],
-        "feedback": "reshape to (B, L, H, d) first",
-    },
-    {
-        "name": "merge_heads without the transpose",
-        "cell": "merge_heads",
-        "source": '''def merge_heads(x):
-    B, H, L, d = np.shape(x)
-    return np.asarray(x).reshape(B, L, H * d)
-''',
-        "fails": ["test_merge_heads", "test_merge_heads_hidden"],
-        "feedback": "swap H and L first",
-    },
-    {
         "name": "encoder block without the output projection W_O",
         "cell": "encoder_block_forward",
-        "source": '''def encoder_block_forward(x, params, num_heads, mask=None):
-    x = np.asarray(x, dtype=float)
-    E = x.shape[-1]
-    w_in, b_in = params["self_attn.in_proj_weight"], params["self_attn.in_proj_bias"]
-    q = given_split_heads(x @ w_in[:E].T + b_in[:E], num_heads)
-    k = given_split_heads(x @ w_in[E:2 * E].T + b_in[E:2 * E], num_heads)
-    v = given_split_heads(x @ w_in[2 * E:].T + b_in[2 * E:], num_heads)
-    heads, _ = given_attention(q, k, v, mask)
-    h = given_layer_norm(x + given_merge_heads(heads), params["norm1.weight"],
-                         params["norm1.bias"])
-    z = np.maximum(h @ params["linear1.weight"].T + params["linear1.bias"], 0.0)
-    f = z @ params["linear2.weight"].T + params["linear2.bias"]
-    return given_layer_norm(h + f, params["norm2.weight"], params["norm2.bias"])
-''',
-        "fails": ["test_encoder_block_forward_hidden"],
+        "source": BLOCK_START + BLOCK_QKV + '''\
+    heads, _ = attention(q, k, v, mask)
+    a = merge_heads(heads)
+''' + BLOCK_NORM1 + RELU + BLOCK_END,
+        "fails": ["test_encoder_block_forward", "test_encoder_block_forward_hidden"],
         "feedback": "the output projection W_O is missing",
+    },
+    {
+        "name": "encoder block with queries and keys swapped",
+        "cell": "encoder_block_forward",
+        "source": BLOCK_START + '''\
+    q = split_heads(x @ w_k.T + b_k, num_heads)
+    k = split_heads(x @ w_q.T + b_q, num_heads)
+    v = split_heads(x @ w_v.T + b_v, num_heads)
+''' + BLOCK_ATTENTION + BLOCK_NORM1 + RELU + BLOCK_END,
+        "fails": ["test_encoder_block_forward", "test_encoder_block_forward_hidden"],
+        "feedback": "queries and keys look swapped",
+    },
+    {
+        "name": "encoder block without the ReLU",
+        "cell": "encoder_block_forward",
+        "source": BLOCK_START + BLOCK_QKV + BLOCK_ATTENTION + BLOCK_NORM1 + '''\
+    z = h @ params["linear1.weight"].T + params["linear1.bias"]
+''' + BLOCK_END,
+        "fails": ["test_encoder_block_forward", "test_encoder_block_forward_hidden"],
+        "feedback": "the ReLU between the two linear layers of the feed-forward net is missing",
+    },
+    {
+        "name": "encoder block without splitting the heads",
+        "cell": "encoder_block_forward",
+        "source": BLOCK_START + '''\
+    q, k, v = x @ w_q.T + b_q, x @ w_k.T + b_k, x @ w_v.T + b_v
+    heads, _ = attention(q, k, v, mask)
+    a = heads @ params["self_attn.out_proj.weight"].T + params["self_attn.out_proj.bias"]
+''' + BLOCK_NORM1 + RELU + BLOCK_END,
+        "fails": ["test_encoder_block_forward", "test_encoder_block_forward_hidden"],
+        "feedback": "the heads were not split",
     },
     {
         "name": "pre-norm encoder block",
         "cell": "encoder_block_forward",
-        "source": '''def encoder_block_forward(x, params, num_heads, mask=None):
-    x = np.asarray(x, dtype=float)
-    E = x.shape[-1]
-    w_in, b_in = params["self_attn.in_proj_weight"], params["self_attn.in_proj_bias"]
-    n = given_layer_norm(x, params["norm1.weight"], params["norm1.bias"])
-    q = given_split_heads(n @ w_in[:E].T + b_in[:E], num_heads)
-    k = given_split_heads(n @ w_in[E:2 * E].T + b_in[E:2 * E], num_heads)
-    v = given_split_heads(n @ w_in[2 * E:].T + b_in[2 * E:], num_heads)
-    heads, _ = given_attention(q, k, v, mask)
-    h = x + given_merge_heads(heads) @ params["self_attn.out_proj.weight"].T \\
-        + params["self_attn.out_proj.bias"]
-    n = given_layer_norm(h, params["norm2.weight"], params["norm2.bias"])
-    z = np.maximum(n @ params["linear1.weight"].T + params["linear1.bias"], 0.0)
-    return h + z @ params["linear2.weight"].T + params["linear2.bias"]
+        "source": BLOCK_START + '''\
+    h, _ = layer_norm_forward(x, params["norm1.weight"], params["norm1.bias"])
+    q = split_heads(h @ w_q.T + b_q, num_heads)
+    k = split_heads(h @ w_k.T + b_k, num_heads)
+    v = split_heads(h @ w_v.T + b_v, num_heads)
+''' + BLOCK_ATTENTION + '''\
+    x = x + a
+    h, _ = layer_norm_forward(x, params["norm2.weight"], params["norm2.bias"])
+''' + RELU + '''\
+    return x + z @ params["linear2.weight"].T + params["linear2.bias"]
 ''',
         "fails": ["test_encoder_block_forward", "test_encoder_block_forward_hidden"],
-        "feedback": "post-norm ends in a LayerNorm",
+        "feedback": "this is the pre-norm block",
     },
     {
         "name": "encoder block delegated to the reference",
         "cell": "encoder_block_forward",
-        "source": '''def encoder_block_forward(x, params, num_heads, mask=None):
-    from dlnotes import attention
-    return attention.encoder_block_forward(x, params, mask, num_heads=num_heads)[0]
+        "source": BLOCK_START.split("\n", 1)[0] + '''
+    from dlnotes import attention as lib
+    return lib.encoder_block_forward(x, params, mask, num_heads=num_heads)[0]
 ''',
         "fails": ["test_encoder_block_forward", "test_encoder_block_forward_hidden"],
         "feedback": "graded answers may not use dlnotes",
