@@ -901,7 +901,9 @@ for _name, _t, _p in _cases:
     _vals = {_a: _sk(_ti, _pi, _a) for _a in ("macro", "micro", "weighted")}
     _swap = {"macro": "micro", "micro": "macro", "weighted": "macro"}
     for _a, _want in _vals.items():
-        _wrong = {f"that is the {_swap[_a]} average, not the {_a} one": _vals[_swap[_a]]}
+        _named = "macro and micro look swapped: " if _a != "weighted" else ""
+        _wrong = {f"{_named}that is the {_swap[_a]} average, not the {_a} one":
+                  _vals[_swap[_a]]}
         if _a == "macro":
             _wrong["a class that is never predicted (or never true) has F1 = 0 and still "
                    "counts in the macro mean"] = _sk(_ti, _pi, "macro", np.unique(_pi))
