@@ -103,6 +103,14 @@ def _preload() -> None:
         torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     except ImportError:
         pass
+    try:   # the oracles of chapters 00 and 01's hidden tests: ~1 s to import per child
+        import sklearn.datasets
+        import sklearn.linear_model
+        import sklearn.metrics
+        import sklearn.pipeline
+        import sklearn.preprocessing  # noqa: F401
+    except ImportError:
+        pass
     threadpool_limits(limits=1)
 
 

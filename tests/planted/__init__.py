@@ -14,6 +14,21 @@ Each chapter module defines ``MISTAKES``: a list of dicts with
 
 import importlib
 
+from dlnotes_course.source import load_chapter
+
+
+def solution(chapter: str, grade_id: str) -> str:
+    """The instructor's code of an answer cell, without the solution markers.
+
+    A planted mistake is this code with one change, so the planted file keeps no copy
+    of the solution that could drift from it.
+    """
+    for cell in load_chapter(chapter).cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return "".join(line for line in cell.source.splitlines(keepends=True)
+                           if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+    raise ValueError(f"{chapter} has no answer cell {grade_id!r}")
+
 
 def mistakes(chapter: str) -> list[dict]:
     """The planted mistakes of ``chapter`` (empty if it has none yet)."""

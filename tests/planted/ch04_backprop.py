@@ -1,15 +1,10 @@
 """Planted mistakes for the backpropagation chapter."""
 
-from dlnotes_course.source import load_chapter
+from planted import solution
 
 
 def _solution(grade_id: str) -> str:
-    """The instructor's code of an answer cell, without the solution markers."""
-    for cell in load_chapter("04_backprop").cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return "".join(line for line in cell.source.splitlines(keepends=True)
-                           if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
-    raise ValueError(f"04_backprop has no answer cell {grade_id!r}")
+    return solution("04_backprop", grade_id)
 
 
 # The solutions of the two engine exercises; each mistake below changes one thing in them.
