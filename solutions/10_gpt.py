@@ -752,6 +752,8 @@ for _prompt, _steps, _context, _k, _T, _seed in [([1], 20, 4, None, 1.0, 0),
 # runs a much smaller budget.
 
 # %% tags=["demo"]
+import copy
+
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
@@ -782,10 +784,7 @@ STEPS = 150 if CI else 1500
 TIME_BUDGET = 20.0 if CI else 115.0            # seconds; the loop stops early past it
 params = gpt.init_gpt_params(V, CONTEXT, WIDTH, HEADS, LAYERS, MLP_WIDTH,
                              np.random.default_rng(0))
-initial_params = {"wte": params["wte"].copy(), "wpe": params["wpe"].copy(),
-                  "ln_f.weight": params["ln_f.weight"].copy(),
-                  "ln_f.bias": params["ln_f.bias"].copy(), "num_heads": HEADS,
-                  "blocks": [{k: v.copy() for k, v in b.items()} for b in params["blocks"]]}
+initial_params = copy.deepcopy(params)        # training updates params in place
 print(f"{sum(a.size for a in gpt.param_arrays(params)):,} parameters")
 
 with tqdm(total=STEPS, desc="your GPT") as bar:
@@ -903,7 +902,7 @@ widgets.interact(show_sample, prompt=widgets.Text("The "),
 #
 # As a last check, the same model in torch, built from the same initial weights:
 # `nn.TransformerEncoderLayer(norm_first=True, activation="gelu")` blocks with a causal
-# mask, tied embeddings, a final LayerNorm. On the first training batch its loss and every
+# mask, tied embeddings, a final LayerNorm. On a batch of training windows its loss and every
 # gradient must equal those of the numpy model built from your parts, up to rounding.
 # This cell uses a GPU when there is one and the CPU otherwise.
 
@@ -940,8 +939,7 @@ class TorchGPT(torch.nn.Module):
 
 
 device = "cuda" if torch.cuda.is_available() else "cpu"
-batch_rng = np.random.default_rng(1)         # the first batch train_gpt drew
-starts = batch_rng.integers(0, len(corpus.train) - CONTEXT - 1, BATCH)
+starts = np.random.default_rng(1).integers(0, len(corpus.train) - CONTEXT - 1, BATCH)
 x = np.stack([corpus.train[s:s + CONTEXT] for s in starts])
 y = np.stack([corpus.train[s + 1:s + CONTEXT + 1] for s in starts])
 loss_np, grads_np = gpt.gpt_loss(x, y, initial_params, parts)
